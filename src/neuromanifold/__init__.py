@@ -1,0 +1,20 @@
+"""neuromanifold: the geometry of neural-network function spaces, with certificates."""
+
+from .analysis import INVARIANTS, Report, analyze
+from .architectures import Architecture, parse_spec
+from .errors import InputError, NeuromanifoldError, SpecError
+from .result import Result
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "INVARIANTS",
+    "Architecture",
+    "InputError",
+    "NeuromanifoldError",
+    "Report",
+    "Result",
+    "SpecError",
+    "analyze",
+    "parse_spec",
+]

@@ -1,0 +1,98 @@
+"""``analyze``: compute the requested invariants of an architecture into a Report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from .architectures import Architecture
+from .arithmetic import DEFAULT_PRIME
+from .context import Context
+from .errors import InputError
+from .invariants import dimension as _dim
+from .invariants import fibers as _fib
+from .result import Result, jsonable
+
+INVARIANTS: dict[str, Callable[[Context], Result]] = {
+    "dimension": _dim.dimension,
+    "expected_dimension": _dim.expected_dimension,
+    "ambient_dimension": _dim.ambient_dimension,
+    "fiber_dimension": _fib.fiber_dimension,
+    "hidden_symmetries": _fib.hidden_symmetries,
+}
+
+
+@dataclass
+class Report:
+    """The invariants of one architecture, each with status and evidence."""
+
+    architecture: Architecture
+    seed: int
+    prime: int
+    invariants: dict[str, Result] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def __getitem__(self, name: str) -> Result:
+        return self.invariants[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        arch = self.architecture
+        return jsonable(
+            {
+                "architecture": arch.spec(),
+                "family": arch.family,
+                "n_params": arch.n_params,
+                "param_shapes": {k: list(v) for k, v in arch.param_shapes().items()},
+                "seed": self.seed,
+                "prime": self.prime,
+                "seconds": round(self.seconds, 4),
+                "invariants": {k: r.to_dict() for k, r in self.invariants.items()},
+            }
+        )
+
+    def to_text(self) -> str:
+        from .report.text import render_text
+
+        return render_text(self)
+
+
+def resolve_only(only: str | Iterable[str] | None) -> list[str]:
+    if only is None:
+        return list(INVARIANTS)
+    names = [s.strip() for s in only.split(",")] if isinstance(only, str) else [str(s).strip() for s in only]
+    names = [n for n in names if n]
+    unknown = [n for n in names if n not in INVARIANTS]
+    if unknown or not names:
+        raise InputError(
+            f"unknown invariant {unknown[0]!r}; choose from: {', '.join(INVARIANTS)}"
+            if unknown
+            else f"--only needs at least one name from: {', '.join(INVARIANTS)}"
+        )
+    return names
+
+
+def analyze(
+    spec: str | Architecture,
+    only: str | Iterable[str] | None = None,
+    seed: int = 0,
+    prime: int = DEFAULT_PRIME,
+    progress: bool = False,
+) -> Report:
+    """Compute invariants of the neuromanifold of ``spec`` (all of them unless ``only``).
+
+    Every generic point derives from ``seed``; exact computations run over Z/``prime``.
+    """
+    names = resolve_only(only)
+    t0 = time.perf_counter()
+    ctx = Context(spec, seed=seed, prime=prime, progress=progress)
+    report = Report(ctx.arch, ctx.seed, ctx.prime)
+    iterator: Iterable[str] = names
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(names, desc=ctx.arch.spec(), unit="invariant", leave=False)
+    for name in iterator:
+        report.invariants[name] = INVARIANTS[name](ctx)
+    report.seconds = time.perf_counter() - t0
+    return report

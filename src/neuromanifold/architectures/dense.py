@@ -1,0 +1,180 @@
+"""Dense networks: linear (``linear``) and polynomial activation x^r (``mlp``).
+
+mu(W_1, b_1, ..., W_h, b_h) = W_h s(... s(W_1 x + b_1) ...) + b_h with s(z) = z^r entrywise
+between layers.  Without biases the function is a d_h-tuple of forms of degree r^(h-1) in d_0
+variables; with biases, of polynomials of degree <= r^(h-1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import comb, factorial, prod
+from typing import Any, ClassVar
+
+from .base import AffineField, Architecture, DiscreteSymmetry, FieldBuilder, Param
+from .spec import boolean, check_keys, fmt_tuple, int_tuple, positive_int
+
+
+@dataclass(frozen=True, repr=False)
+class MLP(Architecture):
+    """Dense network with widths (d_0, ..., d_h) and activation x^r (r = 1: linear network)."""
+
+    widths: tuple[int, ...]
+    r: int = 2
+    bias: bool = False
+
+    family: ClassVar[str] = "mlp"
+    summary: ClassVar[str] = "dense network with activation x^r between layers (bias=True: affine layers)"
+    form: ClassVar[str] = "mlp(widths=(d0,...,dh), r=2, bias=False) with h >= 1, every d_i >= 1, r >= 1"
+    spec_params: ClassVar[tuple[Param, ...]] = (
+        Param("widths", None, "layer widths (d0,...,dh), input first; at least two entries", required=True),
+        Param("r", 2, "exponent of the activation x^r (r=1: linear network)"),
+        Param("bias", False, "affine layers W x + b instead of linear ones"),
+    )
+
+    @classmethod
+    def from_kwargs(cls, **kw: Any) -> "MLP":
+        check_keys(cls.family, kw, {"widths", "r", "bias"})
+        if "widths" not in kw:
+            from ..errors import SpecError
+
+            raise SpecError(f"{cls.family}: widths is required; valid form: {cls.form}")
+        widths = int_tuple(cls.family, "widths", kw["widths"], min_len=2)
+        r = positive_int(cls.family, "r", kw.get("r", 2))
+        bias = boolean(cls.family, "bias", kw.get("bias", False))
+        return cls(widths, r, bias)
+
+    def spec(self) -> str:
+        return f"mlp(widths={fmt_tuple(self.widths)}, r={self.r}, bias={self.bias})"
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths) - 1
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        shapes: dict[str, tuple[int, ...]] = {}
+        for i in range(self.depth):
+            shapes[f"W{i + 1}"] = (self.widths[i + 1], self.widths[i])
+            if self.bias:
+                shapes[f"b{i + 1}"] = (self.widths[i + 1], 1)
+        return shapes
+
+    def input_shape(self, n_samples: int) -> tuple[int, ...]:
+        return (self.widths[0], n_samples)
+
+    def forward(self, params: dict[str, Any], X: Any) -> Any:
+        H = X
+        for i in range(self.depth):
+            H = params[f"W{i + 1}"] @ H
+            if self.bias:
+                H = H + params[f"b{i + 1}"]
+            if i < self.depth - 1 and self.r != 1:
+                H = H**self.r
+        return H
+
+    def output_size(self) -> int:
+        return self.widths[-1]
+
+    def output_to_matrix(self, Y: Any, n_samples: int) -> Any:
+        return Y.mT
+
+    @property
+    def n_inputs(self) -> int:
+        return self.widths[0]
+
+    @property
+    def degree_in_inputs(self) -> int:
+        return self.r ** (self.depth - 1)
+
+    @property
+    def homogeneous(self) -> bool:
+        return not self.bias
+
+    def ambient_upper_bound(self) -> tuple[int, str]:
+        d0, dh, D = self.widths[0], self.widths[-1], self.degree_in_inputs
+        if self.bias:
+            return dh * comb(d0 + D, D), f"{dh}-tuples of polynomials of degree <= {D} in {d0} variables"
+        return dh * comb(d0 + D - 1, D), f"{dh}-tuples of forms of degree {D} in {d0} variables"
+
+    def symmetries(self) -> list[AffineField]:
+        gens: list[AffineField] = []
+        for i in range(1, self.depth):  # hidden layer i: output of W_i, input of W_{i+1}
+            d_in, d, d_out = self.widths[i - 1], self.widths[i], self.widths[i + 1]
+            W, Wn, b = f"W{i}", f"W{i + 1}", f"b{i}"
+            if self.r == 1:
+                # GL(d_i): W_i -> g W_i, b_i -> g b_i, W_{i+1} -> W_{i+1} g^{-1}; generator E_{kl}
+                for k in range(d):
+                    for l in range(d):
+                        fb = FieldBuilder(self, f"GL({d}) at hidden layer {i}: E[{k},{l}]")
+                        for c in range(d_in):
+                            fb.add((W, (k, c)), (W, (l, c)), 1)
+                        if self.bias:
+                            fb.add((b, (k, 0)), (b, (l, 0)), 1)
+                        for m in range(d_out):
+                            fb.add((Wn, (m, l)), (Wn, (m, k)), -1)
+                        gens.append(fb.field)
+                if self.bias:
+                    # translations: b_i -> b_i + c, b_{i+1} -> b_{i+1} - W_{i+1} c
+                    for k in range(d):
+                        fb = FieldBuilder(self, f"translation at hidden layer {i}: e[{k}]")
+                        fb.const((b, (k, 0)), 1)
+                        for m in range(d_out):
+                            fb.add((f"b{i + 1}", (m, 0)), (Wn, (m, k)), -1)
+                        gens.append(fb.field)
+            else:
+                # rescaling of neuron j: incoming weights (and bias) * t, outgoing * t^(-r)
+                for j in range(d):
+                    fb = FieldBuilder(self, f"rescaling of neuron {j} in hidden layer {i}")
+                    for c in range(d_in):
+                        fb.add((W, (j, c)), (W, (j, c)), 1)
+                    if self.bias:
+                        fb.add((b, (j, 0)), (b, (j, 0)), 1)
+                    for m in range(d_out):
+                        fb.add((Wn, (m, j)), (Wn, (m, j)), -self.r)
+                    gens.append(fb.field)
+        return gens
+
+    def discrete_symmetries(self) -> list[DiscreteSymmetry]:
+        hidden = self.widths[1:-1]
+        if not hidden:
+            return []
+        out = [
+            DiscreteSymmetry(
+                "neuron permutations",
+                prod(factorial(d) for d in hidden),
+                "permute the neurons of each hidden layer (rows of W_i, b_i and columns of W_{i+1})",
+            )
+        ]
+        if self.r > 1 and self.r % 2 == 0:
+            out.append(
+                DiscreteSymmetry(
+                    "neuron sign flips",
+                    2 ** sum(hidden),
+                    "negate a neuron's incoming weights (x^r is even): the real rescaling group has two components",
+                )
+            )
+        return out
+
+
+@dataclass(frozen=True, repr=False)
+class Linear(MLP):
+    """Dense linear network x -> W_h ... W_1 x; its image is the matrices of rank <= min d_i."""
+
+    family: ClassVar[str] = "linear"
+    summary: ClassVar[str] = "dense linear network x -> W_h ... W_1 x (determinantal variety)"
+    form: ClassVar[str] = "linear(widths=(d0,...,dh)) with h >= 1 and every d_i >= 1"
+    spec_params: ClassVar[tuple[Param, ...]] = (
+        Param("widths", None, "layer widths (d0,...,dh), input first; at least two entries", required=True),
+    )
+
+    @classmethod
+    def from_kwargs(cls, **kw: Any) -> "Linear":
+        check_keys(cls.family, kw, {"widths"})
+        if "widths" not in kw:
+            from ..errors import SpecError
+
+            raise SpecError(f"{cls.family}: widths is required; valid form: {cls.form}")
+        return cls(int_tuple(cls.family, "widths", kw["widths"], min_len=2), 1, False)
+
+    def spec(self) -> str:
+        return f"linear(widths={fmt_tuple(self.widths)})"

@@ -1,0 +1,92 @@
+"""Command line: ``neuromanifold analyze SPEC`` and ``neuromanifold architectures``.
+
+Thin: parses arguments, calls the library, renders.  Bad input exits with status 2 and one
+line on stderr naming the problem and the valid form.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from .errors import NeuromanifoldError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(2, f"neuromanifold: error: {message} (see --help)\n")
+
+
+def _cmd_architectures(args: argparse.Namespace) -> int:
+    from .architectures import families
+
+    out = []
+    for name, cls in families().items():
+        params = [
+            {"name": p.name, "default": None if p.required else p.default, "required": p.required, "doc": p.doc}
+            for p in cls.spec_params
+        ]
+        out.append({"family": name, "summary": cls.summary, "form": cls.form, "parameters": params})
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    for fam in out:
+        print(f"{fam['family']}: {fam['summary']}")
+        print(f"  form: {fam['form']}")
+        for p in fam["parameters"]:
+            default = "required" if p["required"] else f"default {p['default']!r}"
+            print(f"    {p['name']:<7} {default:<18} {p['doc']}")
+        print()
+    return 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .analysis import analyze
+
+    report = analyze(args.spec, only=args.only, seed=args.seed, progress=sys.stderr.isatty() and not args.json)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(report.to_text())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .analysis import INVARIANTS
+
+    parser = _Parser(prog="neuromanifold", description="Geometry of neural-network function spaces, certified.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    p_an = sub.add_parser("analyze", help="compute invariants of an architecture's neuromanifold")
+    p_an.add_argument("spec", help="architecture spec, e.g. 'mlp(widths=(2,3,1), r=2)'")
+    p_an.add_argument("--only", default=None, help=f"comma-separated invariants among: {', '.join(INVARIANTS)}")
+    p_an.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_an.add_argument("--seed", type=int, default=0, help="seed of every generic point (default 0)")
+    p_an.set_defaults(func=_cmd_analyze)
+    p_ar = sub.add_parser("architectures", help="list the architecture families, their parameters and defaults")
+    p_ar.add_argument("--json", action="store_true")
+    p_ar.set_defaults(func=_cmd_architectures)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except NeuromanifoldError as exc:
+        print(f"neuromanifold: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("neuromanifold: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""Dimension of the neuromanifold M = image(mu), certified by matching exact bounds.
+
+* lower bound: rank over Z/p of the exact Jacobian of mu_S at a random integer point
+  (rank mod p <= rank over Q <= generic rank = dim M);
+* upper bound: N minus the rank over Z/p, at a point, of the known symmetry generators (and of
+  polynomial kernel vector fields verified identically), which is at most the generic fiber
+  dimension; and the dimension of an explicit linear space containing M;
+* numerical: SVD of the float64 Jacobian at a Gaussian point, with the singular-value gap.
+The status is ``certified`` when the bounds meet, ``lower_bound`` otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from math import ceil
+from typing import Any
+
+import numpy as np
+
+from ..arithmetic import Float64, ModP, rank_mod_p
+from ..arithmetic.modular import matmul_mod
+from ..context import Context
+from ..parametrization import Parametrization
+from ..rank import NumericalRank, numerical_rank
+from ..result import Result
+
+AMBIENT_SAMPLE_LIMIT = 2500  # largest containing space whose span we certify by sampling
+
+
+@dataclass
+class DimensionData:
+    n_params: int
+    n_generators: int
+    generator_rank_p: int
+    generator_rank_numerical: int
+    ambient_upper: int
+    ambient_description: str
+    lower: int
+    upper: int
+    upper_method: str
+    n_samples: int
+    numerical: NumericalRank
+    theta_p: np.ndarray
+    jacobian_p: np.ndarray
+    theta_f: np.ndarray
+    jacobian_f: np.ndarray
+    generators_f: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+    polynomial_fields: Any = None  # symmetries.KernelFields when searched
+
+    @property
+    def certified(self) -> bool:
+        return self.lower == self.upper
+
+
+class SymmetryError(RuntimeError):
+    """A declared symmetry generator is not in the kernel of the Jacobian (a bug)."""
+
+
+def _modular_jacobian(ctx: Context, upper: int, theta_p: Any, G_p: np.ndarray, timings: dict) -> tuple:
+    arch, p = ctx.arch, ctx.prime
+    field_p = ModP(p)
+    out = arch.output_size()
+    n_samples = max(1, ceil((1.15 * upper + 8) / out))
+    rng = ctx.rng("modp-inputs")
+    for attempt in range(2):
+        P = Parametrization(arch, field_p, n_samples, rng)
+        t0 = time.perf_counter()
+        J = P.jacobian(theta_p)
+        t1 = time.perf_counter()
+        lower = rank_mod_p(J, p)
+        t2 = time.perf_counter()
+        timings["build_exact_jacobian"] = timings.get("build_exact_jacobian", 0.0) + t1 - t0
+        timings["rank_exact_jacobian"] = timings.get("rank_exact_jacobian", 0.0) + t2 - t1
+        if G_p.shape[1] and np.any(matmul_mod(J, G_p, p)):
+            raise SymmetryError(f"{arch.spec()}: a declared symmetry generator is not tangent to the fibers")
+        if lower >= upper or attempt == 1 or J.size * 4 > 4e8:
+            return lower, J, n_samples
+        n_samples *= 2  # more samples in case the evaluation points did not separate tangents
+    raise AssertionError("unreachable")
+
+
+def dimension_data(ctx: Context) -> DimensionData:
+    return ctx.cached("dimension_data", lambda: _compute(ctx))
+
+
+def _compute(ctx: Context) -> DimensionData:
+    arch, p = ctx.arch, ctx.prime
+    N = arch.n_params
+    timings: dict[str, float] = {}
+    gens = arch.symmetries()
+    theta_p = ModP(p).random((N,), ctx.rng("modp-point"))
+    G_p = arch.symmetry_matrix(theta_p.a) % p if gens else np.zeros((N, 0), dtype=np.int64)
+    g_rank_p = rank_mod_p(G_p, p) if gens else 0
+    amb_ub, amb_desc = arch.ambient_upper_bound()
+    if N - g_rank_p <= amb_ub:
+        upper, upper_method = N - g_rank_p, "n_params - rank of the known symmetry generators (exact, mod p)"
+    else:
+        upper, upper_method = amb_ub, f"dimension of a linear space containing M: {amb_desc}"
+    lower, J_p, n_samples = _modular_jacobian(ctx, upper, theta_p, G_p, timings)
+
+    rng_f = ctx.rng("float-point")
+    P_f = Parametrization(arch, Float64(), n_samples, ctx.rng("float-inputs"))
+    theta_f = P_f.field.random((N,), rng_f)
+    t0 = time.perf_counter()
+    J_f = P_f.jacobian(theta_f)
+    num = numerical_rank(J_f)
+    timings["numerical_rank"] = time.perf_counter() - t0
+    G_f = arch.symmetry_matrix(theta_f) if gens else np.zeros((N, 0))
+    g_rank_num = numerical_rank(G_f.T).rank if gens else 0
+
+    data = DimensionData(
+        n_params=N,
+        n_generators=len(gens),
+        generator_rank_p=g_rank_p,
+        generator_rank_numerical=g_rank_num,
+        ambient_upper=amb_ub,
+        ambient_description=amb_desc,
+        lower=lower,
+        upper=upper,
+        upper_method=upper_method,
+        n_samples=n_samples,
+        numerical=num,
+        theta_p=theta_p.a,
+        jacobian_p=J_p,
+        theta_f=theta_f,
+        jacobian_f=J_f,
+        generators_f=G_f,
+        timings=timings,
+    )
+    if lower < upper:
+        from .symmetries import certify_with_kernel_fields
+
+        certify_with_kernel_fields(ctx, data, G_p)
+    return data
+
+
+def _bounds_evidence(ctx: Context, d: DimensionData) -> dict[str, Any]:
+    ev: dict[str, Any] = {
+        "lower_bound": {
+            "value": d.lower,
+            "method": "rank over Z/p of the exact Jacobian of mu_S at a random integer point",
+            "prime": ctx.prime,
+            "samples": d.n_samples,
+            "jacobian_shape": list(d.jacobian_p.shape),
+        },
+        "upper_bound": {"value": d.upper, "method": d.upper_method},
+        "numerical": d.numerical.evidence(),
+        "exact_and_numerical_agree": d.numerical.rank == d.lower,
+        "seconds_split": {k: round(v, 3) for k, v in d.timings.items()},
+    }
+    if d.polynomial_fields is not None:
+        ev["polynomial_kernel_fields"] = d.polynomial_fields.evidence()
+    return ev
+
+
+def dimension(ctx: Context) -> Result:
+    """dim M: certified when the exact lower and upper bounds meet, else an honest lower bound."""
+    t0 = time.perf_counter()
+    d = dimension_data(ctx)
+    ev = _bounds_evidence(ctx, d)
+    amb = ambient_data(ctx)
+    exp = expected_data(ctx)
+    ev["expected_dimension"] = exp["value"]
+    if d.certified:
+        ev["defect"] = exp["value"] - d.lower
+        ev["filling"] = d.lower == amb["value"] if amb["certified"] else None
+        status = "certified"
+    else:
+        ev["defect"] = {"at_least": max(0, exp["value"] - d.upper), "at_most": exp["value"] - d.lower}
+        ev["filling"] = False if d.lower < d.upper and d.upper < amb["value"] else None
+        status = "lower_bound"
+    return Result("dimension", d.lower, status, ev, time.perf_counter() - t0, ctx.seed)
+
+
+# -- ambient dimension ---------------------------------------------------------------------------
+
+
+def ambient_data(ctx: Context) -> dict[str, Any]:
+    return ctx.cached("ambient", lambda: _ambient(ctx))
+
+
+def _ambient(ctx: Context) -> dict[str, Any]:
+    """dim of the linear span of M: upper bound from an explicit containing space; lower bound
+    from the rank mod p of function values at random parameters (span(M) contains them)."""
+    arch, p = ctx.arch, ctx.prime
+    d = dimension_data(ctx)
+    ub, desc = d.ambient_upper, d.ambient_description
+    lb, method = d.lower, "dim M <= dim span(M)"
+    if d.lower < ub <= AMBIENT_SAMPLE_LIMIT:
+        out = arch.output_size()
+        n_samples = ceil((ub + 4) / out)
+        P = Parametrization(arch, ModP(p), n_samples, ctx.rng("ambient-inputs"))
+        rows = [P.field.to_numpy(P(P.random_point())).reshape(-1) for _ in range(ub + 4)]
+        r = rank_mod_p(np.array(rows), p)
+        if r > lb:
+            lb, method = r, f"rank mod {p} of mu_S at {ub + 4} random parameter points ({n_samples} samples)"
+    return {
+        "value": ub,
+        "certified": lb == ub,
+        "lower": lb,
+        "evidence": {
+            "upper_bound": {"value": ub, "method": f"M lies in the {desc}"},
+            "lower_bound": {"value": lb, "method": method},
+            "meaning": "dimension of the linear span of M (the smallest linear function space containing it)",
+        },
+    }
+
+
+def ambient_dimension(ctx: Context) -> Result:
+    t0 = time.perf_counter()
+    a = ambient_data(ctx)
+    status = "certified" if a["certified"] else "upper_bound"
+    return Result("ambient_dimension", a["value"], status, a["evidence"], time.perf_counter() - t0, ctx.seed)
+
+
+# -- expected dimension --------------------------------------------------------------------------
+
+
+def generator_rank(ctx: Context) -> dict[str, Any]:
+    """Generic rank g of the known symmetry generators, with exact bounds lo <= g <= hi."""
+    d = dimension_data(ctx)
+    lo = d.generator_rank_p
+    hi = d.n_generators
+    if d.certified:
+        hi = min(hi, d.n_params - d.lower)  # the orbit lies in the fiber
+    return {"lo": lo, "hi": hi, "numerical": d.generator_rank_numerical, "certified": lo == hi}
+
+
+def expected_data(ctx: Context) -> dict[str, Any]:
+    d = dimension_data(ctx)
+    g = generator_rank(ctx)
+    amb = ambient_data(ctx)
+    g_val = g["lo"] if g["certified"] else g["numerical"]
+    free = d.n_params - g_val
+    value = min(free, amb["value"])
+    certified = g["certified"] and (amb["certified"] or free <= amb["lower"])
+    return {
+        "value": value,
+        "certified": certified,
+        "evidence": {
+            "n_params": d.n_params,
+            "known_generators": d.n_generators,
+            "generator_rank": {"exact_lower_bound_mod_p": g["lo"], "upper_bound": g["hi"], "numerical": g["numerical"]},
+            "formula": "min(n_params - generic rank of the known symmetry generators, ambient dimension)",
+            "ambient_dimension": amb["value"],
+        },
+    }
+
+
+def expected_dimension(ctx: Context) -> Result:
+    t0 = time.perf_counter()
+    e = expected_data(ctx)
+    status = "certified" if e["certified"] else "numerical"
+    return Result("expected_dimension", e["value"], status, e["evidence"], time.perf_counter() - t0, ctx.seed)

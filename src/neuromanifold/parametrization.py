@@ -1,0 +1,90 @@
+"""The parametrization mu as an evaluation map.
+
+mu_S(theta) = (f_theta(x_1), ..., f_theta(x_S)) for S fixed generic inputs x_s.  Because
+mu_S = eval_S o mu, rank d mu_S <= rank d mu everywhere, with equality at generic inputs once
+S * (outputs per sample) is at least the dimension of the tangent space; so Jacobian ranks of
+mu_S bound dim M from below in every number system, and certify it when they meet an upper
+bound.  Jacobians are exact forward-mode derivatives (``Dual``) in the chosen number system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .architectures.base import Architecture
+from .arithmetic import Dual, NumberSystem
+
+_CHUNK_BUDGET = 4e7  # entries of the largest tangent array per Jacobian chunk
+
+
+@dataclass
+class Parametrization:
+    """mu_S for an architecture, a number system and S sample inputs (drawn from ``rng``)."""
+
+    arch: Architecture
+    field: NumberSystem
+    n_samples: int
+    rng: np.random.Generator
+    inputs: Any = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.inputs is None:
+            self.inputs = self.field.random(self.arch.input_shape(self.n_samples), self.rng)
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_samples * self.arch.output_size()
+
+    def random_point(self) -> Any:
+        """A generic parameter vector in this number system."""
+        return self.field.random((self.arch.n_params,), self.rng)
+
+    def __call__(self, theta: Any) -> Any:
+        """mu_S(theta) as an array of shape (S, outputs per sample), same number system."""
+        params = self.arch.unflatten(theta)
+        Y = self.arch.forward(params, self.inputs)
+        return self.arch.output_to_matrix(Y, self.n_samples)
+
+    def _chunk(self) -> int:
+        per_direction = self.n_samples * max(
+            self.arch.output_size(), self.arch.n_inputs, self._widest_activation()
+        )
+        return int(max(8, min(self.arch.n_params, _CHUNK_BUDGET // max(per_direction, 1))))
+
+    def _widest_activation(self) -> int:
+        widths = getattr(self.arch, "widths", None)
+        if widths is None:
+            return self.arch.n_inputs
+        t = getattr(self.arch, "t", 1)
+        return max(max(widths) * t, max(widths) ** 2)
+
+    def jacobian(self, theta: Any, columns: slice | None = None) -> np.ndarray:
+        """d mu_S(theta) as a numpy array (S * outputs) x N, exact in exact number systems."""
+        N = self.arch.n_params
+        cols = range(N)[columns] if columns is not None else range(N)
+        chunk = self._chunk()
+        blocks = []
+        idx = list(cols)
+        for start in range(0, len(idx), chunk):
+            sel = idx[start : start + chunk]
+            seed = np.zeros((len(sel), N), dtype=np.int64)
+            seed[np.arange(len(sel)), sel] = 1
+            dual = Dual(theta, self.field.asarray(seed))
+            out = self(dual)
+            dv = self.field.to_numpy(out.dv).reshape(len(sel), -1)
+            blocks.append(dv.T)
+        return np.concatenate(blocks, axis=1) if blocks else np.zeros((self.n_outputs, 0))
+
+
+def symbolic_function(arch: Architecture) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(theta symbols, input symbols, outputs) of the network as sympy expressions (tiny cases)."""
+    from .arithmetic import Symbolic
+
+    sym = Symbolic()
+    theta = sym.symbols("th", (arch.n_params,))
+    X = sym.symbols("x", arch.input_shape(1))
+    Y = arch.output_to_matrix(arch.forward(arch.unflatten(theta), X), 1)
+    return theta, X, np.asarray(Y).reshape(-1)

@@ -1,0 +1,55 @@
+"""Human-readable table of a Report: each invariant with value, status and the key evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _evidence_line(name: str, ev: dict[str, Any]) -> str:
+    parts = []
+    if "lower_bound" in ev and isinstance(ev["lower_bound"], dict) and "upper_bound" in ev:
+        lb, ub = ev["lower_bound"], ev["upper_bound"]
+        extra = f" mod p={lb['prime']}" if "prime" in lb else ""
+        parts.append(f"bounds [{lb['value']}, {ub['value']}]{extra}")
+    num = ev.get("numerical")
+    if isinstance(num, dict) and "rank" in num:
+        gap = num["gap"]
+        gap_s = "inf" if gap in (float("inf"), "inf") else f"{float(gap):.1e}"
+        parts.append(f"numerical rank {num['rank']} (gap {gap_s})")
+    elif num is not None and not isinstance(num, dict):
+        parts.append(f"numerical {num}")
+    if "defect" in ev:
+        parts.append(f"defect {ev['defect']}")
+    if ev.get("filling") is not None:
+        parts.append("filling" if ev["filling"] else "not filling")
+    if "bounds" in ev:
+        parts.append(f"bounds {ev['bounds']}")
+    if "generator_rank" in ev:
+        parts.append(f"{ev['known_generators']} known generators")
+    return "; ".join(parts)
+
+
+def render_text(report: Any) -> str:
+    arch = report.architecture
+    lines = [
+        f"{arch.spec()}",
+        f"  {arch.n_params} parameters: "
+        + ", ".join(f"{k}{tuple(v)}" for k, v in arch.param_shapes().items()),
+        f"  seed {report.seed}, prime {report.prime}, {report.seconds:.2f} s",
+        "",
+    ]
+    rows = [("invariant", "value", "status", "evidence")]
+    for name, r in report.invariants.items():
+        rows.append((name, str(r.value), r.status, _evidence_line(name, r.evidence)))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for i, row in enumerate(rows):
+        lines.append("  " + "  ".join(row[j].ljust(widths[j]) for j in range(3)) + "  " + row[3])
+        if i == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths) + "  " + "-" * 8)
+    hs = report.invariants.get("hidden_symmetries")
+    if hs is not None and isinstance(hs.evidence.get("basis"), dict):
+        lines.append("")
+        lines.append("  unexplained fiber directions (numerical basis at a generic point):")
+        for s in hs.evidence["basis"]["summary"]:
+            lines.append(f"    {s}")
+    return "\n".join(lines)
