@@ -10,6 +10,8 @@ import numpy as np
 
 from .architectures import Architecture, parse_spec
 from .arithmetic import DEFAULT_PRIME
+from .arithmetic.modular import is_prime
+from .errors import InputError
 
 
 class Context:
@@ -17,6 +19,10 @@ class Context:
 
     def __init__(self, spec: str | Architecture, seed: int = 0, prime: int = DEFAULT_PRIME, progress: bool = False):
         self.arch = parse_spec(spec)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+        if not isinstance(prime, (int, np.integer)) or not is_prime(int(prime)) or not 2 < prime < (1 << 31):
+            raise InputError(f"prime must be an odd prime below 2^31, got {prime!r} (default {DEFAULT_PRIME})")
         self.seed = int(seed)
         self.prime = int(prime)
         self.progress = progress
