@@ -44,6 +44,7 @@ class Report:
                 "family": arch.family,
                 "n_params": arch.n_params,
                 "param_shapes": {k: list(v) for k, v in arch.param_shapes().items()},
+                "symmetries": arch.symmetry_summary(),
                 "seed": self.seed,
                 "prime": self.prime,
                 "seconds": round(self.seconds, 4),

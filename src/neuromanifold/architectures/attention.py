@@ -149,7 +149,7 @@ class Attention(Architecture):
                         fb.add((K, (l, c)), (K, (k, c)), -1)
                     gens.append(fb.field)
             # rescaling between V_i and K_i^T Q_i
-            fb = FieldBuilder(self, f"rescaling V{i + 1} * t, Q{i + 1} / t")
+            fb = FieldBuilder(self, f"layer rescalings (V_i * t, Q_i / t): layer {i + 1}")
             fb.scale(V, 1)
             fb.scale(Q, -1)
             gens.append(fb.field)

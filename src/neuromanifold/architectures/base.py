@@ -6,6 +6,7 @@ symmetries (continuous ones as affine vector fields on parameter space, discrete
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from functools import lru_cache
 from dataclasses import dataclass, field
 from math import prod
 from typing import Any, ClassVar
@@ -107,6 +108,7 @@ class Architecture(ABC):
     def n_params(self) -> int:
         return sum(prod(s) for s in self.param_shapes().values())
 
+    @lru_cache(maxsize=None)  # noqa: B019 - architectures are frozen (hashable) dataclasses
     def offsets(self) -> dict[str, int]:
         off, out = 0, {}
         for name, shape in self.param_shapes().items():
@@ -181,6 +183,19 @@ class Architecture(ABC):
 
     def discrete_symmetries(self) -> list[DiscreteSymmetry]:
         return []
+
+    def symmetry_summary(self) -> dict[str, Any]:
+        """Known symmetries grouped by kind (the part of each generator name before ':')."""
+        groups: dict[str, int] = {}
+        for g in self.symmetries():
+            key = g.name.split(":")[0]
+            groups[key] = groups.get(key, 0) + 1
+        return {
+            "continuous": [{"group": k, "generators": v} for k, v in groups.items()],
+            "discrete": [
+                {"name": d.name, "order": d.order, "description": d.description} for d in self.discrete_symmetries()
+            ],
+        }
 
     def symmetry_matrix(self, theta: np.ndarray) -> np.ndarray:
         """N x (#generators) matrix of the generators at a numpy parameter vector."""

@@ -163,7 +163,7 @@ class CNN(Architecture):
     def symmetries(self) -> list[AffineField]:
         gens = []
         for i in range(self.depth - 1):
-            fb = FieldBuilder(self, f"rescaling of filter {i + 1} against filter {i + 2}")
+            fb = FieldBuilder(self, f"filter rescalings: w{i + 1} * t, w{i + 2} * t^-{self.r}")
             fb.scale(f"w{i + 1}", 1)
             fb.scale(f"w{i + 2}", -self.r)
             gens.append(fb.field)

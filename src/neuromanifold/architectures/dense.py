@@ -124,7 +124,7 @@ class MLP(Architecture):
             else:
                 # rescaling of neuron j: incoming weights (and bias) * t, outgoing * t^(-r)
                 for j in range(d):
-                    fb = FieldBuilder(self, f"rescaling of neuron {j} in hidden layer {i}")
+                    fb = FieldBuilder(self, f"neuron rescalings in hidden layer {i}: neuron {j}")
                     for c in range(d_in):
                         fb.add((W, (j, c)), (W, (j, c)), 1)
                     if self.bias:
@@ -136,8 +136,8 @@ class MLP(Architecture):
 
     def discrete_symmetries(self) -> list[DiscreteSymmetry]:
         hidden = self.widths[1:-1]
-        if not hidden:
-            return []
+        if not hidden or self.r == 1:
+            return []  # for r = 1 permutations lie in the continuous GL(d_i) symmetries
         out = [
             DiscreteSymmetry(
                 "neuron permutations",

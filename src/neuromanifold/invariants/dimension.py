@@ -21,10 +21,12 @@ import numpy as np
 from ..arithmetic import Float64, ModP, rank_mod_p
 from ..arithmetic.modular import matmul_mod
 from ..context import Context
+from ..errors import InputError
 from ..parametrization import Parametrization
 from ..rank import NumericalRank, numerical_rank
 from ..result import Result
 
+MAX_JACOBIAN_ENTRIES = 1.5e8  # ~1.2 GB of int64 residues; beyond this we refuse with advice
 AMBIENT_SAMPLE_LIMIT = 2500  # largest containing space whose span we certify by sampling
 
 
@@ -90,6 +92,13 @@ def _compute(ctx: Context) -> DimensionData:
     N = arch.n_params
     timings: dict[str, float] = {}
     gens = arch.symmetries()
+    est = min(N - len(gens), arch.ambient_upper_bound()[0])
+    rows = ceil((1.15 * est + 8) / arch.output_size()) * arch.output_size()
+    if rows * N > MAX_JACOBIAN_ENTRIES:
+        raise InputError(
+            f"{arch.spec()} is too large for an exact Jacobian ({N} parameters x ~{rows} rows = "
+            f"{rows * N:.2e} entries > {MAX_JACOBIAN_ENTRIES:.1e}); reduce the widths"
+        )
     theta_p = ModP(p).random((N,), ctx.rng("modp-point"))
     G_p = arch.symmetry_matrix(theta_p.a) % p if gens else np.zeros((N, 0), dtype=np.int64)
     g_rank_p = rank_mod_p(G_p, p) if gens else 0

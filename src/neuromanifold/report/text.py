@@ -36,8 +36,13 @@ def render_text(report: Any) -> str:
         f"  {arch.n_params} parameters: "
         + ", ".join(f"{k}{tuple(v)}" for k, v in arch.param_shapes().items()),
         f"  seed {report.seed}, prime {report.prime}, {report.seconds:.2f} s",
-        "",
     ]
+    summ = arch.symmetry_summary()
+    if summ["continuous"]:
+        lines.append("  known symmetries: " + "; ".join(f"{g['group']} ({g['generators']} generators)" for g in summ["continuous"]))
+    for d in summ["discrete"]:
+        lines.append(f"  discrete: {d['name']} (order {d['order']})")
+    lines.append("")
     rows = [("invariant", "value", "status", "evidence")]
     for name, r in report.invariants.items():
         rows.append((name, str(r.value), r.status, _evidence_line(name, r.evidence)))
