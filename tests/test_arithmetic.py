@@ -118,3 +118,20 @@ def test_rank_mod_p():
     m = np.array([[1, 2, 3], [2, 4, 6], [1, 0, 1]])
     assert rank_mod_p(m, P) == 2
     assert rank_mod_p(m, 2) == 1  # the rank can drop mod a small prime: only a lower bound
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_batched_parameter_points_match_single_points(spec):
+    """forward broadcasts over a leading batch of parameter points (used by path tracking)."""
+    from neuromanifold.parametrization import jacobian_batch
+
+    arch = nm.parse_spec(spec)
+    rng = np.random.default_rng(4)
+    par = Parametrization(arch, Complex128(), 3, rng)
+    thetas = Complex128().random((5, arch.n_params), rng)
+    values, jac = jacobian_batch(par, thetas)
+    for b in range(5):
+        assert np.allclose(values[b], par(thetas[b]).reshape(-1))
+        assert np.allclose(jac[b], par.jacobian(thetas[b]))
+    _, jac_cols = jacobian_batch(par, thetas, columns=np.array([0, arch.n_params - 1]))
+    assert np.allclose(jac_cols, jac[:, :, [0, arch.n_params - 1]])

@@ -27,6 +27,7 @@ class Context:
         self.prime = int(prime)
         self.progress = progress
         self._cache: dict[str, Any] = {}
+        self.containment_depth = 0  # > 0 when analysing an architecture containing another one
 
     def rng(self, purpose: str) -> np.random.Generator:
         """An independent generator for one purpose, determined by (seed, purpose)."""

@@ -79,6 +79,30 @@ class Parametrization:
         return np.concatenate(blocks, axis=1) if blocks else np.zeros((self.n_outputs, 0))
 
 
+def jacobian_batch(
+    par: "Parametrization",
+    theta: np.ndarray,
+    columns: np.ndarray | None = None,
+    directions: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mu_S, derivatives) at a batch theta (B, N) of float/complex points, by forward mode.
+
+    Derivatives along ``directions`` (N x k matrix; default the coordinate axes ``columns``,
+    default all): values (B, S*outputs), Jacobians (B, S*outputs, k).
+    """
+    B, N = theta.shape
+    if directions is None:
+        cols = np.arange(N) if columns is None else np.asarray(columns)
+        seed = np.zeros((len(cols), B, N), dtype=theta.dtype)
+        seed[np.arange(len(cols)), :, cols] = 1
+    else:
+        seed = np.broadcast_to(directions.T[:, None, :], (directions.shape[1], B, N)).astype(theta.dtype)
+    out = par(Dual(theta, seed))
+    values = np.asarray(out.v).reshape(B, -1)
+    jac = np.moveaxis(np.asarray(out.dv).reshape(seed.shape[0], B, -1), 0, -1)
+    return values, jac
+
+
 def symbolic_function(arch: Architecture) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(theta symbols, input symbols, outputs) of the network as sympy expressions (tiny cases)."""
     from .arithmetic import Symbolic

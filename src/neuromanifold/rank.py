@@ -20,6 +20,7 @@ class NumericalRank:
     singular_values: np.ndarray
     gap: float  # sigma_rank / sigma_{rank+1} (inf when full rank or sigma_{rank+1} = 0)
     clear: bool
+    point: str = "real Gaussian"
 
     def evidence(self) -> dict[str, Any]:
         s = self.singular_values
@@ -30,8 +31,9 @@ class NumericalRank:
             "sigma_r_plus_1": float(s[r]) if r < len(s) else None,
             "gap": float(self.gap),
             "clear_gap": self.clear,
-            "method": "SVD of the row-normalised float64 Jacobian at a Gaussian point; rank at the largest "
-            "singular-value gap above a relative noise floor of 1e-11",
+            "point": self.point,
+            "method": "SVD of the row-normalised floating-point Jacobian of mu_S at a random point; rank at the "
+            "largest singular-value gap above a relative noise floor of 1e-11",
         }
 
 

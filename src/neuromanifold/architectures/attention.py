@@ -104,15 +104,16 @@ class Attention(Architecture):
         H = X
         for i in range(self.depth):
             Q, K, V = params[f"Q{i + 1}"], params[f"K{i + 1}"], params[f"V{i + 1}"]
-            A = K.mT @ Q  # d x d, parameters only
-            H = V @ ((H @ H.mT) @ (A @ H))
+            # parameters get a sample axis so that batches of parameter points broadcast
+            A = (K.mT @ Q)[..., None, :, :]  # d x d, parameters only
+            H = V[..., None, :, :] @ ((H @ H.mT) @ (A @ H))
         return H
 
     def output_size(self) -> int:
         return self.widths[-1] * self.t
 
     def output_to_matrix(self, Y: Any, n_samples: int) -> Any:
-        return Y.reshape((n_samples, self.output_size()))
+        return Y.reshape(tuple(Y.shape[:-3]) + (n_samples, self.output_size()))
 
     @property
     def n_inputs(self) -> int:

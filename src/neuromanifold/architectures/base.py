@@ -129,11 +129,15 @@ class Architecture(ABC):
         return labels
 
     def unflatten(self, theta: Any) -> dict[str, Any]:
-        """Split a flat parameter vector (any array type with slicing/reshape) into named arrays."""
+        """Split a flat parameter vector (any array type with slicing/reshape) into named arrays.
+
+        A batch of points (shape (..., N)) gives arrays of shape (..., *param_shape); every
+        ``forward`` broadcasts over such leading batch axes."""
         out, off = {}, 0
+        batch = tuple(theta.shape[:-1])  # leading axes index a batch of parameter points
         for name, shape in self.param_shapes().items():
             size = prod(shape)
-            out[name] = theta[off : off + size].reshape(shape)
+            out[name] = theta[..., off : off + size].reshape(batch + tuple(shape))
             off += size
         return out
 
@@ -165,8 +169,8 @@ class Architecture(ABC):
         return True
 
     def output_to_matrix(self, Y: Any, n_samples: int) -> Any:
-        """Batch output -> array of shape (n_samples, output_size) (same array type)."""
-        return Y.reshape((n_samples, self.output_size()))
+        """Batch output -> array of shape (..., n_samples, output_size) (same array type)."""
+        return Y.reshape(tuple(Y.shape[:-2]) + (n_samples, self.output_size()))
 
     @abstractmethod
     def ambient_upper_bound(self) -> tuple[int, str]:
@@ -182,6 +186,15 @@ class Architecture(ABC):
         """
 
     def discrete_symmetries(self) -> list[DiscreteSymmetry]:
+        return []
+
+    def containing_architectures(self) -> list[tuple["Architecture", str]]:
+        """Architectures M' with M contained in M' as sets of functions, each with the reason.
+
+        Every M' must have the same input layout and outputs (``input_shape``, ``output_size``,
+        ``output_to_matrix``), so that dim M <= dim M' bounds the dimension from above.  The
+        containment must be a mathematical fact about the parametrizations, not a heuristic.
+        """
         return []
 
     def symmetry_summary(self) -> dict[str, Any]:

@@ -105,7 +105,7 @@ class CNN(Architecture):
             stop = si * (out_len - 1) + 1
             acc = None
             for m in range(ki):
-                term = w[m] * H[m : m + stop : si]
+                term = w[..., m, None, None] * H[..., m : m + stop : si, :]
                 acc = term if acc is None else acc + term
             H = acc
             if i < self.depth - 1 and self.r != 1:

@@ -134,6 +134,64 @@ class MLP(Architecture):
                     gens.append(fb.field)
         return gens
 
+    def _like(self, widths: tuple[int, ...], r: int | None = None) -> "MLP":
+        """The same family with other widths (and exponent)."""
+        if type(self) is Linear:
+            return Linear(tuple(widths), 1, False)
+        return MLP(tuple(widths), self.r if r is None else r, self.bias)
+
+    def containing_architectures(self) -> list[tuple[Architecture, str]]:
+        """Smaller dense architectures whose neuromanifold contains this one.
+
+        * r = 1: x -> W_h ... W_1 x (+ b) has linear part of rank <= m = min hidden width, so it
+          lies in the (affine) maps (d_0, m, d_h) when m < min(d_0, d_h).
+        * r > 1, no biases, a hidden layer i of width 1 with scalar pre-activation s(x): every
+          later layer acts on the scalar s^r, so f = c * s^(r^(h-i)) for a vector c in C^{d_h}.
+          Hence M lies in the network with every later hidden width set to 1 (same depth: its
+          output is W_h * (scalar) * s^(r^(h-i)), c arbitrary), and for i = 1 (s linear) in the
+          shallow network (d_0, 1, d_h) with activation x^(r^(h-1)).
+        """
+        hidden = self.widths[1:-1]
+        out: list[tuple[Architecture, str]] = []
+        if not hidden:
+            return out
+        d0, dh, h = self.widths[0], self.widths[-1], self.depth
+        if self.r == 1:
+            m = min(hidden)
+            if m < min(d0, dh) and self.widths != (d0, m, dh):
+                out.append(
+                    (
+                        self._like((d0, m, dh)),
+                        f"a composition of {'affine' if self.bias else 'linear'} maps through width {m} has linear "
+                        f"part of rank <= {m}, so it factors through C^{m}",
+                    )
+                )
+            return out
+        if self.bias:
+            return out
+        ones = [i for i in range(1, h) if self.widths[i] == 1]
+        if not ones:
+            return out
+        i = ones[0]
+        if i == 1 and h > 2:
+            R = self.r ** (h - 1)
+            out.append(
+                (
+                    self._like((d0, 1, dh), r=R),
+                    f"after the width-1 first hidden layer, s = W1 x, the network is c * s^{R} with c in C^{dh}",
+                )
+            )
+        collapsed = self.widths[: i + 1] + (1,) * (h - 1 - i) + (dh,)
+        if collapsed != self.widths:
+            out.append(
+                (
+                    self._like(collapsed),
+                    f"after the width-1 hidden layer {i} with scalar pre-activation s, the network is "
+                    f"c * s^{self.r ** (h - i)} with c in C^{dh}; the widths-1 layers after it give every c",
+                )
+            )
+        return out
+
     def discrete_symmetries(self) -> list[DiscreteSymmetry]:
         hidden = self.widths[1:-1]
         if not hidden or self.r == 1:

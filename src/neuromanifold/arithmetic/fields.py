@@ -52,14 +52,17 @@ class Float64(NumberSystem):
 
 @dataclass
 class Complex128(NumberSystem):
-    """Complex floating point; generic points are standard complex Gaussian."""
+    """Complex floating point; generic points are standard complex Gaussian (or on the unit torus)."""
 
     name: str = "complex128"
+    unit_modulus: bool = False  # draw generic points on the torus |z| = 1 (no growth of powers)
 
     def asarray(self, data: Any) -> np.ndarray:
         return np.asarray(data, dtype=np.complex128)
 
     def random(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        if self.unit_modulus:
+            return np.exp(2j * np.pi * rng.random(shape))
         return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2)
 
     def to_numpy(self, x: Any) -> np.ndarray:

@@ -4,7 +4,8 @@
   (rank mod p <= rank over Q <= generic rank = dim M);
 * upper bound: N minus the rank over Z/p, at a point, of the known symmetry generators (and of
   polynomial kernel vector fields verified identically), which is at most the generic fiber
-  dimension; and the dimension of an explicit linear space containing M;
+  dimension; the dimension of an explicit linear space containing M; and the (upper bound on
+  the) dimension of a smaller architecture whose neuromanifold contains M;
 * numerical: SVD of the float64 Jacobian at a Gaussian point, with the singular-value gap.
 The status is ``certified`` when the bounds meet, ``lower_bound`` otherwise.
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import Float64, ModP, rank_mod_p
+from ..arithmetic import Complex128, Float64, ModP, rank_mod_p
 from ..arithmetic.modular import matmul_mod
 from ..context import Context
 from ..errors import InputError
@@ -27,7 +28,8 @@ from ..rank import NumericalRank, numerical_rank
 from ..result import Result
 
 MAX_JACOBIAN_ENTRIES = 1.5e8  # ~1.2 GB of int64 residues; beyond this we refuse with advice
-AMBIENT_SAMPLE_LIMIT = 2500  # largest containing space whose span we certify by sampling
+AMBIENT_SAMPLE_LIMIT = 2500
+COMPLEX_NUMERICAL_LIMIT = 1200  # complex SVD costs ~6x real: beyond this use a real point  # largest containing space whose span we certify by sampling
 
 
 @dataclass
@@ -50,6 +52,7 @@ class DimensionData:
     generators_f: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
     polynomial_fields: Any = None  # symmetries.KernelFields when searched
+    containment: list[dict[str, Any]] | None = None  # containing architectures tried
 
     @property
     def certified(self) -> bool:
@@ -109,12 +112,19 @@ def _compute(ctx: Context) -> DimensionData:
         upper, upper_method = amb_ub, f"dimension of a linear space containing M: {amb_desc}"
     lower, J_p, n_samples = _modular_jacobian(ctx, upper, theta_p, G_p, timings)
 
-    rng_f = ctx.rng("float-point")
-    P_f = Parametrization(arch, Float64(), n_samples, ctx.rng("float-inputs"))
-    theta_f = P_f.field.random((N,), rng_f)
+    # numerical rank: on the complex unit torus (powers keep modulus 1, so high-degree maps stay
+    # well conditioned) with extra samples when affordable, else at a real Gaussian point
+    if N <= COMPLEX_NUMERICAL_LIMIT:
+        field_f: Any = Complex128(unit_modulus=True)
+        n_num = max(n_samples, ceil(2 * upper / arch.output_size()) + 2)
+    else:
+        field_f, n_num = Float64(), n_samples
+    P_f = Parametrization(arch, field_f, n_num, ctx.rng("float-inputs"))
+    theta_f = P_f.field.random((N,), ctx.rng("float-point"))
     t0 = time.perf_counter()
     J_f = P_f.jacobian(theta_f)
     num = numerical_rank(J_f)
+    num.point = "complex unit torus" if N <= COMPLEX_NUMERICAL_LIMIT else "real Gaussian"
     timings["numerical_rank"] = time.perf_counter() - t0
     G_f = arch.symmetry_matrix(theta_f) if gens else np.zeros((N, 0))
     g_rank_num = numerical_rank(G_f.T).rank if gens else 0
@@ -138,11 +148,67 @@ def _compute(ctx: Context) -> DimensionData:
         generators_f=G_f,
         timings=timings,
     )
-    if lower < upper:
+    if data.lower < data.upper:
         from .symmetries import certify_with_kernel_fields
 
         certify_with_kernel_fields(ctx, data, G_p)
+    if data.lower < data.upper:
+        _containment_bound(ctx, data)
     return data
+
+
+CONTAINMENT_DEPTH = 3  # nesting of containing architectures (each is smaller)
+
+
+def _same_function_space(a: Any, b: Any) -> bool:
+    """Do two architectures produce functions of the same inputs with the same outputs?"""
+    return (
+        type(a).output_to_matrix is type(b).output_to_matrix
+        and a.input_shape(3) == b.input_shape(3)
+        and a.output_size() == b.output_size()
+        and a.n_inputs == b.n_inputs
+        and a.degree_in_inputs == b.degree_in_inputs
+        and a.homogeneous == b.homogeneous
+    )
+
+
+def _containment_bound(ctx: Context, data: DimensionData) -> None:
+    """dim M <= dim M' <= upper(M') for every architecture M' whose neuromanifold contains M
+    (``Architecture.containing_architectures``); M' is analysed with the same seed and prime."""
+    depth = ctx.containment_depth
+    if depth >= CONTAINMENT_DEPTH:
+        return
+    tried: list[dict[str, Any]] = []
+    for sub, reason in ctx.arch.containing_architectures():
+        entry: dict[str, Any] = {"architecture": sub.spec(), "reason": reason}
+        tried.append(entry)
+        if not _same_function_space(ctx.arch, sub):
+            entry["used"] = "no: different function space"
+            continue
+        sub_ctx = Context(sub, seed=ctx.seed, prime=ctx.prime)
+        sub_ctx.containment_depth = depth + 1
+        t0 = time.perf_counter()
+        d = dimension_data(sub_ctx)
+        entry.update(
+            {
+                "dimension": d.lower if d.certified else {"lower": d.lower, "upper": d.upper},
+                "status": "certified" if d.certified else "lower_bound",
+                "upper_method": d.upper_method,
+                "seconds": round(time.perf_counter() - t0, 3),
+            }
+        )
+        if d.upper < data.upper:
+            data.upper = d.upper
+            data.upper_method = (
+                f"M lies in M' = {sub.spec()} ({reason}), so dim M <= dim M' <= {d.upper} "
+                f"({'certified' if d.certified else 'upper bound'} for M': {d.upper_method})"
+            )
+            entry["used"] = "yes"
+        else:
+            entry["used"] = "no: not smaller than the current upper bound"
+        if data.certified:
+            break
+    data.containment = tried
 
 
 def _bounds_evidence(ctx: Context, d: DimensionData) -> dict[str, Any]:
@@ -161,6 +227,8 @@ def _bounds_evidence(ctx: Context, d: DimensionData) -> dict[str, Any]:
     }
     if d.polynomial_fields is not None:
         ev["polynomial_kernel_fields"] = d.polynomial_fields.evidence()
+    if d.containment:
+        ev["containing_architectures"] = d.containment
     return ev
 
 

@@ -8,12 +8,15 @@ generic point that no known symmetry explains; a numerical basis of them is show
 from __future__ import annotations
 
 import time
+from math import ceil
 from typing import Any
 
 import numpy as np
 
+from ..arithmetic import Float64
 from ..context import Context
-from ..rank import normalise_rows
+from ..parametrization import Parametrization
+from ..rank import normalise_rows, numerical_rank
 from ..result import Result
 from .dimension import dimension_data, generator_rank
 
@@ -39,22 +42,28 @@ def fiber_dimension(ctx: Context) -> Result:
 
 
 def unexplained_directions(ctx: Context, count: int) -> np.ndarray | None:
-    """Orthonormal basis (columns) of ker d mu(theta) orthogonal to the known generators."""
+    """Orthonormal basis (columns) of ker d mu(theta) orthogonal to the known generators, at a
+    real Gaussian point theta (numerical; the rank is read at the largest singular-value gap)."""
     d = dimension_data(ctx)
+    arch = ctx.arch
     N = d.n_params
     if count <= 0:
         return np.zeros((N, 0))
     if N > BASIS_LIMIT:
         return None
-    A = normalise_rows(d.jacobian_f)
-    _, _, vt = np.linalg.svd(A, full_matrices=True)
-    kernel = vt[d.numerical.rank :].T  # N x (N - rank)
-    G = d.generators_f
+    n_samples = max(d.n_samples, ceil(2 * N / arch.output_size()) + 2)
+    P = Parametrization(arch, Float64(), n_samples, ctx.rng("basis-inputs"))
+    theta = P.field.random((N,), ctx.rng("basis-point"))
+    A = normalise_rows(P.jacobian(theta))
+    _, s, vt = np.linalg.svd(A, full_matrices=True)
+    rank = numerical_rank(A, singular_values=s).rank
+    kernel = vt[rank:].T  # N x (N - rank)
+    G = arch.symmetry_matrix(theta) if d.n_generators else np.zeros((N, 0))
     if G.shape[1]:
-        q, s, _ = np.linalg.svd(G, full_matrices=False)
-        q = q[:, s > s[0] * 1e-10]
+        q, sg, _ = np.linalg.svd(G, full_matrices=False)
+        q = q[:, sg > sg[0] * 1e-10]
         kernel = kernel - q @ (q.T @ kernel)
-    u, s, _ = np.linalg.svd(kernel, full_matrices=False)
+    u, _, _ = np.linalg.svd(kernel, full_matrices=False)
     return u[:, :count]
 
 
@@ -91,7 +100,7 @@ def hidden_symmetries(ctx: Context) -> Result:
     elif basis.shape[1]:
         labels = ctx.arch.param_labels()
         ev["basis"] = {
-            "at_point": "the float64 generic point of the numerical rank",
+            "at_point": "a real Gaussian point (seeded); vectors are orthonormal, orthogonal to the known generators",
             "parameters": labels,
             "vectors": basis.T.round(12).tolist(),
             "summary": [_describe(v, labels) for v in basis.T],

@@ -1,13 +1,665 @@
 """Hidden symmetries as polynomial vector fields in the kernel of d mu (search + verification).
 
-Placeholder hook: the search is not implemented yet, so defective cases stay ``lower_bound``.
+A *kernel field* is a polynomial vector field v on parameter space with
+
+    d mu(theta) . v(theta) = sum_k v_k(theta) d f_theta / d theta_k = 0   in Z[theta, x],
+
+i.e. an infinitesimal symmetry of the network function.  Its value at every point lies in the
+tangent space of the fiber, so for known generators G and verified fields V (columns)
+
+    rank_p [G | V](theta_p) <= rank_Q [G | V](theta_p) <= generic rank [G | V]
+                            <= dim ker d mu(generic) = N - dim M,
+
+which turns the rank mod p at one integer point into a rigorous upper bound
+dim M <= N - rank_p [G | V](theta_p).
+
+Search (heuristic, cheap, may fail): the unknown field is sum c_{m,k} m(theta) e_k over monomials m
+of degree <= D (D = 1, 2, 3).  Every grading of f (a weight vector lambda with f lambda-homogeneous:
+homogeneity in a parameter array, in all parameters, or a diagonal known generator, under which f
+is invariant) splits the kernel condition into independent classes of equal weight
+w(m) - lambda_k, so each class is a small linear system.  Imposing J_S(theta_j) v(theta_j) = 0 mod p
+at random integer points theta_j gives its nullspace; fields that raise the rank of [G | fields] at
+theta_p are lifted to integer coefficients (rational reconstruction) and verified *identically* by
+exact polynomial arithmetic (sympy's sparse polynomial ring Z[theta, x]).  Only verified fields
+enter the certificate; a field checked only at random points is reported as probabilistic.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+from itertools import combinations_with_replacement
+from math import ceil, comb, gcd
 from typing import Any
 
+import numpy as np
 
-def certify_with_kernel_fields(ctx: Any, data: Any, G_p: Any) -> None:
-    """Try to close the gap lower < upper of ``data`` (not implemented yet: leaves it open)."""
-    return None
+from ..arithmetic import ModArray, ModP, rank_mod_p
+from ..arithmetic.modular import matmul_mod, rational_reconstruction
+from ..parametrization import Parametrization
+
+MAX_DEGREE = 3  # largest total degree of the monomials in a searched field
+PAIR_LIMIT = 300_000  # largest number of (component, monomial) unknowns enumerated per degree
+CLASS_UNKNOWN_LIMIT = 600  # largest linear system (unknowns) solved for one weight class
+SEARCH_BUDGET = 3.0  # seconds for the mod-p search
+VERIFY_BUDGET = 4.0  # seconds for the exact symbolic verification
+TERM_LIMIT = 100_000  # largest polynomial (terms) built in the symbolic forward pass
+PROBABILISTIC_POINTS = 3  # random points mod p at which unverifiable fields are checked
+MAX_REPORTED_FIELDS = 40
+
+
+# -- polynomial vector fields --------------------------------------------------------------------
+
+
+@dataclass
+class PolynomialField:
+    """v(theta) = sum coef * prod(theta[i] for i in mono) * e_k over ``terms`` (k, coef, mono).
+
+    Coefficients are integers; ``mono`` is a sorted tuple of parameter indices (with repetition).
+    """
+
+    terms: list[tuple[int, int, tuple[int, ...]]]
+
+    @property
+    def degree(self) -> int:
+        return max((len(m) for _, _, m in self.terms), default=0)
+
+    def evaluate_mod(self, theta: np.ndarray, p: int) -> np.ndarray:
+        """v(theta) mod p at an integer point (exact)."""
+        out = np.zeros(len(theta), dtype=np.int64)
+        for k, c, mono in self.terms:
+            val = c % p
+            for i in mono:
+                val = val * int(theta[i]) % p
+            out[k] = (int(out[k]) + val) % p
+        return out
+
+    def formulas(self, labels: list[str]) -> list[str]:
+        """Human-readable components, e.g. ``dW1[0,1] = W2[0,1]*W1[1,1]``."""
+        by_k: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+        for k, c, mono in self.terms:
+            by_k.setdefault(k, []).append((c, mono))
+        lines = []
+        for k in sorted(by_k):
+            s = ""
+            for c, mono in by_k[k]:
+                # collapse repeated factors into powers
+                factors: list[str] = []
+                for i in sorted(set(mono), key=mono.index):
+                    e = mono.count(i)
+                    factors.append(labels[i] + (f"^{e}" if e > 1 else ""))
+                body = "*".join(factors)
+                mag = abs(c)
+                term = body if mag == 1 and body else (f"{mag}*{body}" if body else str(mag))
+                sign = "-" if c < 0 else "+"
+                s = (f"-{term}" if sign == "-" else term) if not s else f"{s} {sign} {term}"
+            lines.append(f"d{labels[k]} = {s}")
+        return lines
+
+
+@dataclass
+class KernelFields:
+    """Outcome of the kernel-field search (JSON-ready through ``evidence``)."""
+
+    target_rank: int
+    generator_rank: int
+    rank: int = 0
+    degrees_searched: list[int] = field(default_factory=list)
+    gradings: list[str] = field(default_factory=list)
+    classes_solved: int = 0
+    classes_too_large: int = 0
+    unknowns: int = 0
+    largest_system: tuple[int, int] = (0, 0)
+    fields: list[PolynomialField] = field(default_factory=list)
+    formulas: list[list[str]] = field(default_factory=list)
+    probabilistic: list[list[str]] = field(default_factory=list)
+    probabilistic_rank: int = 0
+    rejected: int = 0
+    verification: str = "exact polynomial identity d mu(theta) . v(theta) = 0 in Z[theta, x] (sympy sparse polynomials)"
+    stopped: str = ""
+    certified_upper: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.fields)
+
+    def evidence(self) -> dict[str, Any]:
+        ev: dict[str, Any] = {
+            "method": "search for polynomial vector fields v with d mu(theta) v(theta) = 0: linear algebra mod p over "
+            "monomials of bounded degree, split by the gradings of f; lifted to integer coefficients and verified "
+            "identically",
+            "degrees_searched": self.degrees_searched,
+            "gradings": self.gradings,
+            "weight_classes_solved": self.classes_solved,
+            "weight_classes_too_large": self.classes_too_large,
+            "unknowns": self.unknowns,
+            "largest_system": list(self.largest_system),
+            "rank_known_generators": self.generator_rank,
+            "rank_with_verified_fields": self.rank,
+            "rank_needed": self.target_rank,
+            "verified_fields": len(self.fields),
+            "fields": self.formulas[:MAX_REPORTED_FIELDS],
+            "verification": self.verification,
+            "rejected_candidates": self.rejected,
+            "seconds": round(self.seconds, 3),
+        }
+        if len(self.formulas) > MAX_REPORTED_FIELDS:
+            ev["fields_omitted"] = len(self.formulas) - MAX_REPORTED_FIELDS
+        if self.certified_upper is not None:
+            ev["upper_bound"] = {
+                "value": self.certified_upper,
+                "method": "n_params - rank mod p of [known generators | verified fields] at the certification point "
+                "(rank at a point <= generic rank <= generic fiber dimension)",
+            }
+        if self.probabilistic:
+            ev["probabilistic_fields"] = {
+                "status": f"verified at {PROBABILISTIC_POINTS} random points mod p only (probabilistic); "
+                "not used for certification",
+                "rank_with_them": self.probabilistic_rank,
+                "fields": self.probabilistic[:MAX_REPORTED_FIELDS],
+            }
+        if self.stopped:
+            ev["stopped"] = self.stopped
+        return ev
+
+
+# -- exact verification --------------------------------------------------------------------------
+
+
+class _TooLarge(Exception):
+    """The symbolic computation exceeds its size or time limit."""
+
+
+class _Guarded:
+    """A sympy sparse polynomial whose arithmetic aborts past a size or time limit."""
+
+    __slots__ = ("p", "limits")
+
+    def __init__(self, p: Any, limits: tuple[int, float]):
+        self.p = p
+        self.limits = limits
+
+    def _wrap(self, r: Any) -> "_Guarded":
+        terms, deadline = self.limits
+        if len(r) > terms or time.perf_counter() > deadline:
+            raise _TooLarge
+        return _Guarded(r, self.limits)
+
+    def _un(self, o: Any) -> Any:
+        if isinstance(o, _Guarded):
+            return o.p
+        if isinstance(o, (int, np.integer)):
+            return int(o)
+        return NotImplemented
+
+    def __add__(self, o: Any) -> Any:
+        u = self._un(o)
+        return NotImplemented if u is NotImplemented else self._wrap(self.p + u)
+
+    __radd__ = __add__
+
+    def __sub__(self, o: Any) -> Any:
+        u = self._un(o)
+        return NotImplemented if u is NotImplemented else self._wrap(self.p - u)
+
+    def __rsub__(self, o: Any) -> Any:
+        u = self._un(o)
+        return NotImplemented if u is NotImplemented else self._wrap(u - self.p)
+
+    def __mul__(self, o: Any) -> Any:
+        u = self._un(o)
+        return NotImplemented if u is NotImplemented else self._wrap(self.p * u)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> "_Guarded":
+        return _Guarded(-self.p, self.limits)
+
+    def __pow__(self, r: int) -> "_Guarded":
+        out = self._wrap(self.p.ring.one)
+        for _ in range(int(r)):
+            out = out * self
+        return out
+
+
+class SymbolicVerifier:
+    """Exact check of d mu(theta) . v(theta) = 0 as a polynomial identity in (theta, x).
+
+    The network is evaluated once over Z[theta, x] (one symbolic input sample: an identity in x
+    holds for every sample); the directional derivative sum_k v_k d f / d theta_k is expanded
+    and compared with 0.  Raises ``_TooLarge`` when the expansion exceeds the limits.
+    """
+
+    def __init__(self, arch: Any, seconds: float = VERIFY_BUDGET, term_limit: int = TERM_LIMIT):
+        from sympy import ZZ
+        from sympy.polys.rings import ring
+
+        self.arch = arch
+        self.deadline = time.perf_counter() + seconds
+        limits = (term_limit, self.deadline)
+        N = arch.n_params
+        in_shape = arch.input_shape(1)
+        n_x = int(np.prod(in_shape))
+        names = [f"t{i}" for i in range(N)] + [f"x{i}" for i in range(n_x)]
+        R, *gens = ring(names, ZZ)
+        self.ring = R
+        self.theta = gens[:N]
+        theta = np.empty(N, dtype=object)
+        theta[:] = [_Guarded(g, limits) for g in gens[:N]]
+        X = np.empty(n_x, dtype=object)
+        X[:] = [_Guarded(g, limits) for g in gens[N:]]
+        Y = arch.output_to_matrix(arch.forward(arch.unflatten(theta), X.reshape(in_shape)), 1)
+        self.outputs = [y.p if isinstance(y, _Guarded) else R(int(y)) for y in np.asarray(Y, dtype=object).reshape(-1)]
+        self._d: dict[int, list[Any]] = {}
+
+    def _derivative(self, k: int) -> list[Any]:
+        if k not in self._d:
+            g = self.theta[k]
+            self._d[k] = [f.diff(g) for f in self.outputs]
+        return self._d[k]
+
+    def field_polys(self, v: PolynomialField) -> dict[int, Any]:
+        comps: dict[int, Any] = {}
+        for k, c, mono in v.terms:
+            term = self.ring(int(c))
+            for i in mono:
+                term = term * self.theta[i]
+            comps[k] = comps.get(k, self.ring.zero) + term
+        return comps
+
+    def verify(self, v: PolynomialField) -> bool:
+        """True iff sum_k v_k(theta) d f_o / d theta_k is the zero polynomial for every output o."""
+        comps = self.field_polys(v)
+        for o in range(len(self.outputs)):
+            acc = self.ring.zero
+            for k, vk in comps.items():
+                if time.perf_counter() > self.deadline:
+                    raise _TooLarge
+                acc = acc + vk * self._derivative(k)[o]
+            if acc != 0:
+                return False
+        return True
+
+
+# -- the mod-p search ----------------------------------------------------------------------------
+
+
+class _Span:
+    """Incremental row-echelon basis over Z/p: is a vector outside the span so far?"""
+
+    def __init__(self, p: int):
+        self.p = p
+        self.rows: list[tuple[int, np.ndarray]] = []  # (pivot, row with pivot entry 1)
+
+    @property
+    def rank(self) -> int:
+        return len(self.rows)
+
+    def reduce(self, v: np.ndarray) -> np.ndarray:
+        p = self.p
+        v = np.asarray(v, dtype=np.int64) % p
+        for piv, row in self.rows:
+            c = int(v[piv])
+            if c:
+                v = (v - c * row) % p  # c, row < 2^31: products fit in int64
+        return v
+
+    def add(self, v: np.ndarray) -> bool:
+        r = self.reduce(v)
+        nz = np.flatnonzero(r)
+        if not len(nz):
+            return False
+        piv = int(nz[0])
+        inv = pow(int(r[piv]), -1, self.p)
+        self.rows.append((piv, r * inv % self.p))
+        return True
+
+    def matrix(self, n: int) -> np.ndarray:
+        """The basis as columns (n x rank)."""
+        if not self.rows:
+            return np.zeros((n, 0), dtype=np.int64)
+        return np.stack([r for _, r in self.rows], axis=1)
+
+    def copy(self) -> "_Span":
+        s = _Span(self.p)
+        s.rows = list(self.rows)
+        return s
+
+
+def _mix_rows(A: np.ndarray, rows: int, rng: np.random.Generator, p: int) -> np.ndarray:
+    """min(rows, A.rows) random linear combinations (16-bit coefficients) of the rows of A mod p.
+
+    Two float64 GEMMs on the 16-bit limbs of A are exact: every partial sum is below
+    2^32 * A.rows < 2^53."""
+    n = A.shape[0]
+    if n >= 1 << 21:
+        R = rng.integers(0, p, size=(min(rows, n), n), dtype=np.int64)
+        return matmul_mod(R, A % p, p)
+    R = rng.integers(0, 1 << 16, size=(min(rows, n), n)).astype(np.float64)
+    A = np.asarray(A, dtype=np.int64) % p
+    lo = (R @ (A & 0xFFFF).astype(np.float64)).astype(np.int64) % p
+    hi = (R @ (A >> 16).astype(np.float64)).astype(np.int64) % p
+    return (lo + hi * (1 << 16)) % p
+
+
+class _Pool:
+    """Random integer points theta_j with the exact Jacobian of mu_S and the values mu_S there.
+
+    Rows are replaced by random combinations (R_j J, R_j mu), at most (upper bound on dim M) + 2
+    of them: the kernel is kept generically, every leading block of rows is generic, and R_j J and
+    R_j mu stay consistent for the homogeneity test.
+    """
+
+    def __init__(self, ctx: Any, n_samples: int, max_rank: int):
+        self.p = ctx.prime
+        self.P = Parametrization(ctx.arch, ModP(self.p), n_samples, ctx.rng("kernel-fields-inputs"))
+        self.rng = ctx.rng("kernel-fields-points")
+        self.max_rank = max_rank
+        self.points: list[np.ndarray] = []
+        self.jacobians: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
+
+    def ensure(self, n: int) -> None:
+        p = self.p
+        while len(self.points) < n:
+            theta = self.rng.integers(0, p, size=self.P.arch.n_params, dtype=np.int64)
+            th = ModArray(theta, p, reduced=True)
+            J = self.P.jacobian(th) % p
+            mu = (self.P.field.to_numpy(self.P(th)).reshape(-1, 1) % p).astype(np.int64)
+            JM = _mix_rows(np.concatenate([J, mu], axis=1), self.max_rank + 2, self.rng, p)
+            J, mu = JM[:, :-1], JM[:, -1:]
+            self.points.append(theta)
+            self.jacobians.append(J)
+            self.values.append(mu.reshape(-1))
+
+
+def _homogeneous(pool: _Pool, cols: np.ndarray) -> bool:
+    """Is f homogeneous in the parameters ``cols`` (Euler: J[:, cols] theta[cols] = c f)?  Checked at
+    two random points; used only to split the search, so an error costs completeness, not rigour."""
+    p = pool.p
+    pool.ensure(2)
+    c_seen = None
+    for theta, J, mu in zip(pool.points[:2], pool.jacobians[:2], pool.values[:2]):
+        u = matmul_mod(J[:, cols], theta[cols].reshape(-1, 1), p).reshape(-1)
+        nz = np.flatnonzero(mu)
+        if not len(nz):
+            return False
+        i = int(nz[0])
+        c = int(u[i]) * pow(int(mu[i]), -1, p) % p
+        if (c_seen is not None and c != c_seen) or np.any((u - c * mu) % p):
+            return False
+        c_seen = c
+    return True
+
+
+def _gradings(ctx: Any, pool: _Pool) -> tuple[np.ndarray, list[str]]:
+    """Weight vectors lambda (rows) for which f is lambda-homogeneous."""
+    arch = ctx.arch
+    N = arch.n_params
+    rows: list[np.ndarray] = []
+    names: list[str] = []
+    offs, shapes = arch.offsets(), arch.param_shapes()
+    blocks = [(name, np.arange(offs[name], offs[name] + int(np.prod(shapes[name])))) for name in shapes]
+    blocks.append(("all parameters", np.arange(N)))
+    for name, cols in blocks:
+        if len(cols) and _homogeneous(pool, cols):
+            lam = np.zeros(N, dtype=np.int64)
+            lam[cols] = 1
+            rows.append(lam)
+            names.append(f"degree in {name}")
+    for g in arch.symmetries():
+        if g.constant or any(t != s for t, s, _ in g.linear):
+            continue
+        lam = np.zeros(N, dtype=np.int64)
+        for t, _, c in g.linear:
+            lam[t] += c
+        rows.append(lam)
+        names.append(f"weights of the diagonal symmetry: {g.name}")
+    if not rows:
+        return np.zeros((0, N), dtype=np.int64), names
+    return np.array(rows, dtype=np.int64), names
+
+
+@dataclass
+class _Class:
+    ks: np.ndarray  # component index per unknown
+    mons: np.ndarray  # (unknowns, D) parameter indices, N meaning the constant 1
+
+    @property
+    def size(self) -> int:
+        return len(self.ks)
+
+
+def _classes(N: int, D: int, Lam: np.ndarray) -> list[_Class]:
+    """Weight classes of the unknowns (monomial of degree <= D, component k) containing a monomial
+    of degree exactly D (the others were solved at lower degree), smallest first."""
+    mons = np.array(list(combinations_with_replacement(range(N + 1), D)), dtype=np.int64).reshape(-1, D)
+    exact = np.all(mons < N, axis=1)
+    n_mon = len(mons)
+    ks = np.tile(np.arange(N), n_mon)
+    mi = np.repeat(np.arange(n_mon), N)
+    if Lam.shape[0]:
+        Lext = np.concatenate([Lam, np.zeros((Lam.shape[0], 1), dtype=np.int64)], axis=1)
+        wm = Lext[:, mons].sum(axis=2).T  # n_mon x l
+        # class key: the weight vector w(m) - lambda_k, hashed by a random integer functional
+        # (a collision merges two classes, which is still a valid, only larger, system)
+        h = np.random.default_rng(D).integers(1, 1 << 40, size=Lam.shape[0], dtype=np.int64)
+        keys = (wm @ h)[mi] - (Lam.T @ h)[ks]
+        _, inv = np.unique(keys, return_inverse=True)
+    else:
+        inv = np.zeros(len(ks), dtype=np.int64)
+    order = np.argsort(inv, kind="stable")
+    bounds = np.flatnonzero(np.diff(inv[order])) + 1
+    out = []
+    for grp in np.split(order, bounds):
+        if not exact[mi[grp]].any():
+            continue
+        out.append(_Class(ks[grp], mons[mi[grp]]))
+    out.sort(key=lambda c: c.size)
+    return out
+
+
+def _monomial_values(theta: np.ndarray, mons: np.ndarray, p: int) -> np.ndarray:
+    th = np.append(theta % p, 1)
+    vals = np.ones(len(mons), dtype=np.int64)
+    for j in range(mons.shape[1]):
+        vals = vals * th[mons[:, j]] % p
+    return vals
+
+
+class _Nullspace:
+    """A nullspace basis kept in flint (columns 0..nullity-1 of ``ns``); only the values at a point
+    and the columns actually used are converted to numpy."""
+
+    def __init__(self, ns: Any, nullity: int, p: int):
+        self.ns, self.nullity, self.p = ns, nullity, p
+
+    def values_at(self, cls: _Class, theta: np.ndarray, N: int) -> np.ndarray:
+        """N x nullity matrix of the candidate fields evaluated at theta (mod p)."""
+        import flint
+
+        E = np.zeros((N, cls.size), dtype=np.int64)
+        E[cls.ks, np.arange(cls.size)] = _monomial_values(theta, cls.mons, self.p)
+        F = flint.nmod_mat(E.tolist(), self.p) * self.ns
+        return np.array([int(x) for x in F.entries()], dtype=np.int64).reshape(N, -1)[:, : self.nullity]
+
+    def column(self, j: int) -> np.ndarray:
+        return np.array([int(self.ns[i, j]) for i in range(self.ns.nrows())], dtype=np.int64)
+
+
+def _solve_class(cls: _Class, K: np.ndarray, rK: int, pool: _Pool, kf: KernelFields) -> _Nullspace:
+    """Basis (mod p) of the coefficient vectors c with J(theta_j) v_c(theta_j) = 0 at enough random
+    points theta_j to pin down the class's kernel fields (generically).
+
+    ``K`` are the components the class touches and ``rK`` the generic rank of J[:, K]: each
+    point contributes rK independent equations (rK + 1 random row combinations are used)."""
+    import flint
+
+    p = pool.p
+    if rK == 0:
+        return _Nullspace(flint.nmod_mat(np.eye(cls.size, dtype=np.int64).tolist(), p), cls.size, p)
+    pos = np.searchsorted(K, cls.ks)
+    n_points = ceil((cls.size + 4) / rK) + 1
+    pool.ensure(n_points)
+    blocks = []
+    for j in range(n_points):
+        B = pool.jacobians[j][: rK + 1][:, K]
+        mv = _monomial_values(pool.points[j], cls.mons, p)
+        blocks.append(B[:, pos] * mv[None, :] % p)
+    A = np.concatenate(blocks, axis=0)
+    kf.classes_solved += 1
+    kf.unknowns += cls.size
+    if A.size > kf.largest_system[0] * kf.largest_system[1]:
+        kf.largest_system = A.shape
+    ns, nullity = flint.nmod_mat(A.tolist(), p).nullspace()
+    return _Nullspace(ns, int(nullity), p)
+
+
+def _lift(cls: _Class, c: np.ndarray, p: int, N: int) -> PolynomialField | None:
+    """Rational reconstruction of a coefficient vector mod p, scaled to coprime integers."""
+    nz = np.flatnonzero(c % p)
+    fracs = []
+    for u in nz:
+        rr = rational_reconstruction(int(c[u]), p)
+        if rr is None:
+            return None
+        fracs.append(rr)
+    den = 1
+    for _, d in fracs:
+        den = den * d // gcd(den, d)
+    nums = [n * (den // d) for n, d in fracs]
+    g = 0
+    for n in nums:
+        g = gcd(g, n)
+    g = g or 1
+    terms = []
+    for u, n in zip(nz, nums):
+        mono = tuple(int(i) for i in cls.mons[u] if i < N)
+        terms.append((int(cls.ks[u]), n // g, mono))
+    return PolynomialField(terms)
+
+
+def _check_at_points(pool: _Pool, v: PolynomialField, n: int) -> bool:
+    """J(theta_j) v(theta_j) = 0 mod p at ``n`` further random points (probabilistic only)."""
+    p = pool.p
+    start = len(pool.points)
+    pool.ensure(start + n)
+    for j in range(start, start + n):
+        val = v.evaluate_mod(pool.points[j], p)
+        if np.any(matmul_mod(pool.jacobians[j], val.reshape(-1, 1), p)):
+            return False
+    return True
+
+
+def certify_with_kernel_fields(ctx: Any, data: Any, G_p: np.ndarray) -> KernelFields:
+    """Try to close the gap lower < upper of ``data`` with verified polynomial kernel fields.
+
+    Sets ``data.polynomial_fields``; when fields are verified identically and lower the upper
+    bound, updates ``data.upper`` and ``data.upper_method`` (rigorous, see the module docstring).
+    """
+    t0 = time.perf_counter()
+    deadline = t0 + SEARCH_BUDGET
+    arch, p, N = ctx.arch, ctx.prime, data.n_params
+    labels = arch.param_labels()
+    theta_p = np.asarray(data.theta_p, dtype=np.int64) % p
+    target = N - data.lower
+    span = _Span(p)
+    for col in np.asarray(G_p, dtype=np.int64).T:
+        span.add(col)
+    kf = KernelFields(target_rank=target, generator_rank=span.rank, rank=span.rank)
+    data.polynomial_fields = kf
+    prob_span: _Span | None = None  # verified + probabilistic fields, once verification is too large
+    verifier: SymbolicVerifier | None = None
+
+    done = False
+    if MAX_DEGREE < 1 or N * (N + 1) > PAIR_LIMIT:
+        kf.stopped = f"{N} parameters: even affine fields ({N} x {N + 1} unknowns) exceed the enumeration limit"
+        kf.seconds = time.perf_counter() - t0
+        return kf
+    pool = _Pool(ctx, data.n_samples, data.upper)
+    Lam, kf.gradings = _gradings(ctx, pool)
+    # J at the certification point (rows mixed): a class can raise the rank at theta_p only if
+    # ker J(theta_p) has more vectors supported on its components than the span found so far
+    Jp = _mix_rows(np.asarray(data.jacobian_p, dtype=np.int64), data.upper + 2, ctx.rng("kernel-fields-mix"), p)
+    rank_K: dict[bytes, int] = {}  # rank of J(theta_p)[:, K]
+    span_K: dict[tuple[bytes, int], int] = {}  # dim of span(found) supported on K, by span rank
+    for D in range(1, MAX_DEGREE + 1):
+        if N * comb(N + D, D) > PAIR_LIMIT:
+            kf.stopped = f"degree {D}: {N} x C({N}+{D},{D}) unknowns exceed the enumeration limit {PAIR_LIMIT}"
+            break
+        kf.degrees_searched.append(D)
+        for cls in _classes(N, D, Lam):
+            if time.perf_counter() > deadline:
+                kf.stopped = f"search time budget of {SEARCH_BUDGET} s exhausted at degree {D}"
+                break
+            if cls.size > CLASS_UNKNOWN_LIMIT:
+                kf.classes_too_large += 1
+                continue
+            active = prob_span if prob_span is not None else span
+            K = np.unique(cls.ks)
+            key = K.tobytes()
+            if key not in rank_K:
+                rank_K[key] = rank_mod_p(Jp[:, K], p)
+            rK = rank_K[key]
+            if (key, active.rank) not in span_K:
+                outside = np.setdiff1d(np.arange(N), K)
+                span_K[key, active.rank] = active.rank - (rank_mod_p(active.matrix(N)[outside], p) if active.rank else 0)
+            if len(K) - rK <= span_K[key, active.rank]:
+                continue  # every kernel vector supported on K is already explained at theta_p
+            ns = _solve_class(cls, K, rK, pool, kf)
+            if not ns.nullity:
+                continue
+            F = ns.values_at(cls, theta_p, N)
+            if rank_mod_p(np.concatenate([active.matrix(N), F], axis=1), p) == active.rank:
+                continue  # only multiples of known directions in this class
+            for j in range(ns.nullity):
+                active = prob_span if prob_span is not None else span
+                if not np.any(active.reduce(F[:, j])):
+                    continue
+                v = _lift(cls, ns.column(j), p, N)
+                if v is None:
+                    kf.rejected += 1
+                    continue
+                val = v.evaluate_mod(theta_p, p)
+                if prob_span is None:
+                    try:
+                        if verifier is None:
+                            verifier = SymbolicVerifier(arch)
+                        ok = verifier.verify(v)
+                    except _TooLarge:
+                        prob_span = span.copy()
+                        kf.stopped = "symbolic verification too large: further fields are only checked mod p"
+                    else:
+                        if not ok:
+                            kf.rejected += 1
+                        elif span.add(val):
+                            kf.fields.append(v)
+                            kf.formulas.append(v.formulas(labels))
+                            kf.rank = span.rank
+                if prob_span is not None:
+                    if not _check_at_points(pool, v, PROBABILISTIC_POINTS):
+                        kf.rejected += 1
+                    elif prob_span.add(val):
+                        kf.probabilistic.append(v.formulas(labels))
+                        kf.probabilistic_rank = prob_span.rank
+                if span.rank >= target or (prob_span is not None and prob_span.rank >= target):
+                    done = True
+                    break
+            if done:
+                break
+        if done or "budget" in kf.stopped:
+            break
+    if not done and not kf.stopped:
+        kf.stopped = f"no further fields up to degree {MAX_DEGREE}"
+
+    new_upper = N - span.rank
+    if kf.fields and new_upper < data.upper:
+        data.upper = new_upper
+        kf.certified_upper = new_upper
+        data.upper_method = (
+            f"n_params - rank mod p of the known symmetry generators and {len(kf.fields)} polynomial kernel "
+            "field(s) verified identically, at the certification point"
+        )
+    kf.seconds = time.perf_counter() - t0
+    return kf
