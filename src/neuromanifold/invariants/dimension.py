@@ -188,7 +188,11 @@ def _containment_bound(ctx: Context, data: DimensionData) -> None:
         sub_ctx = Context(sub, seed=ctx.seed, prime=ctx.prime)
         sub_ctx.containment_depth = depth + 1
         t0 = time.perf_counter()
-        d = dimension_data(sub_ctx)
+        try:
+            d = dimension_data(sub_ctx)
+        except InputError as exc:
+            entry["used"] = f"no: {exc}"
+            continue
         entry.update(
             {
                 "dimension": d.lower if d.certified else {"lower": d.lower, "upper": d.upper},

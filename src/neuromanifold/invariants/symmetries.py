@@ -14,13 +14,14 @@ which turns the rank mod p at one integer point into a rigorous upper bound
 dim M <= N - rank_p [G | V](theta_p).
 
 Search (heuristic, cheap, may fail): the unknown field is sum c_{m,k} m(theta) e_k over monomials m
-of degree <= D (D = 1, 2, 3).  Every grading of f (a weight vector lambda with f lambda-homogeneous:
-homogeneity in a parameter array, in all parameters, or a diagonal known generator, under which f
-is invariant) splits the kernel condition into independent classes of equal weight
-w(m) - lambda_k, so each class is a small linear system.  Imposing J_S(theta_j) v(theta_j) = 0 mod p
-at random integer points theta_j gives its nullspace; fields that raise the rank of [G | fields] at
-theta_p are lifted to integer coefficients (rational reconstruction) and verified *identically* by
-exact polynomial arithmetic (sympy's sparse polynomial ring Z[theta, x]).  Only verified fields
+of degree <= D, for D = 1, 2, ... up to MAX_DEGREE while the enumeration stays small.  Every
+grading of f (a weight vector lambda with f lambda-homogeneous: homogeneity in a parameter array
+or in all parameters, or the weights of a diagonal known generator, under which f is invariant)
+splits the kernel condition into independent classes of equal weight w(m) - lambda_k, so each
+class is a small linear system.  Imposing J_S(theta_j) v(theta_j) = 0 mod p at random integer
+points theta_j gives its nullspace; fields that raise the rank of [G | fields] at theta_p are
+lifted to integer coefficients (rational reconstruction) and verified *identically* by exact
+polynomial arithmetic (sympy's sparse polynomial ring Z[theta, x]).  Only verified fields
 enter the certificate; a field checked only at random points is reported as probabilistic.
 """
 
@@ -38,7 +39,7 @@ from ..arithmetic import ModArray, ModP, rank_mod_p
 from ..arithmetic.modular import matmul_mod, rational_reconstruction
 from ..parametrization import Parametrization
 
-MAX_DEGREE = 3  # largest total degree of the monomials in a searched field
+MAX_DEGREE = 4  # largest total degree of the monomials in a searched field (PAIR_LIMIT permitting)
 PAIR_LIMIT = 300_000  # largest number of (component, monomial) unknowns enumerated per degree
 CLASS_UNKNOWN_LIMIT = 600  # largest linear system (unknowns) solved for one weight class
 SEARCH_BUDGET = 3.0  # seconds for the mod-p search
@@ -46,6 +47,8 @@ VERIFY_BUDGET = 4.0  # seconds for the exact symbolic verification
 TERM_LIMIT = 100_000  # largest polynomial (terms) built in the symbolic forward pass
 PROBABILISTIC_POINTS = 3  # random points mod p at which unverifiable fields are checked
 MAX_REPORTED_FIELDS = 40
+MAX_REPORTED_GRADINGS = 12
+MIN_PRIME = 1 << 24  # smaller primes make random points degenerate and reconstruction useless
 
 
 # -- polynomial vector fields --------------------------------------------------------------------
@@ -59,6 +62,11 @@ class PolynomialField:
     """
 
     terms: list[tuple[int, int, tuple[int, ...]]]
+
+    @classmethod
+    def from_affine(cls, g: Any) -> "PolynomialField":
+        """The polynomial field of an ``AffineField`` (a declared symmetry generator)."""
+        return cls([(t, c, (s,)) for t, s, c in g.linear] + [(t, c, ()) for t, c in g.constant])
 
     @property
     def degree(self) -> int:
@@ -116,6 +124,7 @@ class KernelFields:
     probabilistic_rank: int = 0
     rejected: int = 0
     verification: str = "exact polynomial identity d mu(theta) . v(theta) = 0 in Z[theta, x] (sympy sparse polynomials)"
+    verification_note: str = ""
     stopped: str = ""
     certified_upper: int | None = None
     seconds: float = 0.0
@@ -130,7 +139,8 @@ class KernelFields:
             "monomials of bounded degree, split by the gradings of f; lifted to integer coefficients and verified "
             "identically",
             "degrees_searched": self.degrees_searched,
-            "gradings": self.gradings,
+            "gradings": self.gradings[:MAX_REPORTED_GRADINGS]
+            + ([f"(+{len(self.gradings) - MAX_REPORTED_GRADINGS} more)"] if len(self.gradings) > MAX_REPORTED_GRADINGS else []),
             "weight_classes_solved": self.classes_solved,
             "weight_classes_too_large": self.classes_too_large,
             "unknowns": self.unknowns,
@@ -159,6 +169,8 @@ class KernelFields:
                 "rank_with_them": self.probabilistic_rank,
                 "fields": self.probabilistic[:MAX_REPORTED_FIELDS],
             }
+        if self.verification_note:
+            ev["verification_note"] = self.verification_note
         if self.stopped:
             ev["stopped"] = self.stopped
         return ev
@@ -167,7 +179,7 @@ class KernelFields:
 # -- exact verification --------------------------------------------------------------------------
 
 
-class _TooLarge(Exception):
+class VerificationTooLarge(Exception):
     """The symbolic computation exceeds its size or time limit."""
 
 
@@ -183,7 +195,7 @@ class _Guarded:
     def _wrap(self, r: Any) -> "_Guarded":
         terms, deadline = self.limits
         if len(r) > terms or time.perf_counter() > deadline:
-            raise _TooLarge
+            raise VerificationTooLarge
         return _Guarded(r, self.limits)
 
     def _un(self, o: Any) -> Any:
@@ -228,16 +240,16 @@ class SymbolicVerifier:
 
     The network is evaluated once over Z[theta, x] (one symbolic input sample: an identity in x
     holds for every sample); the directional derivative sum_k v_k d f / d theta_k is expanded
-    and compared with 0.  Raises ``_TooLarge`` when the expansion exceeds the limits.
+    and compared with 0.  Raises ``VerificationTooLarge`` when the expansion exceeds the limits.
     """
 
-    def __init__(self, arch: Any, seconds: float = VERIFY_BUDGET, term_limit: int = TERM_LIMIT):
+    def __init__(self, arch: Any, seconds: float | None = None, term_limit: int | None = None):
         from sympy import ZZ
         from sympy.polys.rings import ring
 
         self.arch = arch
-        self.deadline = time.perf_counter() + seconds
-        limits = (term_limit, self.deadline)
+        self.deadline = time.perf_counter() + (VERIFY_BUDGET if seconds is None else seconds)
+        limits = (TERM_LIMIT if term_limit is None else term_limit, self.deadline)
         N = arch.n_params
         in_shape = arch.input_shape(1)
         n_x = int(np.prod(in_shape))
@@ -275,7 +287,7 @@ class SymbolicVerifier:
             acc = self.ring.zero
             for k, vk in comps.items():
                 if time.perf_counter() > self.deadline:
-                    raise _TooLarge
+                    raise VerificationTooLarge
                 acc = acc + vk * self._derivative(k)[o]
             if acc != 0:
                 return False
@@ -479,6 +491,12 @@ class _Nullspace:
         """N x nullity matrix of the candidate fields evaluated at theta (mod p)."""
         import flint
 
+        if self.nullity * cls.size <= 50_000:  # few candidates: convert them and evaluate in numpy
+            C = np.stack([self.column(j) for j in range(self.nullity)], axis=1)
+            W = _monomial_values(theta, cls.mons, self.p)[:, None] * C % self.p
+            F = np.zeros((N, self.nullity), dtype=np.int64)
+            np.add.at(F, cls.ks, W)  # at most cls.size terms < 2^31 per entry: no overflow
+            return F % self.p
         E = np.zeros((N, cls.size), dtype=np.int64)
         E[cls.ks, np.arange(cls.size)] = _monomial_values(theta, cls.mons, self.p)
         F = flint.nmod_mat(E.tolist(), self.p) * self.ns
@@ -552,108 +570,137 @@ def _check_at_points(pool: _Pool, v: PolynomialField, n: int) -> bool:
     return True
 
 
+class _Collector:
+    """The spans found so far: known generators + verified fields (rigorous), and, once exact
+    verification is out of reach, also fields checked at random points (probabilistic)."""
+
+    def __init__(self, arch: Any, G_p: np.ndarray, theta_p: np.ndarray, pool: _Pool, kf: KernelFields):
+        self.arch, self.theta_p, self.pool, self.kf = arch, theta_p, pool, kf
+        self.p = pool.p
+        self.labels = arch.param_labels()
+        self.span = _Span(self.p)
+        for col in np.asarray(G_p, dtype=np.int64).T:
+            self.span.add(col)
+        self.prob_span: _Span | None = None
+        self.verifier: SymbolicVerifier | None = None
+
+    @property
+    def active(self) -> _Span:
+        return self.prob_span if self.prob_span is not None else self.span
+
+    def offer(self, v: PolynomialField) -> None:
+        """Verify a candidate field and keep it if it raises the rank at theta_p."""
+        kf = self.kf
+        val = v.evaluate_mod(self.theta_p, self.p)
+        if self.prob_span is None:
+            try:
+                if self.verifier is None:
+                    self.verifier = SymbolicVerifier(self.arch)
+                ok = self.verifier.verify(v)
+            except VerificationTooLarge:
+                self.prob_span = self.span.copy()
+                kf.verification_note = (
+                    f"symbolic verification exceeded its limits ({TERM_LIMIT} terms or {VERIFY_BUDGET} s); "
+                    "later fields are only checked at random points mod p"
+                )
+            else:
+                if not ok:
+                    kf.rejected += 1
+                elif self.span.add(val):
+                    kf.fields.append(v)
+                    kf.formulas.append(v.formulas(self.labels))
+                    kf.rank = self.span.rank
+                return
+        if not _check_at_points(self.pool, v, PROBABILISTIC_POINTS):
+            kf.rejected += 1
+        elif self.prob_span is not None and self.prob_span.add(val):
+            kf.probabilistic.append(v.formulas(self.labels))
+            kf.probabilistic_rank = self.prob_span.rank
+
+
 def certify_with_kernel_fields(ctx: Any, data: Any, G_p: np.ndarray) -> KernelFields:
     """Try to close the gap lower < upper of ``data`` with verified polynomial kernel fields.
 
-    Sets ``data.polynomial_fields``; when fields are verified identically and lower the upper
-    bound, updates ``data.upper`` and ``data.upper_method`` (rigorous, see the module docstring).
+    Sets ``data.polynomial_fields``; when fields verified identically lower the upper bound,
+    updates ``data.upper`` = N - rank_p [G | V](theta_p) and ``data.upper_method`` (rigorous, see
+    the module docstring).  Fields checked only at random points never change the bounds.
     """
     t0 = time.perf_counter()
     deadline = t0 + SEARCH_BUDGET
     arch, p, N = ctx.arch, ctx.prime, data.n_params
-    labels = arch.param_labels()
     theta_p = np.asarray(data.theta_p, dtype=np.int64) % p
     target = N - data.lower
-    span = _Span(p)
-    for col in np.asarray(G_p, dtype=np.int64).T:
-        span.add(col)
-    kf = KernelFields(target_rank=target, generator_rank=span.rank, rank=span.rank)
+    kf = KernelFields(target_rank=target, generator_rank=0)
     data.polynomial_fields = kf
-    prob_span: _Span | None = None  # verified + probabilistic fields, once verification is too large
-    verifier: SymbolicVerifier | None = None
-
-    done = False
-    if MAX_DEGREE < 1 or N * (N + 1) > PAIR_LIMIT:
-        kf.stopped = f"{N} parameters: even affine fields ({N} x {N + 1} unknowns) exceed the enumeration limit"
+    reason = ""
+    if p < MIN_PRIME:
+        reason = f"not searched: the prime {p} is too small for random points and rational reconstruction"
+    elif MAX_DEGREE < 1 or N * (N + 1) > PAIR_LIMIT:
+        reason = f"not searched: {N} parameters (affine fields alone: {N} x {N + 1} unknowns; limit {PAIR_LIMIT})"
+    if reason:
+        kf.generator_rank = kf.rank = data.generator_rank_p
+        kf.stopped = reason
         kf.seconds = time.perf_counter() - t0
         return kf
     pool = _Pool(ctx, data.n_samples, data.upper)
+    col = _Collector(arch, G_p, theta_p, pool, kf)
+    kf.generator_rank = kf.rank = col.span.rank
     Lam, kf.gradings = _gradings(ctx, pool)
     # J at the certification point (rows mixed): a class can raise the rank at theta_p only if
     # ker J(theta_p) has more vectors supported on its components than the span found so far
     Jp = _mix_rows(np.asarray(data.jacobian_p, dtype=np.int64), data.upper + 2, ctx.rng("kernel-fields-mix"), p)
     rank_K: dict[bytes, int] = {}  # rank of J(theta_p)[:, K]
-    span_K: dict[tuple[bytes, int], int] = {}  # dim of span(found) supported on K, by span rank
+    span_K: dict[tuple[bytes, int], int] = {}  # dim of the span found so far supported on K
+
+    def reached() -> bool:
+        return col.active.rank >= target
+
     for D in range(1, MAX_DEGREE + 1):
+        if reached() or kf.stopped:
+            break
         if N * comb(N + D, D) > PAIR_LIMIT:
-            kf.stopped = f"degree {D}: {N} x C({N}+{D},{D}) unknowns exceed the enumeration limit {PAIR_LIMIT}"
+            kf.stopped = f"degree {D} not searched: {N} x C({N}+{D},{D}) unknowns exceed the enumeration limit {PAIR_LIMIT}"
             break
         kf.degrees_searched.append(D)
         for cls in _classes(N, D, Lam):
+            if reached():
+                break
             if time.perf_counter() > deadline:
                 kf.stopped = f"search time budget of {SEARCH_BUDGET} s exhausted at degree {D}"
                 break
             if cls.size > CLASS_UNKNOWN_LIMIT:
                 kf.classes_too_large += 1
                 continue
-            active = prob_span if prob_span is not None else span
+            active = col.active
             K = np.unique(cls.ks)
             key = K.tobytes()
             if key not in rank_K:
                 rank_K[key] = rank_mod_p(Jp[:, K], p)
-            rK = rank_K[key]
             if (key, active.rank) not in span_K:
                 outside = np.setdiff1d(np.arange(N), K)
-                span_K[key, active.rank] = active.rank - (rank_mod_p(active.matrix(N)[outside], p) if active.rank else 0)
-            if len(K) - rK <= span_K[key, active.rank]:
-                continue  # every kernel vector supported on K is already explained at theta_p
-            ns = _solve_class(cls, K, rK, pool, kf)
+                span_K[key, active.rank] = active.rank - rank_mod_p(active.matrix(N)[outside], p)
+            if len(K) - rank_K[key] <= span_K[key, active.rank]:
+                continue  # every kernel vector of J(theta_p) supported on K is already explained
+            ns = _solve_class(cls, K, rank_K[key], pool, kf)
             if not ns.nullity:
                 continue
             F = ns.values_at(cls, theta_p, N)
             if rank_mod_p(np.concatenate([active.matrix(N), F], axis=1), p) == active.rank:
-                continue  # only multiples of known directions in this class
+                continue  # only multiples of directions already found
             for j in range(ns.nullity):
-                active = prob_span if prob_span is not None else span
-                if not np.any(active.reduce(F[:, j])):
+                if reached():
+                    break
+                if not np.any(col.active.reduce(F[:, j])):
                     continue
                 v = _lift(cls, ns.column(j), p, N)
                 if v is None:
                     kf.rejected += 1
                     continue
-                val = v.evaluate_mod(theta_p, p)
-                if prob_span is None:
-                    try:
-                        if verifier is None:
-                            verifier = SymbolicVerifier(arch)
-                        ok = verifier.verify(v)
-                    except _TooLarge:
-                        prob_span = span.copy()
-                        kf.stopped = "symbolic verification too large: further fields are only checked mod p"
-                    else:
-                        if not ok:
-                            kf.rejected += 1
-                        elif span.add(val):
-                            kf.fields.append(v)
-                            kf.formulas.append(v.formulas(labels))
-                            kf.rank = span.rank
-                if prob_span is not None:
-                    if not _check_at_points(pool, v, PROBABILISTIC_POINTS):
-                        kf.rejected += 1
-                    elif prob_span.add(val):
-                        kf.probabilistic.append(v.formulas(labels))
-                        kf.probabilistic_rank = prob_span.rank
-                if span.rank >= target or (prob_span is not None and prob_span.rank >= target):
-                    done = True
-                    break
-            if done:
-                break
-        if done or "budget" in kf.stopped:
-            break
-    if not done and not kf.stopped:
-        kf.stopped = f"no further fields up to degree {MAX_DEGREE}"
+                col.offer(v)
+    if not reached() and not kf.stopped:
+        kf.stopped = f"no further fields found up to degree {MAX_DEGREE}"
 
-    new_upper = N - span.rank
+    new_upper = N - col.span.rank
     if kf.fields and new_upper < data.upper:
         data.upper = new_upper
         kf.certified_upper = new_upper

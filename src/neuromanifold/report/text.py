@@ -57,4 +57,12 @@ def render_text(report: Any) -> str:
         lines.append("  unexplained fiber directions (numerical basis at a generic point):")
         for s in hs.evidence["basis"]["summary"]:
             lines.append(f"    {s}")
+    pf = hs.evidence.get("polynomial_fields") if hs is not None else None
+    if isinstance(pf, dict) and pf.get("fields"):
+        lines.append("")
+        lines.append("  hidden symmetries as polynomial vector fields (verified identically):")
+        for i, comps in enumerate(pf["fields"], 1):
+            lines.append(f"    v{i}: " + "; ".join(comps))
+        if pf.get("fields_omitted"):
+            lines.append(f"    (+{pf['fields_omitted']} more)")
     return "\n".join(lines)
