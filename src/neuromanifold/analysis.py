@@ -10,6 +10,7 @@ from .architectures import Architecture
 from .arithmetic import DEFAULT_PRIME
 from .context import Context
 from .errors import InputError
+from .invariants import degree as _deg
 from .invariants import dimension as _dim
 from .invariants import fibers as _fib
 from .result import Result, jsonable
@@ -20,7 +21,10 @@ INVARIANTS: dict[str, Callable[[Context], Result]] = {
     "ambient_dimension": _dim.ambient_dimension,
     "fiber_dimension": _fib.fiber_dimension,
     "hidden_symmetries": _fib.hidden_symmetries,
+    "degree": _deg.degree,
+    "fiber_points": _deg.fiber_points,
 }
+DEFAULT_INVARIANTS = ("dimension", "expected_dimension", "ambient_dimension", "fiber_dimension", "hidden_symmetries")
 
 
 @dataclass
@@ -60,7 +64,7 @@ class Report:
 
 def resolve_only(only: str | Iterable[str] | None) -> list[str]:
     if only is None:
-        return list(INVARIANTS)
+        return list(DEFAULT_INVARIANTS)
     names = [s.strip() for s in only.split(",")] if isinstance(only, str) else [str(s).strip() for s in only]
     names = [n for n in names if n]
     unknown = [n for n in names if n not in INVARIANTS]
@@ -79,6 +83,8 @@ def analyze(
     seed: int = 0,
     prime: int = DEFAULT_PRIME,
     progress: bool = False,
+    checkpoint_dir: str | None = None,
+    max_degree: int | None = None,
 ) -> Report:
     """Compute invariants of the neuromanifold of ``spec`` (all of them unless ``only``).
 
@@ -86,7 +92,14 @@ def analyze(
     """
     names = resolve_only(only)
     t0 = time.perf_counter()
-    ctx = Context(spec, seed=seed, prime=prime, progress=progress)
+    options: dict[str, Any] = {}
+    if checkpoint_dir is not None:
+        options["checkpoint_dir"] = checkpoint_dir
+    if max_degree is not None:
+        if int(max_degree) < 1:
+            raise InputError("max_degree must be a positive integer")
+        options["max_degree"] = int(max_degree)
+    ctx = Context(spec, seed=seed, prime=prime, progress=progress, options=options)
     report = Report(ctx.arch, ctx.seed, ctx.prime)
     iterator: Iterable[str] = names
     if progress:

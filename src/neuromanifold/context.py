@@ -17,7 +17,14 @@ from .errors import InputError
 class Context:
     """One analysis of one architecture with one seed (every generic point derives from it)."""
 
-    def __init__(self, spec: str | Architecture, seed: int = 0, prime: int = DEFAULT_PRIME, progress: bool = False):
+    def __init__(
+        self,
+        spec: str | Architecture,
+        seed: int = 0,
+        prime: int = DEFAULT_PRIME,
+        progress: bool = False,
+        options: dict[str, Any] | None = None,
+    ):
         self.arch = parse_spec(spec)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise InputError(f"seed must be a non-negative integer, got {seed!r}")
@@ -26,6 +33,8 @@ class Context:
         self.seed = int(seed)
         self.prime = int(prime)
         self.progress = progress
+        # knobs of long computations: checkpoint_dir, max_degree, loops_without_new
+        self.options: dict[str, Any] = dict(options or {})
         self._cache: dict[str, Any] = {}
         self.containment_depth = 0  # > 0 when analysing an architecture containing another one
 

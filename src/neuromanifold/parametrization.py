@@ -97,6 +97,9 @@ def jacobian_batch(
         seed[np.arange(len(cols)), :, cols] = 1
     else:
         seed = np.broadcast_to(directions.T[:, None, :], (directions.shape[1], B, N)).astype(theta.dtype)
+    if seed.shape[0] == 0:
+        values = np.asarray(par(theta)).reshape(B, -1)
+        return values, np.zeros(values.shape + (0,), dtype=values.dtype)
     out = par(Dual(theta, seed))
     values = np.asarray(out.v).reshape(B, -1)
     jac = np.moveaxis(np.asarray(out.dv).reshape(seed.shape[0], B, -1), 0, -1)

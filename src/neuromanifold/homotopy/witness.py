@@ -1,0 +1,113 @@
+"""Pseudo-witness sets of images of polynomial maps (as NumericalImplicitization).
+
+For phi: C^N -> C^A with image closure X of dimension k, pick a random affine slice of
+parameter space theta = base + U z (z in C^k; U spans a gauge-complementary or generic
+k-plane) and a random linear map R: C^A -> C^k.  Then
+
+    F(z; b) = R phi(base + U z) - b = 0
+
+is a square system whose solutions map onto X ∩ {R y = b}: a pseudo-witness set.  Its image
+points, deduplicated, number deg X; the solutions over one image point form the fiber of phi
+restricted to the slice.  ``b`` is the parameter moved by monodromy and by the trace test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+import numpy as np
+
+from .system import ParametrizedSystem
+
+
+class BatchedMap(Protocol):
+    """phi with forward-mode derivatives: (theta (B, N), directions (N, k)) ->
+    (phi(theta) (B, A), d phi(theta) . directions (B, A, k))."""
+
+    def __call__(self, theta: np.ndarray, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass
+class ImageSliceSystem(ParametrizedSystem):
+    """F(z; b) = R phi(base + U z) - b: k equations, k unknowns, k parameters."""
+
+    phi: BatchedMap
+    base: np.ndarray  # (N,)
+    U: np.ndarray  # (N, k)
+    R: np.ndarray  # (k, A)
+
+    def __post_init__(self) -> None:
+        self.n_vars = self.U.shape[1]
+        self.n_params = self.R.shape[0]
+        if self.n_vars != self.n_params:
+            from ..errors import InputError
+
+            raise InputError(
+                f"slice system is not square: {self.n_params} linear equations for {self.n_vars} unknowns; "
+                "the number of image slices must equal the slice dimension (dim of the image)"
+            )
+
+    def theta(self, z: np.ndarray) -> np.ndarray:
+        return self.base[None, :] + z @ self.U.T
+
+    def image(self, z: np.ndarray) -> np.ndarray:
+        """phi(theta(z)) for a batch z (B, k): the points of the image."""
+        vals, _ = self.phi(self.theta(z), self.U[:, :0])
+        return vals
+
+    def evaluate_and_jacobian(self, z: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        vals, jac = self.phi(self.theta(z), self.U)
+        F = vals @ self.R.T - p
+        Fz = np.einsum("ka,bau->bku", self.R, jac)
+        return F, Fz
+
+    def evaluate_with_derivatives(
+        self, z: np.ndarray, p: np.ndarray, dp: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        F, Fz = self.evaluate_and_jacobian(z, p)
+        return F, Fz, -np.broadcast_to(np.asarray(dp, dtype=complex), F.shape)
+
+    def evaluate(self, z: np.ndarray, p: np.ndarray) -> np.ndarray:
+        vals, _ = self.phi(self.theta(z), self.U[:, :0])
+        return vals @ self.R.T - p
+
+    def jacobian(self, z: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return self.evaluate_and_jacobian(z, p)[1]
+
+    def parameter_jacobian(self, z: np.ndarray, p: np.ndarray) -> np.ndarray:
+        B = z.shape[0]
+        return np.broadcast_to(-np.eye(self.n_params, dtype=complex), (B, self.n_params, self.n_params)).copy()
+
+
+def image_keys(points: np.ndarray, projection: np.ndarray) -> np.ndarray:
+    """Complex keys of image points under a fixed random projection (A,) or (A, m)."""
+    return points @ projection
+
+
+def cluster(keys: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
+    """Labels grouping equal keys (B,) or (B, m) up to a relative tolerance; -1 for non-finite."""
+    keys = np.atleast_2d(keys.T).T if keys.ndim == 1 else keys
+    B = keys.shape[0]
+    labels = -np.ones(B, dtype=int)
+    finite = np.all(np.isfinite(keys), axis=1)
+    reps: list[np.ndarray] = []
+    for i in np.flatnonzero(finite):
+        scale = max(1.0, float(np.max(np.abs(keys[i]))))
+        for lab, rep in enumerate(reps):
+            if np.max(np.abs(keys[i] - rep)) <= rtol * scale:
+                labels[i] = lab
+                break
+        else:
+            labels[i] = len(reps)
+            reps.append(keys[i])
+    return labels
+
+
+def random_unitary_like(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """A random complex matrix with rows of unit norm (well-scaled generic linear map)."""
+    M = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    return M / np.linalg.norm(M, axis=1, keepdims=True)
+
+
+KeyFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]

@@ -1,0 +1,183 @@
+"""Pseudo-witness sets of neuromanifolds, gathered by monodromy and certified by trace tests.
+
+M is seen through mu_S (values at S generic complex inputs).  With k = dim M, the parameters
+are cut to a k-dimensional affine slice: the gauge of ``architectures.gauge`` freezes one
+point of every orbit of the known continuous symmetries (plus a random linear slice when the
+fiber has more, hidden, directions); M is cut by a random linear space {R y = b} of
+codimension k.  The square system R mu_S(theta(z)) = b is solved by ``monodromy_solve`` from
+one seeded point and the image points are tested by two trace tests with independent
+directions (homotopy.trace).  When mu_S is injective on span(M) (checked numerically: the
+values of span(M) at the S inputs have full rank), the image points number deg M; otherwise
+deg mu_S(M) <= deg M is only a lower bound.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from math import ceil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..architectures.gauge import gauge_indices
+from ..arithmetic import Complex128
+from ..context import Context
+from ..errors import InputError
+from ..homotopy import monodromy_solve
+from ..homotopy.monodromy import MonodromyResult
+from ..homotopy.trace import make_trace_test
+from ..homotopy.witness import ImageSliceSystem, cluster, random_unitary_like
+from ..parametrization import Parametrization, jacobian_batch
+from ..rank import numerical_rank
+from .dimension import ambient_data, dimension_data
+
+INJECTIVITY_LIMIT = 3000  # largest ambient dimension for which injectivity of mu_S is checked
+DEFAULT_MAX_DEGREE = 20000
+
+
+@dataclass
+class NetworkWitnessSet:
+    """A pseudo-witness set of M: slice system, solutions, and how they were obtained."""
+
+    system: ImageSliceSystem
+    p0: np.ndarray
+    result: MonodromyResult
+    image_projection: np.ndarray
+    n_samples: int
+    injective: bool
+    injectivity_evidence: dict[str, Any]
+    gauge: dict[str, Any]
+    per_fiber: bool  # True: solutions are all slice points (keyed by theta); False: one per image point
+
+    def image_labels(self) -> np.ndarray:
+        img = self.system.image(self.result.solutions) @ self.image_projection
+        return cluster(img, rtol=1e-6)
+
+    @property
+    def n_image_points(self) -> int:
+        if not self.per_fiber:
+            return self.result.n_solutions
+        lab = self.image_labels()
+        return int(len(set(lab[lab >= 0].tolist())))
+
+
+def _checkpoint_path(ctx: Context, name: str) -> Path | None:
+    root = ctx.options.get("checkpoint_dir")
+    if not root:
+        return None
+    tag = hashlib.sha256(f"{ctx.arch.spec()}|{ctx.seed}|{name}".encode()).hexdigest()[:16]
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path / f"{name}-{tag}.npz"
+
+
+def witness_set(ctx: Context, per_fiber: bool = False) -> NetworkWitnessSet:
+    key = "witness_fiber" if per_fiber else "witness_image"
+    return ctx.cached(key, lambda: _build(ctx, per_fiber))
+
+
+def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
+    arch = ctx.arch
+    d = dimension_data(ctx)
+    if not d.certified:
+        raise InputError(
+            f"{arch.spec()}: the degree needs a certified dimension, but only {d.lower} <= dim M <= {d.upper} "
+            "is known"
+        )
+    k, N, out = d.lower, d.n_params, arch.output_size()
+    amb = ambient_data(ctx)
+    rng = ctx.rng("witness-set" + ("-fiber" if per_fiber else ""))
+    field = Complex128()
+    check_injective = amb["certified"] and amb["value"] <= INJECTIVITY_LIMIT
+    if check_injective:
+        n_samples = max(d.n_samples, ceil((amb["value"] + 2) / out))
+    else:
+        n_samples = max(d.n_samples, ceil((2 * k + 2) / out))
+    par = Parametrization(arch, field, n_samples, rng)
+
+    def phi(theta: np.ndarray, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return jacobian_batch(par, theta, directions=directions)
+
+    injectivity: dict[str, Any]
+    if check_injective:
+        thetas = field.random((amb["value"] + 4, N), rng)
+        vals, _ = phi(thetas, np.zeros((N, 0)))
+        nr = numerical_rank(vals)
+        injective = nr.rank == amb["value"]
+        injectivity = {
+            "checked": True,
+            "span_dimension": amb["value"],
+            "rank_of_sampled_values": nr.rank,
+            "gap": nr.gap,
+            "meaning": "mu_S is injective on span(M) when the sampled values have full rank",
+        }
+    else:
+        injective = False
+        injectivity = {
+            "checked": False,
+            "reason": "span(M) is not certified or too large to sample; mu_S(M) is a projection of M and "
+            "deg mu_S(M) <= deg M",
+        }
+
+    theta0 = field.random((N,), rng)
+    gauge = gauge_indices(arch) or []
+    G = arch.symmetry_matrix(theta0) if d.n_generators else np.zeros((N, 0))
+    if gauge and np.linalg.matrix_rank(G[gauge, :]) != len(gauge):
+        gauge = []  # not transversal to the orbits: do not use it
+    free = np.array([i for i in range(N) if i not in set(gauge)], dtype=int)
+    if len(free) < k:
+        raise InputError(f"{arch.spec()}: the gauge leaves {len(free)} free parameters for dim M = {k}")
+    E = np.eye(N, dtype=complex)[:, free]
+    if len(free) == k:
+        U = E
+        gauge_info = {"frozen": len(gauge), "complete": True, "free": int(len(free))}
+    else:
+        Q, _ = np.linalg.qr(field.random((len(free), k), rng))
+        U = E @ Q
+        gauge_info = {
+            "frozen": len(gauge),
+            "complete": False,
+            "free": int(len(free)),
+            "random_linear_slice": f"{len(free)} free coordinates cut to a random {k}-plane",
+        }
+    A = n_samples * out
+    R = random_unitary_like(rng, (k, A))
+    system = ImageSliceSystem(phi, theta0, U, R)
+    z0 = np.zeros((1, k), dtype=complex)
+    b0 = system.evaluate(z0, np.zeros((1, k), dtype=complex))[0]  # R mu_S(theta0)
+    proj = random_unitary_like(rng, (3, A)).T
+
+    def image(z: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return system.image(z) @ proj
+
+    key = (lambda z, p: z) if per_fiber else image
+    max_degree = int(ctx.options.get("max_degree", DEFAULT_MAX_DEGREE))
+    # the trace test certifies the image points; fiber points are gathered until stagnation
+    trace = None if per_fiber else make_trace_test(system, image=image, repeats=2, seed=int(rng.integers(2**31)))
+    ckpt = _checkpoint_path(ctx, "fiber" if per_fiber else "degree")
+    result = monodromy_solve(
+        system,
+        b0,
+        z0,
+        key=key,
+        trace_test=trace,
+        loops_without_new=int(ctx.options.get("loops_without_new", 10 if per_fiber else 8)),
+        target_count=max_degree,
+        seed=int(rng.integers(2**31)),
+        progress=ctx.progress,
+        checkpoint=ckpt,
+        resume=ckpt,
+    )
+    return NetworkWitnessSet(
+        system=system,
+        p0=b0,
+        result=result,
+        image_projection=proj,
+        n_samples=n_samples,
+        injective=injective,
+        injectivity_evidence=injectivity,
+        gauge=gauge_info,
+        per_fiber=per_fiber,
+    )
