@@ -3,6 +3,7 @@
 from .analysis import INVARIANTS, Report, analyze
 from .architectures import Architecture, parse_spec
 from .errors import InputError, NeuromanifoldError, SpecError
+from .membership import contains
 from .result import Result
 
 __version__ = "0.1.0"
@@ -16,5 +17,6 @@ __all__ = [
     "Result",
     "SpecError",
     "analyze",
+    "contains",
     "parse_spec",
 ]

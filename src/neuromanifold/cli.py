@@ -45,7 +45,14 @@ def _cmd_architectures(args: argparse.Namespace) -> int:
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from .analysis import analyze
 
-    report = analyze(args.spec, only=args.only, seed=args.seed, progress=sys.stderr.isatty() and not args.json)
+    report = analyze(
+        args.spec,
+        only=args.only,
+        seed=args.seed,
+        progress=sys.stderr.isatty() and not args.json,
+        checkpoint_dir=args.checkpoint_dir,
+        max_degree=args.max_degree,
+    )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
@@ -54,15 +61,30 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .analysis import INVARIANTS
+    from .analysis import DEFAULT_INVARIANTS, INVARIANTS
 
     parser = _Parser(prog="neuromanifold", description="Geometry of neural-network function spaces, certified.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     p_an = sub.add_parser("analyze", help="compute invariants of an architecture's neuromanifold")
     p_an.add_argument("spec", help="architecture spec, e.g. 'mlp(widths=(2,3,1), r=2)'")
-    p_an.add_argument("--only", default=None, help=f"comma-separated invariants among: {', '.join(INVARIANTS)}")
+    p_an.add_argument(
+        "--only",
+        default=None,
+        help=f"comma-separated invariants among: {', '.join(INVARIANTS)} (default: {', '.join(DEFAULT_INVARIANTS)})",
+    )
     p_an.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p_an.add_argument("--seed", type=int, default=0, help="seed of every generic point (default 0)")
+    p_an.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="save monodromy solution sets here after every loop and resume from them (degree, fiber_points)",
+    )
+    p_an.add_argument(
+        "--max-degree",
+        type=int,
+        default=None,
+        help="stop gathering witness points at this many (the degree is then a labelled lower bound)",
+    )
     p_an.set_defaults(func=_cmd_analyze)
     p_ar = sub.add_parser("architectures", help="list the architecture families, their parameters and defaults")
     p_ar.add_argument("--json", action="store_true")

@@ -16,9 +16,11 @@ H_z decide how each path ended (``PathStatus``).
 
 from __future__ import annotations
 
+import os
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
+from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 from typing import Any, Sequence
 
@@ -205,7 +207,9 @@ class TrackerOptions:
     final_iters: int = 4
     singular_condition: float = 1e9  # cond(H_z) at t = 0 above this: singular
     valuation_tol: float = 0.01  # |z_j| ~ t^v with v below -this near t = 0: diverging
-    batch_size: int = 8192
+    batch_size: int = 8192  # paths per array operation at most
+    threads: int = 0  # worker threads over chunks of paths (0: min(2, cpu count))
+    min_paths_per_thread: int = 64
 
     def __post_init__(self) -> None:
         if self.predictor not in ("rk4", "heun"):
@@ -539,10 +543,17 @@ def track(
         res = TrackResult(z0, z0.copy(), np.zeros(0, dtype=_STATUS_NAMES.dtype), empty, empty.astype(int),
                           empty.astype(int), empty, empty, empty, np.zeros(z0.shape), gammas=[homotopy.gamma])
     else:
-        parts = [
-            _track_batch(homotopy, z0[i : i + opts.batch_size], opts, t_end)
-            for i in range(0, z0.shape[0], opts.batch_size)
-        ]
+        B = z0.shape[0]
+        threads = opts.threads if opts.threads > 0 else min(2, os.cpu_count() or 1)
+        n_chunks = max(-(-B // opts.batch_size), min(threads, B // opts.min_paths_per_thread))
+        bounds = np.linspace(0, B, max(n_chunks, 1) + 1).astype(int)
+        chunks = [z0[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        if threads > 1 and len(chunks) > 1:
+            # independent paths: chunks run concurrently (numpy, scipy and torch release the GIL)
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                parts = list(pool.map(lambda c: _track_batch(homotopy, c, opts, t_end), chunks))
+        else:
+            parts = [_track_batch(homotopy, c, opts, t_end) for c in chunks]
         res = parts[0] if len(parts) == 1 else TrackResult.concatenate(parts)
         res.gammas = [homotopy.gamma]
     res.seconds = time.perf_counter() - start

@@ -42,6 +42,7 @@ class NetworkWitnessSet:
     """A pseudo-witness set of M: slice system, solutions, and how they were obtained."""
 
     system: ImageSliceSystem
+    parametrization: Parametrization
     p0: np.ndarray
     result: MonodromyResult
     image_projection: np.ndarray
@@ -172,6 +173,7 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
     )
     return NetworkWitnessSet(
         system=system,
+        parametrization=par,
         p0=b0,
         result=result,
         image_projection=proj,

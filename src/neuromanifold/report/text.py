@@ -24,6 +24,22 @@ def _evidence_line(name: str, ev: dict[str, Any]) -> str:
         parts.append("filling" if ev["filling"] else "not filling")
     if "bounds" in ev:
         parts.append(f"bounds {ev['bounds']}")
+    mono = ev.get("monodromy")
+    if isinstance(mono, dict):
+        parts.append(
+            f"monodromy: {mono['loops']} loops, {mono['paths_tracked']} paths, {mono['path_failures']} failed, "
+            f"stopped by {mono['stopping_rule']}"
+        )
+        traces = ev.get("trace_tests") or []
+        if traces:
+            t = traces[-1]
+            parts.append(f"trace residual {t['residual']:.1e} ({t['repeats']} directions, {'pass' if t['passed'] else 'fail'})")
+    if "points_per_image_point" in ev:
+        parts.append(f"points per image point {ev['points_per_image_point']}")
+    if ev.get("why_lower_bound"):
+        parts.append(ev["why_lower_bound"])
+    if ev.get("reason") and "monodromy" not in ev:
+        parts.append(str(ev["reason"]))
     if "generator_rank" in ev:
         parts.append(f"{ev['known_generators']} known generators")
     return "; ".join(parts)
