@@ -75,3 +75,15 @@ def test_degree_needs_certified_dimension_or_fails_clearly():
     d = rep["degree"]
     assert d.status == "failed" and d.value is None
     assert "certified dimension" in d.evidence["reason"]
+
+
+def test_cnn_degree_certified_through_monomial_injectivity():
+    # span(M) is smaller than the monomial support here; evaluation is checked injective on the
+    # support instead, which is enough for the degree of mu_S(M) to be deg M
+    rep = nm.analyze("cnn(k=(2,2,2), s=(1,1,1), r=2)", only="ambient_dimension,degree")
+    assert rep["ambient_dimension"].status == "numerical"
+    d = rep["degree"]
+    assert d.status == "certified"
+    assert d.evidence["injectivity"]["injective"] is True
+    # independent seed agrees
+    assert nm.analyze("cnn(k=(2,2,2), s=(1,1,1), r=2)", only="degree", seed=3)["degree"].value == d.value

@@ -11,7 +11,10 @@ from math import comb
 from typing import Any, ClassVar
 
 from ..errors import SpecError
+import numpy as np
+
 from .base import AffineField, Architecture, FieldBuilder, Param
+from .monomials import MONOMIAL_LIMIT
 from .spec import check_keys, fmt_tuple, int_tuple, positive_int
 
 
@@ -122,6 +125,32 @@ class Attention(Architecture):
     @property
     def degree_in_inputs(self) -> int:
         return 3**self.depth
+
+    def flat_inputs(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        return X.reshape(X.shape[0], -1)  # variable a * t + k is X[a, k]
+
+    def containing_monomials(self) -> list[np.ndarray] | None:
+        """One layer: output (i, j) is a combination of X[a,k] X[b,k] X[c,j] (all a, b, c, k)."""
+        if self.depth != 1:
+            return None
+        d, t = self.widths[0], self.t
+        per_token = []
+        for j in range(t):
+            monos = set()
+            for a in range(d):
+                for b in range(d):
+                    for c in range(d):
+                        for k in range(t):
+                            e = [0] * (d * t)
+                            for var in (a * t + k, b * t + k, c * t + j):
+                                e[var] += 1
+                            monos.add(tuple(e))
+            per_token.append(np.array(sorted(monos), dtype=np.int64))
+        if sum(len(m) for m in per_token) * self.widths[1] > MONOMIAL_LIMIT:
+            return None
+        # outputs are ordered (i, j) row-major: output i, token j
+        return [per_token[j] for _ in range(self.widths[1]) for j in range(t)]
 
     def ambient_upper_bound(self) -> tuple[int, str]:
         d, t = self.widths[0], self.t

@@ -172,6 +172,16 @@ class Architecture(ABC):
         """Batch output -> array of shape (..., n_samples, output_size) (same array type)."""
         return Y.reshape(tuple(Y.shape[:-2]) + (n_samples, self.output_size()))
 
+    def flat_inputs(self, X: np.ndarray) -> np.ndarray:
+        """A batch of inputs (numpy, ``input_shape`` layout) as rows (S, n_inputs), the variable
+        order of ``containing_monomials``.  Default: samples are the columns."""
+        return np.asarray(X).T
+
+    def containing_monomials(self) -> list[np.ndarray] | None:
+        """Per output coordinate, exponent vectors (m, n_inputs) of monomials whose span contains
+        that coordinate of every function in M; None when too many to list."""
+        return None
+
     @abstractmethod
     def ambient_upper_bound(self) -> tuple[int, str]:
         """Dimension of an explicit linear function space containing M, and what it is."""

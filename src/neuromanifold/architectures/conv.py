@@ -12,7 +12,10 @@ from math import comb
 from typing import Any, ClassVar
 
 from ..errors import SpecError
+import numpy as np
+
 from .base import AffineField, Architecture, FieldBuilder, Param
+from .monomials import MONOMIAL_LIMIT
 from .spec import check_keys, fmt_tuple, int_tuple, positive_int
 
 _SUPPORT_LIMIT = 200_000
@@ -151,9 +154,16 @@ class CNN(Architecture):
                 supp = powered
         return supp
 
-    def ambient_upper_bound(self) -> tuple[int, str]:
-        supp = self.monomial_support()
+    def containing_monomials(self) -> list[np.ndarray] | None:
         D = self.degree_in_inputs
+        supp = self.monomial_support() if comb(self.n + D - 1, D) <= _SUPPORT_LIMIT else None
+        if supp is None or sum(len(u) for u in supp) > MONOMIAL_LIMIT:
+            return None
+        return [np.array(sorted(u), dtype=np.int64) for u in supp]
+
+    def ambient_upper_bound(self) -> tuple[int, str]:
+        D = self.degree_in_inputs
+        supp = self.monomial_support() if comb(self.n + D - 1, D) <= _SUPPORT_LIMIT else None
         if supp is None:
             out = self.output_size()
             return out * comb(self.n + D - 1, D), f"{out}-tuples of forms of degree {D} in {self.n} variables"

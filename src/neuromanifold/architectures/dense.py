@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from math import comb, factorial, prod
 from typing import Any, ClassVar
 
+import numpy as np
+
 from .base import AffineField, Architecture, DiscreteSymmetry, FieldBuilder, Param
+from .monomials import MONOMIAL_LIMIT
 from .spec import boolean, check_keys, fmt_tuple, int_tuple, positive_int
 
 
@@ -89,6 +92,17 @@ class MLP(Architecture):
     @property
     def homogeneous(self) -> bool:
         return not self.bias
+
+    def containing_monomials(self) -> list[np.ndarray] | None:
+        """All monomials of degree D (degree <= D with biases) in d_0 variables, every output."""
+        from .monomials import monomials_of_degree
+
+        D, n = self.degree_in_inputs, self.widths[0]
+        degrees = range(D + 1) if self.bias else [D]
+        if sum(comb(n + e - 1, e) for e in degrees) > MONOMIAL_LIMIT:
+            return None
+        monos = np.concatenate([monomials_of_degree(n, e) for e in degrees])
+        return [monos] * self.widths[-1]
 
     def ambient_upper_bound(self) -> tuple[int, str]:
         d0, dh, D = self.widths[0], self.widths[-1], self.degree_in_inputs

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..architectures.gauge import gauge_indices
+from ..architectures.monomials import evaluation_injective
 from ..arithmetic import Complex128
 from ..context import Context
 from ..errors import InputError
@@ -92,8 +93,13 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
     rng = ctx.rng("witness-set" + ("-fiber" if per_fiber else ""))
     field = Complex128()
     check_injective = amb["certified"] and amb["value"] <= INJECTIVITY_LIMIT
+    monos = None if check_injective else arch.containing_monomials()
+    if monos is not None and max(len(m) for m in monos) > INJECTIVITY_LIMIT:
+        monos = None
     if check_injective:
         n_samples = max(d.n_samples, ceil((amb["value"] + 2) / out))
+    elif monos is not None:
+        n_samples = max(d.n_samples, max(len(m) for m in monos) + 2)
     else:
         n_samples = max(d.n_samples, ceil((2 * k + 2) / out))
     par = Parametrization(arch, field, n_samples, rng)
@@ -114,6 +120,9 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
             "gap": nr.gap,
             "meaning": "mu_S is injective on span(M) when the sampled values have full rank",
         }
+    elif monos is not None:
+        ok, injectivity = evaluation_injective(arch, par.inputs)
+        injective = bool(ok)
     else:
         injective = False
         injectivity = {
