@@ -109,6 +109,24 @@ def test_cyclic5_has_70_roots_and_50_paths_to_infinity():
     assert _match(shifted, res.solutions) < 1e-8
 
 
+def test_multiple_roots_are_reported_as_singular_with_their_multiplicity():
+    x, y = sp.symbols("x y")
+    S = PolynomialSystem.from_sympy([(x - 1) ** 3 * (x + 2), y**2 - x], [x, y])  # Bezout 8
+    res = solve_total_degree(S, seed=0)
+    assert res.n_solutions == 2  # (-2, +-i sqrt 2)
+    assert _match(res.solutions, np.array([[-2, 1j * np.sqrt(2)], [-2, -1j * np.sqrt(2)]])) < 1e-10
+    assert len(res.singular_solutions) == 2 and sorted(res.multiplicities.tolist()) == [3, 3]
+    assert _match(res.singular_solutions, np.array([[1, 1], [1, -1]])) < 1e-3
+    assert res.n_duplicates == 6 and res.n_at_infinity == 0
+
+
+def test_same_seed_same_answer_with_any_number_of_threads():
+    a = solve_total_degree(cyclic(5), seed=4, threads=1)
+    b = solve_total_degree(cyclic(5), seed=4, threads=2)
+    assert np.array_equal(a.solutions, b.solutions)
+    assert np.array_equal(a.track_result.status, b.track_result.status)
+
+
 def test_affine_tracking_of_a_black_box_system_reports_divergent_paths():
     # x^2 + y^2 = 1, x y = 1/4 ... plus a system with a root at infinity: x*y - 1, x - 1 -> one finite root
     x, y = sp.symbols("x y")
@@ -229,6 +247,13 @@ def test_monodromy_interrupt_checkpoint_and_resume(tmp_path):
     assert full.stopping_rule == "target_count" and full.complete and full.n_solutions == 8
     with pytest.raises(InputError, match="another p0"):
         monodromy_solve(F, c0 + 1, z0[None, :], resume=ckpt)
+
+
+def test_monodromy_progress_bar(capsys):
+    F, c0, z0 = _katsura_family(2, seed=1)
+    res = monodromy_solve(F, c0, z0[None, :], target_count=4, progress=True, seed=0)
+    assert res.n_solutions == 4
+    assert "monodromy" in capsys.readouterr().err
 
 
 def test_monodromy_deduplicates_by_a_key_function():

@@ -154,7 +154,7 @@ def monodromy_solve(
         every known solution has been through every loop and the set grew since the last run.
     loops_without_new: K, the stagnation rule.  target_count: stop on reaching this many.
     parameter_sampler: rng -> random p (m,) for the loop vertices; default complex Gaussian at
-        the scale of p0.
+        a random scale between 0.1 and 10 times that of p0.
     checkpoint: a path (np.savez after every push) or a callback receiving the partial result.
     resume: a path written by a checkpoint; its solutions (same p0) join the start solutions.
     """
@@ -182,7 +182,10 @@ def monodromy_solve(
     def sampler(r: np.random.Generator) -> np.ndarray:
         if parameter_sampler is not None:
             return np.asarray(parameter_sampler(r), dtype=complex).reshape(m)
-        return scale * (r.standard_normal(m) + 1j * r.standard_normal(m)) / np.sqrt(2)
+        # complex Gaussian at a random scale between 0.1 and 10 times that of p0: loops of
+        # different sizes encircle different parts of the discriminant
+        radius = scale * 10.0 ** r.uniform(-1.0, 1.0)
+        return radius * (r.standard_normal(m) + 1j * r.standard_normal(m)) / np.sqrt(2)
 
     # start solutions must solve F(.; p0) = 0
     z, resid, cond = newton_refine(system, starts, p0)

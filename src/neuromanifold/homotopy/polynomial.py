@@ -15,7 +15,7 @@ are three complex matrix products over the whole batch.  No Python loop runs ove
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -223,8 +223,9 @@ class PolynomialSystem(ParametrizedSystem):
             XT[self.n_vars :] = pp[:, None] if pp.ndim == 1 else pp.T
         VT = np.empty((self._n_monomials, B), dtype=complex)
         VT[0] = 1.0
-        for lo, hi, parents, vars_ in self._levels:
-            np.multiply(VT[parents], XT[vars_], out=VT[lo:hi])
+        with np.errstate(over="ignore", invalid="ignore"):  # far-out points give inf/nan, handled by callers
+            for lo, hi, parents, vars_ in self._levels:
+                np.multiply(VT[parents], XT[vars_], out=VT[lo:hi])
         return VT
 
     def evaluate(self, z: np.ndarray, p: np.ndarray | None = None) -> np.ndarray:

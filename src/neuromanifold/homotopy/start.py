@@ -79,7 +79,7 @@ class TotalDegreeResult:
     n_at_infinity: int  # paths that diverged / ended at infinity
     n_failed: int  # paths that failed or ran out of steps after all retries
     n_retried: int
-    n_duplicates: int  # regular endpoints reached by more than one path (a sign of path jumping)
+    n_duplicates: int  # paths whose endpoint another path shares (multiple roots, or path jumping)
     projective: bool
     track_result: TrackResult
     residuals: np.ndarray  # (k,) |F(z)|_inf of the solutions
@@ -116,25 +116,36 @@ class TotalDegreeResult:
 
 
 def newton_refine(
-    system: ParametrizedSystem, z: np.ndarray, p: np.ndarray | None, iters: int = 5, tol: float = 1e-13
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Newton on F(.; p) from z (B, n); returns (z, |F|_inf, cond(F_z))."""
+    system: ParametrizedSystem,
+    z: np.ndarray,
+    p: np.ndarray | None,
+    iters: int = 5,
+    tol: float = 1e-13,
+    return_update: bool = False,
+):
+    """Newton on F(.; p) from z (B, n); returns (z, |F|_inf, cond(F_z)) and, with
+    ``return_update``, the size of the last Newton update relative to 1 + |z|_inf (tiny only where
+    Newton converged quadratically, i.e. at a regular solution)."""
     z = np.array(z, dtype=complex)
+    upd = np.zeros(z.shape[0])
     if z.shape[0] == 0:
-        return z, np.zeros(0), np.zeros(0)
+        return (z, np.zeros(0), np.zeros(0), upd) if return_update else (z, np.zeros(0), np.zeros(0))
     P = broadcast_parameters(p, z.shape[0], system.n_params)
     for _ in range(iters):
-        F, J = system.evaluate_and_jacobian(z, P)
         with np.errstate(all="ignore"):
+            F, J = system.evaluate_and_jacobian(z, P)
             dz = batched_solve(J, -F)
         ok = np.all(np.isfinite(dz), axis=1)
         z[ok] += dz[ok]
-        if np.all(np.max(np.abs(dz[ok]), axis=1, initial=0) <= tol * (1 + np.max(np.abs(z[ok]), axis=1, initial=0))):
+        upd = np.where(ok, np.max(np.abs(np.where(np.isfinite(dz), dz, 0)), axis=1), np.inf)
+        upd = upd / (1 + np.max(np.abs(z), axis=1))
+        if np.all(upd <= tol):
             break
     with np.errstate(all="ignore"):
         F, J = system.evaluate_and_jacobian(z, P)
     resid = np.where(np.all(np.isfinite(F), axis=1), np.max(np.abs(F), axis=1), np.inf)
-    return z, resid, condition_numbers(J)
+    out = (z, resid, condition_numbers(J))
+    return (*out, upd) if return_update else out
 
 
 def solve_total_degree(
@@ -145,10 +156,11 @@ def solve_total_degree(
     projective: bool | None = None,
     seed: int | np.random.Generator | None = 0,
     max_tries: int = 3,
-    infinity_tol: float = 1e-7,
+    infinity_tol: float = 1e-6,
     valuation_tol: float = 0.01,
     singular_condition: float = 1e9,
-    dedup_tol: float = 1e-7,
+    cluster_tol: float = 1e-5,
+    singular_cluster_tol: float = 1e-3,
     options: TrackerOptions | None = None,
     **tracker_kwargs: Any,
 ) -> TotalDegreeResult:
@@ -158,6 +170,12 @@ def solve_total_degree(
     of its equations for the count to be complete); a ``PolynomialSystem`` knows them and is
     tracked projectively unless ``projective=False``.  Paths whose status is failed / max_steps
     are re-tracked with a fresh gamma (up to ``max_tries`` tracks per path).
+
+    A projective endpoint is at infinity when |z_0| <= infinity_tol |w|_inf (so finite solutions
+    with |z| beyond ~1/infinity_tol count as at infinity), or when z_0(t) ~ t^v with v >
+    valuation_tol near t = 0.  Endpoints within the relative distance ``cluster_tol`` are one
+    point; a point reached by one path with cond(F_z) < singular_condition is a regular
+    solution, the others are singular solutions with their multiplicities (paths ending there).
     """
     start_time = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -188,18 +206,21 @@ def solve_total_degree(
         res = solve(hom, w, max_tries=max_tries, rng=rng, options=options, **tracker_kwargs)
         W = res.endpoints
         finite_end = np.isin(res.status, [PathStatus.SUCCESS.value, PathStatus.SINGULAR.value])
-        w0 = np.abs(W[:, n])
-        # z_0(t) ~ t^v near t = 0 with v > 0: the path ends at infinity (z_0 = 0)
+        w0 = np.abs(W[:, n]) / np.max(np.abs(W), axis=1)
+        # z_0(t) ~ t^v near t = 0 with v > 0: the path ends at infinity (z_0 = 0); a path that
+        # reached t = 0 at a well-conditioned point needs z_0 small as well
         v0 = np.nan_to_num(res.valuation[:, n], nan=0.0)
+        success = res.status == PathStatus.SUCCESS.value
         at_inf = (
-            (w0 <= infinity_tol * np.max(np.abs(W), axis=1))
+            (w0 <= infinity_tol)
             | (res.status == PathStatus.DIVERGED.value)
-            | ((res.status != PathStatus.SUCCESS.value) & (v0 > valuation_tol))
+            | ((v0 > valuation_tol) & (~success | (w0 <= np.sqrt(infinity_tol))))
         )
         cand = np.flatnonzero(finite_end & ~at_inf)
         with np.errstate(all="ignore"):
             Z = W[cand, :n] / W[cand, n : n + 1]
         n_inf = int(np.sum(at_inf))
+        near_inf = w0[cand] < 1e-2
     else:
         start = total_degree_start_system(degrees)
         hom = StraightLineHomotopy(system, start, gamma, target_params=p_arr)
@@ -208,18 +229,48 @@ def solve_total_degree(
         cand = np.flatnonzero(finite_end)
         Z = res.endpoints[cand]
         n_inf = int(np.sum(res.status == PathStatus.DIVERGED.value))
+        near_inf = np.zeros(len(cand), dtype=bool)
     n_failed = int(np.sum(np.isin(res.status, [PathStatus.FAILED.value, PathStatus.MAX_STEPS.value])))
-    Z, resid, cond = newton_refine(system, Z, p_arr)
-    scale = 1 + np.max(np.abs(Z), axis=1, initial=0) if len(Z) else np.zeros(0)
-    regular = (cond < singular_condition) & (resid <= 1e-8 * scale)
-    reg_idx = np.flatnonzero(regular)
-    keep = deduplicate(Z[reg_idx], tol=dedup_tol)
-    sols, res_s, cond_s = Z[reg_idx][keep], resid[reg_idx][keep], cond[reg_idx][keep]
-    sing_idx = np.flatnonzero(~regular)
-    labels = deduplicate(Z[sing_idx], tol=1e-4, return_labels=True)
-    uniq, counts = np.unique(labels, return_counts=True) if len(labels) else (np.zeros(0, int), np.zeros(0, int))
-    first = np.array([np.flatnonzero(labels == u)[0] for u in uniq], dtype=int)
-    sing = Z[sing_idx][first] if len(first) else np.zeros((0, n), dtype=complex)
+    Z_end = Z
+    Zr, resid, cond, upd = newton_refine(system, Z_end, p_arr, return_update=True)
+    scale = 1 + np.max(np.abs(Zr), axis=1, initial=0) if len(Zr) else np.zeros(0)
+    # regular: well conditioned, solves F = 0, and Newton converged quadratically
+    looks_regular = (cond < singular_condition) & (resid <= 1e-8 * scale) & (upd <= 1e-10)
+    # near a singular point Newton may wander off: keep the tracked endpoint there; one that does
+    # not even approximately solve F = 0 is unresolved (at infinity when its homogenising
+    # coordinate is small, a failure otherwise)
+    if len(Z_end):
+        P = np.broadcast_to(np.zeros((1, 0)) if p_arr is None else p_arr, (len(Z_end), system.n_params))
+        with np.errstate(all="ignore"):
+            r_end = np.max(np.abs(system.evaluate(Z_end, P)), axis=1)
+        solves = np.isfinite(r_end) & (r_end <= 1e-6 * (1 + np.max(np.abs(Z_end), axis=1)))
+    else:
+        solves = np.zeros(0, dtype=bool)
+    unresolved = ~looks_regular & ~solves
+    n_inf += int(np.sum(unresolved & near_inf))
+    n_failed += int(np.sum(unresolved & ~near_inf))
+    valid = np.flatnonzero(~unresolved)
+    Zc = np.where(looks_regular[:, None], Zr, Z_end)[valid] if len(valid) else np.zeros((0, n), dtype=complex)
+    # endpoints shared by several paths are multiple roots (for a generic gamma, paths of the
+    # total-degree homotopy do not meet before t = 0); so are the ill-conditioned ones
+    labels = deduplicate(Zc, tol=cluster_tol, return_labels=True)
+    uniq, first, sizes = (
+        np.unique(labels, return_index=True, return_counts=True) if len(labels) else (np.zeros(0, int),) * 3
+    )
+    single_regular = (sizes == 1) & looks_regular[valid][first]
+    reg = first[single_regular]
+    sols, res_s, cond_s = Zc[reg], resid[valid][reg], cond[valid][reg]
+    # approximations of a k-fold root are only ~eps^(1/k) accurate (no endgame): merge the
+    # singular classes again with the looser singular_cluster_tol
+    sing_first, sing_sizes = first[~single_regular], sizes[~single_regular]
+    lab2 = deduplicate(Zc[sing_first], tol=singular_cluster_tol, return_labels=True)
+    if len(lab2):
+        u2, f2 = np.unique(lab2, return_index=True)
+        counts = np.array([int(sing_sizes[lab2 == u].sum()) for u in u2], dtype=int)
+        sing = Zc[sing_first[f2]]
+    else:
+        counts, sing = np.zeros(0, dtype=int), np.zeros((0, n), dtype=complex)
+    n_shared = int(np.sum(counts[counts > 1])) + int(np.sum(sizes[single_regular] > 1))
     return TotalDegreeResult(
         solutions=sols,
         singular_solutions=sing,
@@ -228,7 +279,7 @@ def solve_total_degree(
         n_at_infinity=n_inf,
         n_failed=n_failed,
         n_retried=res.n_retried,
-        n_duplicates=int(len(reg_idx) - len(keep)),
+        n_duplicates=n_shared,
         projective=bool(projective),
         track_result=res,
         residuals=res_s,

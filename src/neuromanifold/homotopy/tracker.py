@@ -207,6 +207,7 @@ class TrackerOptions:
     final_iters: int = 4
     singular_condition: float = 1e9  # cond(H_z) at t = 0 above this: singular
     valuation_tol: float = 0.01  # |z_j| ~ t^v with v below -this near t = 0: diverging
+    valuation_t: float = 1e-4  # estimate v only from samples at t below this
     batch_size: int = 8192  # paths per array operation at most
     threads: int = 0  # worker threads over chunks of paths (0: min(2, cpu count))
     min_paths_per_thread: int = 64
@@ -305,7 +306,7 @@ def _torch():
 
 
 def batched_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """x with A x = b for A (B, n, n), b (B, n) by batched LU; rows whose A is singular get NaN.
+    """x with A x = b for A (B, n, n), b (B, n) or (B, n, k) by batched LU; rows whose A is singular get NaN.
 
     Uses torch's batched ``solve_ex`` (2-3x faster than numpy's per-matrix LAPACK loop and
     multi-threaded) when torch is importable, else numpy.
@@ -328,8 +329,9 @@ def batched_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
             x = x.copy()
             x[info != 0] = np.nan
         return x
+    vec = b.ndim == A.ndim - 1
     try:
-        return np.linalg.solve(A, b[..., None])[..., 0]
+        return np.linalg.solve(A, b[..., None])[..., 0] if vec else np.linalg.solve(A, b)
     except np.linalg.LinAlgError:
         out = np.full(b.shape, np.nan, dtype=complex)
         for i in range(A.shape[0]):  # only reached when some matrix is exactly singular
@@ -340,14 +342,19 @@ def batched_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
         return out
 
 
-def condition_numbers(J: np.ndarray) -> np.ndarray:
-    """cond_2(J) for a batch (B, n, n); inf where J is singular or not finite."""
+def condition_numbers(J: np.ndarray, equilibrate: bool = True) -> np.ndarray:
+    """cond_2(D J) for a batch (B, n, n), D scaling every row of J to unit norm (so that the
+    scaling of the equations does not count); inf where J is singular or not finite."""
     out = np.full(J.shape[0], np.inf)
     ok = np.all(np.isfinite(J.reshape(J.shape[0], -1)), axis=1)
     if np.any(ok):
         with np.errstate(all="ignore"):
             try:
-                s = np.linalg.svd(J[ok], compute_uv=False)
+                A = J[ok]
+                if equilibrate:
+                    rn = np.linalg.norm(A, axis=2, keepdims=True)
+                    A = A / np.where(rn > 0, rn, 1.0)
+                s = np.linalg.svd(A, compute_uv=False)
                 c = s[:, 0] / s[:, -1]
             except np.linalg.LinAlgError:
                 c = np.full(int(ok.sum()), np.inf)
@@ -365,10 +372,11 @@ def _velocity(hom: Homotopy, z: np.ndarray, t: np.ndarray) -> np.ndarray:
     return -batched_solve(Hz, Ht)
 
 
-def _predict(hom: Homotopy, z: np.ndarray, t: np.ndarray, h: np.ndarray, method: str) -> np.ndarray:
-    """z(t - h) by one explicit Runge-Kutta step of dz/dt = -H_z^{-1} H_t."""
+def _predict(
+    hom: Homotopy, z: np.ndarray, t: np.ndarray, h: np.ndarray, method: str, k1: np.ndarray
+) -> np.ndarray:
+    """z(t - h) by one explicit Runge-Kutta step of dz/dt = -H_z^{-1} H_t (k1 = dz/dt at (z, t))."""
     hc = h[:, None]
-    k1 = _velocity(hom, z, t)
     if method == "heun":
         k2 = _velocity(hom, z - hc * k1, t - h)
         return z - 0.5 * hc * (k1 + k2)
@@ -380,17 +388,25 @@ def _predict(hom: Homotopy, z: np.ndarray, t: np.ndarray, h: np.ndarray, method:
 
 def _correct(
     hom: Homotopy, z: np.ndarray, t: np.ndarray, opts: TrackerOptions
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Newton at fixed t.  Returns (z, accepted mask, size of the first update)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Newton at fixed t.  Returns (z, accepted mask, size of the first update, dz/dt).
+
+    Each iteration solves H_z [dz, v] = -[H, H_t] with one factorisation, so the velocity
+    v = dz/dt at the corrected point (up to the last, tiny, update) comes for free and is the
+    first predictor stage of the next step.
+    """
     z = z.copy()
     B = z.shape[0]
     idx = np.arange(B)
     ok = np.zeros(B, dtype=bool)
     first = np.full(B, np.inf)
+    vel = np.zeros_like(z)
     prev = None
     for k in range(opts.max_corrector_iters):
-        H, Hz = hom.evaluate_and_jacobian(z[idx], t[idx])
-        dz = batched_solve(Hz, -H)
+        H, Hz, Ht = hom.evaluate_all(z[idx], t[idx])
+        X = batched_solve(Hz, -np.stack([H, Ht], axis=2))
+        dz = X[:, :, 0]
+        vel[idx] = X[:, :, 1]
         znew = z[idx] + dz
         nrm = _norm(dz) / (1.0 + _norm(znew))
         nrm = np.where(np.isfinite(nrm), nrm, np.inf)
@@ -406,7 +422,7 @@ def _correct(
         idx, prev = idx[keep], nrm[keep]
         if idx.size == 0:
             break
-    return z, ok, first
+    return z, ok, first, vel
 
 
 def _refine(hom: Homotopy, z: np.ndarray, t: np.ndarray, opts: TrackerOptions):
@@ -437,6 +453,8 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
     steps = np.zeros(B, dtype=int)
     rejected = np.zeros(B, dtype=int)
     just_rejected = np.zeros(B, dtype=bool)
+    k1 = np.zeros_like(z)  # dz/dt at the current point of every path
+    has_k1 = np.zeros(B, dtype=bool)
     # samples (z, t) at the last two decade crossings below t = 0.1, for the valuation estimate
     next_sample = np.full(B, 0.1)
     s1z, s2z = np.full_like(z, np.nan), np.full_like(z, np.nan)
@@ -452,11 +470,16 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
         za, ta = z[act], t[act]
         ha = np.minimum(h[act], ta - t_end)
         t1 = ta - ha
-        zp = _predict(hom, za, ta, ha, opts.predictor)
-        zc, ok, err = _correct(hom, zp, t1, opts)
+        need = act[~has_k1[act]]
+        if need.size:
+            k1[need] = _velocity(hom, z[need], t[need])
+            has_k1[need] = True
+        zp = _predict(hom, za, ta, ha, opts.predictor, k1[act])
+        zc, ok, err, vel = _correct(hom, zp, t1, opts)
         # accepted steps
         acc = act[ok]
         z[acc] = zc[ok]
+        k1[acc] = vel[ok]  # rejected paths keep their k1: same (z, t)
         t[acc] = t1[ok]
         steps[acc] += 1
         with np.errstate(divide="ignore", over="ignore"):
@@ -504,10 +527,16 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
         code[big] = _DIVERGED
     with np.errstate(all="ignore"):
         valuation = (np.log(np.abs(s1z)) - np.log(np.abs(s2z))) / (np.log(s1t) - np.log(s2t))[:, None]
-    valuation = np.where(np.isfinite(valuation), valuation, np.nan)
+    # only an estimate close to t_end says anything about the limit
+    near = ((s1t <= opts.valuation_t) & (s2t <= 10 * opts.valuation_t))[:, None]
+    valuation = np.where(np.isfinite(valuation) & near, valuation, np.nan)
     # stuck near t = 0 with a coordinate growing like t^v, v < 0: a path to infinity
     with np.errstate(invalid="ignore"):
-        growing = (code == _SINGULAR) & (np.nanmin(np.where(np.isnan(valuation), np.inf, valuation), axis=1) < -opts.valuation_tol)
+        growing = (
+            (code == _SINGULAR)
+            & (t > t_end)  # stuck before the end; a path that reached t_end has a finite endpoint
+            & (np.nanmin(np.where(np.isnan(valuation), np.inf, valuation), axis=1) < -opts.valuation_tol)
+        )
     code[growing & (_norm(z) > 1.0)] = _DIVERGED
     return TrackResult(
         start_points=z0,

@@ -85,25 +85,6 @@ def image_keys(points: np.ndarray, projection: np.ndarray) -> np.ndarray:
     return points @ projection
 
 
-def cluster(keys: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
-    """Labels grouping equal keys (B,) or (B, m) up to a relative tolerance; -1 for non-finite."""
-    keys = np.atleast_2d(keys.T).T if keys.ndim == 1 else keys
-    B = keys.shape[0]
-    labels = -np.ones(B, dtype=int)
-    finite = np.all(np.isfinite(keys), axis=1)
-    reps: list[np.ndarray] = []
-    for i in np.flatnonzero(finite):
-        scale = max(1.0, float(np.max(np.abs(keys[i]))))
-        for lab, rep in enumerate(reps):
-            if np.max(np.abs(keys[i] - rep)) <= rtol * scale:
-                labels[i] = lab
-                break
-        else:
-            labels[i] = len(reps)
-            reps.append(keys[i])
-    return labels
-
-
 def random_unitary_like(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     """A random complex matrix with rows of unit norm (well-scaled generic linear map)."""
     M = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)

@@ -29,7 +29,8 @@ from ..errors import InputError
 from ..homotopy import monodromy_solve
 from ..homotopy.monodromy import MonodromyResult
 from ..homotopy.trace import make_trace_test
-from ..homotopy.witness import ImageSliceSystem, cluster, random_unitary_like
+from ..homotopy.solutions import deduplicate
+from ..homotopy.witness import ImageSliceSystem, random_unitary_like
 from ..parametrization import Parametrization, jacobian_batch
 from ..rank import numerical_rank
 from .dimension import ambient_data, dimension_data
@@ -55,7 +56,7 @@ class NetworkWitnessSet:
 
     def image_labels(self) -> np.ndarray:
         img = self.system.image(self.result.solutions) @ self.image_projection
-        return cluster(img, rtol=1e-6)
+        return deduplicate(img, tol=1e-6, return_labels=True)
 
     @property
     def n_image_points(self) -> int:
@@ -167,19 +168,26 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
     # the trace test certifies the image points; fiber points are gathered until stagnation
     trace = None if per_fiber else make_trace_test(system, image=image, repeats=2, seed=int(rng.integers(2**31)))
     ckpt = _checkpoint_path(ctx, "fiber" if per_fiber else "degree")
-    result = monodromy_solve(
-        system,
-        b0,
-        z0,
-        key=key,
-        trace_test=trace,
-        loops_without_new=int(ctx.options.get("loops_without_new", 10 if per_fiber else 8)),
-        target_count=max_degree,
-        seed=int(rng.integers(2**31)),
-        progress=ctx.progress,
-        checkpoint=ckpt,
-        resume=ckpt,
-    )
+    stall = int(ctx.options.get("loops_without_new", 10 if per_fiber else 8))
+    starts = z0
+    for attempt in range(3):
+        result = monodromy_solve(
+            system,
+            b0,
+            starts,
+            key=key,
+            trace_test=trace,
+            loops_without_new=stall,
+            target_count=max_degree,
+            seed=int(rng.integers(2**31)),
+            progress=ctx.progress,
+            checkpoint=ckpt,
+            resume=ckpt,
+        )
+        # stagnation with a failing trace test: the set is incomplete, keep looping (longer)
+        if per_fiber or result.stopping_rule != "stagnation" or result.trace_test_passed:
+            break
+        starts, stall = result.solutions, 2 * stall
     return NetworkWitnessSet(
         system=system,
         parametrization=par,
