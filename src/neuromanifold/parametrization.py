@@ -61,14 +61,19 @@ class Parametrization:
         t = getattr(self.arch, "t", 1)
         return max(max(widths) * t, max(widths) ** 2)
 
-    def jacobian(self, theta: Any, columns: slice | None = None) -> np.ndarray:
+    def jacobian(self, theta: Any, columns: slice | None = None, progress: bool = False) -> np.ndarray:
         """d mu_S(theta) as a numpy array (S * outputs) x N, exact in exact number systems."""
         N = self.arch.n_params
         cols = range(N)[columns] if columns is not None else range(N)
         chunk = self._chunk()
         blocks = []
         idx = list(cols)
-        for start in range(0, len(idx), chunk):
+        starts: Any = range(0, len(idx), chunk)
+        if progress and len(starts) > 1:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc=f"Jacobian ({self.field.name})", unit="chunk", leave=False)
+        for start in starts:
             sel = idx[start : start + chunk]
             seed = np.zeros((len(sel), N), dtype=np.int64)
             seed[np.arange(len(sel)), sel] = 1

@@ -73,7 +73,7 @@ def _modular_jacobian(ctx: Context, upper: int, theta_p: Any, G_p: np.ndarray, t
     for attempt in range(2):
         P = Parametrization(arch, field_p, n_samples, rng)
         t0 = time.perf_counter()
-        J = P.jacobian(theta_p)
+        J = P.jacobian(theta_p, progress=ctx.progress)
         t1 = time.perf_counter()
         lower = rank_mod_p(J, p)
         t2 = time.perf_counter()
@@ -123,7 +123,7 @@ def _compute(ctx: Context) -> DimensionData:
     P_f = Parametrization(arch, field_f, n_num, ctx.rng("float-inputs"))
     theta_f = P_f.field.random((N,), ctx.rng("float-point"))
     t0 = time.perf_counter()
-    J_f = P_f.jacobian(theta_f)
+    J_f = P_f.jacobian(theta_f, progress=ctx.progress)
     num = numerical_rank(J_f)
     num.point = "complex unit torus" if N <= COMPLEX_NUMERICAL_LIMIT else "real Gaussian"
     timings["numerical_rank"] = time.perf_counter() - t0
