@@ -81,3 +81,13 @@ def test_architectures_command_lists_defaults(capsys):
     assert {"linear", "mlp", "cnn", "attention"} <= set(fams)
     mlp = {p["name"]: p for p in fams["mlp"]["parameters"]}
     assert mlp["r"]["default"] == 2 and mlp["bias"]["default"] is False and mlp["widths"]["required"]
+
+
+def test_contains_command(capsys):
+    assert main(["contains", "mlp(widths=(2,1,1), r=3)", "(x0 - 2*x1)**3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["value"] is True and out["status"] == "numerical"
+    assert main(["contains", "mlp(widths=(2,1,1), r=3)", "x0**3 + x1**3"]) == 0
+    assert "not in the closure" in capsys.readouterr().out
+    assert main(["contains", "mlp(widths=(2,1,1), r=3)", "z**3"]) == 2
+    assert "unknown variables" in capsys.readouterr().err

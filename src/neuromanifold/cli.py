@@ -60,6 +60,19 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_contains(args: argparse.Namespace) -> int:
+    from .membership import contains
+
+    res = contains(args.spec, args.polynomials if len(args.polynomials) > 1 else args.polynomials[0], seed=args.seed)
+    if args.json:
+        print(json.dumps(res.to_dict(), indent=2))
+    else:
+        verdict = {True: "in the closure of M", False: "not in the closure of M", None: "inconclusive"}[res.value]
+        dist = res.evidence.get("nearest_relative_distance")
+        print(f"{verdict} ({res.status}; nearest witness image at relative distance {dist:.1e})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .analysis import DEFAULT_INVARIANTS, INVARIANTS
 
@@ -86,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop gathering witness points at this many (the degree is then a labelled lower bound)",
     )
     p_an.set_defaults(func=_cmd_analyze)
+    p_co = sub.add_parser("contains", help="is a polynomial function in the Zariski closure of the neuromanifold?")
+    p_co.add_argument("spec")
+    p_co.add_argument(
+        "polynomials", nargs="+", help="one polynomial per output coordinate in x0, x1, ... e.g. '(x0-2*x1)**3'"
+    )
+    p_co.add_argument("--json", action="store_true")
+    p_co.add_argument("--seed", type=int, default=0)
+    p_co.set_defaults(func=_cmd_contains)
     p_ar = sub.add_parser("architectures", help="list the architecture families, their parameters and defaults")
     p_ar.add_argument("--json", action="store_true")
     p_ar.set_defaults(func=_cmd_architectures)
