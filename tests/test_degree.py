@@ -87,3 +87,11 @@ def test_cnn_degree_certified_through_monomial_injectivity():
     assert d.evidence["injectivity"]["injective"] is True
     # independent seed agrees
     assert nm.analyze("cnn(k=(2,2,2), s=(1,1,1), r=2)", only="degree", seed=3)["degree"].value == d.value
+
+
+def test_fiber_points_refuses_without_complete_gauge():
+    # hidden width 3 between 2 and 2: no coordinate gauge freezes GL(3); the random-slice count is
+    # the fiber's degree, which must not be reported as the number of fiber points
+    f = nm.analyze("linear(widths=(2, 3, 2))", only="fiber_points")["fiber_points"]
+    assert f.status == "failed" and f.value is None
+    assert f.evidence["fiber_degree_on_random_slice"] >= 1

@@ -18,6 +18,7 @@ from .architectures.base import Architecture
 from .arithmetic import Dual, NumberSystem
 
 _CHUNK_BUDGET = 4e7  # entries of the largest tangent array per Jacobian chunk
+_BATCH_BUDGET = 2**15  # entries of the largest forward-mode array per chunk of a batch (cache-sized)
 
 
 @dataclass
@@ -54,6 +55,22 @@ class Parametrization:
         )
         return int(max(8, min(self.arch.n_params, _CHUNK_BUDGET // max(per_direction, 1))))
 
+    def points_per_chunk(self, n_directions: int, budget: int = _BATCH_BUDGET) -> int:
+        """How many parameter points to push through one forward pass with ``n_directions``
+        tangents so that the largest intermediate array stays cache-sized (``budget`` entries)."""
+        widths = getattr(self.arch, "widths", None)
+        widest = max(self.arch.output_size(), self.arch.n_inputs)
+        if widths is not None:
+            t = getattr(self.arch, "t", None)
+            # dense layers: activations (width, S); attention also forms X X^T (d x d per sample)
+            widest = max(widest, max(widths) * (t or 1), max(widths) ** 2 if t is not None else 0)
+        per_point = (n_directions + 1) * self.n_samples * widest
+        return int(max(1, budget // max(per_point, 1)))
+
+    def values_batch(self, theta: np.ndarray) -> np.ndarray:
+        """mu_S at a batch theta (B, N): (B, S * outputs)."""
+        return np.asarray(self(theta)).reshape(theta.shape[0], -1)
+
     def _widest_activation(self) -> int:
         widths = getattr(self.arch, "widths", None)
         if widths is None:
@@ -89,26 +106,33 @@ def jacobian_batch(
     theta: np.ndarray,
     columns: np.ndarray | None = None,
     directions: np.ndarray | None = None,
+    transposed: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(mu_S, derivatives) at a batch theta (B, N) of float/complex points, by forward mode.
 
     Derivatives along ``directions`` (N x k matrix; default the coordinate axes ``columns``,
-    default all): values (B, S*outputs), Jacobians (B, S*outputs, k).
+    default all): values (B, S*outputs), Jacobians (B, S*outputs, k), or (k, B, S*outputs) with
+    ``transposed`` (the layout forward mode produces, without a copy).  The seed tangents do not
+    depend on the point, so they enter the forward pass broadcast over the batch.
     """
     B, N = theta.shape
     if directions is None:
         cols = np.arange(N) if columns is None else np.asarray(columns)
-        seed = np.zeros((len(cols), B, N), dtype=theta.dtype)
-        seed[np.arange(len(cols)), :, cols] = 1
+        seed = np.zeros((len(cols), 1, N), dtype=theta.dtype)
+        seed[np.arange(len(cols)), 0, cols] = 1
     else:
-        seed = np.broadcast_to(directions.T[:, None, :], (directions.shape[1], B, N)).astype(theta.dtype)
-    if seed.shape[0] == 0:
+        seed = np.ascontiguousarray(directions.T[:, None, :], dtype=np.result_type(theta.dtype, directions.dtype))
+    k = seed.shape[0]
+    if k == 0:
         values = np.asarray(par(theta)).reshape(B, -1)
-        return values, np.zeros(values.shape + (0,), dtype=values.dtype)
+        empty = np.zeros((0, B, values.shape[1]) if transposed else values.shape + (0,), dtype=values.dtype)
+        return values, empty
     out = par(Dual(theta, seed))
     values = np.asarray(out.v).reshape(B, -1)
-    jac = np.moveaxis(np.asarray(out.dv).reshape(seed.shape[0], B, -1), 0, -1)
-    return values, jac
+    dv = np.asarray(out.expanded_dv()).reshape(k, B, -1)
+    if transposed:
+        return values, dv
+    return values, np.moveaxis(dv, 0, -1)
 
 
 def symbolic_function(arch: Architecture) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

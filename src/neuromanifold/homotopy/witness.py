@@ -23,19 +23,27 @@ from .system import ParametrizedSystem
 
 class BatchedMap(Protocol):
     """phi with forward-mode derivatives: (theta (B, N), directions (N, k)) ->
-    (phi(theta) (B, A), d phi(theta) . directions (B, A, k))."""
+    (phi(theta) (B, A), d phi(theta) . directions (k, B, A)); with k = 0 only the values matter."""
 
     def __call__(self, theta: np.ndarray, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @dataclass
 class ImageSliceSystem(ParametrizedSystem):
-    """F(z; b) = R phi(base + U z) - b: k equations, k unknowns, k parameters."""
+    """F(z; b) = R phi(base + U z) - b: k equations, k unknowns, k parameters.
+
+    ``chunk``: points per call of ``phi`` (0: the whole batch at once).  Forward-mode arrays grow
+    with the batch; evaluating a large batch in cache-sized chunks is faster than in one go.
+    ``values``: optional theta (B, N) -> phi(theta) (B, A) without derivatives (default: ``phi``
+    with no directions).
+    """
 
     phi: BatchedMap
     base: np.ndarray  # (N,)
     U: np.ndarray  # (N, k)
     R: np.ndarray  # (k, A)
+    chunk: int = 0
+    values: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         self.n_vars = self.U.shape[1]
@@ -47,19 +55,37 @@ class ImageSliceSystem(ParametrizedSystem):
                 f"slice system is not square: {self.n_params} linear equations for {self.n_vars} unknowns; "
                 "the number of image slices must equal the slice dimension (dim of the image)"
             )
+        self._RT = np.ascontiguousarray(self.R.T)
 
     def theta(self, z: np.ndarray) -> np.ndarray:
         return self.base[None, :] + z @ self.U.T
 
+    def _chunks(self, B: int) -> list[slice]:
+        c = self.chunk if self.chunk > 0 else B
+        return [slice(a, min(a + c, B)) for a in range(0, B, max(c, 1))]
+
     def image(self, z: np.ndarray) -> np.ndarray:
         """phi(theta(z)) for a batch z (B, k): the points of the image."""
-        vals, _ = self.phi(self.theta(z), self.U[:, :0])
-        return vals
+        theta = self.theta(z)
+        if self.values is not None:
+            parts = [self.values(theta[sl]) for sl in self._chunks(len(theta))]
+        else:
+            parts = [self.phi(theta[sl], self.U[:, :0])[0] for sl in self._chunks(len(theta))]
+        if not parts:
+            return np.zeros((0, self.R.shape[1]), dtype=complex)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def evaluate_and_jacobian(self, z: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        vals, jac = self.phi(self.theta(z), self.U)
-        F = vals @ self.R.T - p
-        Fz = np.einsum("ka,bau->bku", self.R, jac)
+        theta = self.theta(z)
+        B, k = z.shape[0], self.n_vars
+        F = np.empty((B, k), dtype=complex)
+        Fz = np.empty((B, k, k), dtype=complex)
+        for sl in self._chunks(B):
+            vals, tang = self.phi(theta[sl], self.U)  # (b, A), (k, b, A)
+            np.matmul(vals, self._RT, out=F[sl])
+            # Fz[b, i, j] = sum_a R[i, a] tang[j, b, a]
+            Fz[sl] = np.matmul(tang, self._RT).transpose(1, 2, 0)
+        F -= p
         return F, Fz
 
     def evaluate_with_derivatives(
@@ -69,8 +95,7 @@ class ImageSliceSystem(ParametrizedSystem):
         return F, Fz, -np.broadcast_to(np.asarray(dp, dtype=complex), F.shape)
 
     def evaluate(self, z: np.ndarray, p: np.ndarray) -> np.ndarray:
-        vals, _ = self.phi(self.theta(z), self.U[:, :0])
-        return vals @ self.R.T - p
+        return self.image(z) @ self._RT - p
 
     def jacobian(self, z: np.ndarray, p: np.ndarray) -> np.ndarray:
         return self.evaluate_and_jacobian(z, p)[1]

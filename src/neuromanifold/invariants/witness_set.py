@@ -106,12 +106,12 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
     par = Parametrization(arch, field, n_samples, rng)
 
     def phi(theta: np.ndarray, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return jacobian_batch(par, theta, directions=directions)
+        return jacobian_batch(par, theta, directions=directions, transposed=True)
 
     injectivity: dict[str, Any]
     if check_injective:
         thetas = field.random((amb["value"] + 4, N), rng)
-        vals, _ = phi(thetas, np.zeros((N, 0)))
+        vals = par.values_batch(thetas)
         nr = numerical_rank(vals)
         injective = nr.rank == amb["value"]
         injectivity = {
@@ -155,7 +155,7 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
         }
     A = n_samples * out
     R = random_unitary_like(rng, (k, A))
-    system = ImageSliceSystem(phi, theta0, U, R)
+    system = ImageSliceSystem(phi, theta0, U, R, chunk=par.points_per_chunk(k), values=par.values_batch)
     z0 = np.zeros((1, k), dtype=complex)
     b0 = system.evaluate(z0, np.zeros((1, k), dtype=complex))[0]  # R mu_S(theta0)
     proj = random_unitary_like(rng, (3, A)).T
