@@ -29,6 +29,7 @@ from .trace import TraceTestResult, make_trace_test, trace_test
 from .tracker import (
     Homotopy,
     ParameterHomotopy,
+    ParameterHomotopyBatch,
     PathStatus,
     StraightLineHomotopy,
     TrackerOptions,
@@ -44,6 +45,7 @@ __all__ = [
     "Homotopy",
     "MonodromyResult",
     "ParameterHomotopy",
+    "ParameterHomotopyBatch",
     "ParametrizedSystem",
     "PathStatus",
     "PointSet",

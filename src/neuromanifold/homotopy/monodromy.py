@@ -25,7 +25,7 @@ from ..errors import InputError
 from .solutions import PointSet
 from .start import newton_refine
 from .system import ParametrizedSystem, as_batch
-from .tracker import ParameterHomotopy, PathStatus, TrackerOptions, random_gamma, solve
+from .tracker import ParameterHomotopyBatch, PathStatus, TrackerOptions, random_gamma, solve
 
 KeyFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """key(z (B, n), p (m,)) -> (B, k) complex: what identifies a solution (default: z itself)."""
@@ -56,6 +56,7 @@ class MonodromyResult:
     paths_retried: int
     trace_tests: list[Any] = field(default_factory=list)
     history: list[tuple[int, int]] = field(default_factory=list)  # (pushes, solutions) after each push
+    sampled: int = 0  # paths tracked from random start pairs to p0 (included in paths_tracked)
     seconds: float = 0.0
     seed: Any = None
 
@@ -76,6 +77,7 @@ class MonodromyResult:
             "paths_tracked": self.paths_tracked,
             "path_failures": self.path_failures,
             "paths_retried": self.paths_retried,
+            "paths_from_random_starts": self.sampled,
             "seconds": round(self.seconds, 4),
             "seed": self.seed if isinstance(self.seed, (int, type(None))) else str(self.seed),
         }
@@ -144,6 +146,11 @@ def monodromy_solve(
     checkpoint: str | Path | Callable[[MonodromyResult], None] | None = None,
     resume: str | Path | None = None,
     max_tries: int = 2,
+    loop_vertices: int = 2,
+    start_pairs: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]] | None = None,
+    sample_batch: int = 64,
+    sample_yield: float = 0.25,
+    trace_growth: float | None = None,
     options: TrackerOptions | None = None,
     **tracker_kwargs: Any,
 ) -> MonodromyResult:
@@ -151,12 +158,30 @@ def monodromy_solve(
 
     key: identifies solutions for deduplication (relative tolerance ``tol``); default z.
     trace_test: callback(solutions, p0) -> bool or an object with ``.passed``; run whenever
-        every known solution has been through every loop and the set grew since the last run.
-    loops_without_new: K, the stagnation rule.  target_count: stop on reaching this many.
+        every known solution has been through every loop and the set grew since the last run
+        (see ``trace_growth``), and once more at the same count after max(2, K // 2) fresh loops
+        found nothing (a test can fail on a complete set when its paths pass near a bad point).
+    loops_without_new: K, the stagnation rule.  target_count: stop on reaching this many (a
+        batch that overshoots is cut back to it).
     parameter_sampler: rng -> random p (m,) for the loop vertices; default complex Gaussian at
         a random scale between 0.1 and 10 times that of p0.
     checkpoint: a path (np.savez after every push) or a callback receiving the partial result.
     resume: a path written by a checkpoint; its solutions (same p0) join the start solutions.
+    loop_vertices: random parameter points of a loop besides p0 (2: a triangle p0 -> p1 -> p2 ->
+        p0; 1: p0 -> p1 -> p0 out and back along two different gamma-arcs, 2 legs instead of 3).
+
+    start_pairs: rng, B -> (z (B, n), p (B, m)) with F(z_i; p_i) = 0 at random parameters p_i
+        (e.g. F(z; p) = G(z) - p: any z with p = G(z)).  Before the loops, batches of such
+        pairs are tracked to p0 (one leg each; every endpoint is a solution over p0, drawn with
+        some distribution), batch size ``max(sample_batch, solutions known)``, until a batch
+        finds fewer than ``sample_yield`` new solutions per path.  Loops then find the rest.
+    trace_growth: None runs the trace test whenever every solution has been around every loop
+        and the set grew; a number r runs it only when, in addition, the last fresh loop (with
+        the pushes it triggered) grew the set by at most r times its size (a loop that still
+        finds many new solutions shows the set incomplete more cheaply than a failed test).
+
+    Every pending (loop, solution) pair is tracked in one batch (``ParameterHomotopyBatch``):
+    the solutions found by one loop go around all earlier loops together.
     """
     t_start = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -168,6 +193,8 @@ def monodromy_solve(
         raise InputError(f"p0 must have length n_params = {m}; got {p0.shape[0]}")
     if loops_without_new < 1:
         raise InputError("loops_without_new must be >= 1")
+    if loop_vertices not in (1, 2):
+        raise InputError("loop_vertices must be 1 (out and back) or 2 (a triangle)")
     starts = as_batch(start_solutions, n, "start_solutions")
     resume_path = _existing(resume)
     if resume_path is not None:  # a missing file means "nothing to resume yet"
@@ -188,8 +215,10 @@ def monodromy_solve(
         return radius * (r.standard_normal(m) + 1j * r.standard_normal(m)) / np.sqrt(2)
 
     # start solutions must solve F(.; p0) = 0
-    z, resid, cond = newton_refine(system, starts, p0)
-    good = np.isfinite(resid) & (resid <= 1e-8 * (1 + np.max(np.abs(z), axis=1))) & (cond < 1e12)
+    z, resid, cond, upd = newton_refine(system, starts, p0, return_update=True)
+    # a solution: tiny residual, or (when the equations take large values) Newton converged
+    small = (resid <= 1e-8 * (1 + np.max(np.abs(z), axis=1))) | (upd <= 1e-9)
+    good = np.isfinite(resid) & small & (cond < 1e12)
     if not np.any(good):
         raise InputError(
             "no start solution satisfies F(z; p0) = 0 (after Newton refinement); pass solutions of the "
@@ -200,11 +229,12 @@ def monodromy_solve(
     sols.add(np.asarray(keyf(z[good], p0), dtype=complex).reshape(int(good.sum()), -1), z[good])
 
     loops: list[dict[str, Any]] = []
-    stats = {"tracked": 0, "failures": 0, "retried": 0, "pushes": 0}
+    stats = {"tracked": 0, "failures": 0, "retried": 0, "pushes": 0, "sampled": 0}
     history: list[tuple[int, int]] = []
     trace_results: list[Any] = []
     stagnant = 0
     last_traced = -1
+    retest_after = max(2, loops_without_new // 2)
     rule = "max_loops"
     trace_ok = False
     bar = None
@@ -214,9 +244,10 @@ def monodromy_solve(
         bar = tqdm(total=target_count, desc="monodromy", unit="sol", initial=len(sols))
 
     def snapshot(rule_now: str, complete: bool) -> MonodromyResult:
+        cap = len(sols) if target_count is None else min(len(sols), int(target_count))
         return MonodromyResult(
-            solutions=sols.values.copy(),
-            keys=sols.keys.copy(),
+            solutions=sols.values[:cap].copy(),
+            keys=sols.keys[:cap].copy(),
             parameters=p0.copy(),
             stopping_rule=rule_now,
             complete=complete,
@@ -229,30 +260,65 @@ def monodromy_solve(
             paths_retried=stats["retried"],
             trace_tests=list(trace_results),
             history=list(history),
+            sampled=stats["sampled"],
             seconds=time.perf_counter() - t_start,
             seed=seed if isinstance(seed, (int, type(None))) else None,
         )
 
-    def push(loop: dict[str, Any], Z: np.ndarray) -> int:
-        """Track Z around the loop; add the new endpoints; return how many were new."""
-        pts = Z
-        legs = [(p0, loop["p1"]), (loop["p1"], loop["p2"]), (loop["p2"], p0)]
-        for (pa, pb), g in zip(legs, loop["gammas"]):
+    def push(jobs: list[tuple[dict[str, Any], int, int]]) -> int:
+        """Track the solutions lo:hi around their loop, for every job (loop, lo, hi), as one batch
+        per leg; add the new endpoints; return how many were new."""
+        pts = np.concatenate([sols.values[lo:hi] for _, lo, hi in jobs])
+        owner = np.concatenate([np.full(hi - lo, j) for j, (_, lo, hi) in enumerate(jobs)])
+        n_legs = loop_vertices + 1
+        # vertices[j][l]: the l-th parameter point of job j's loop (p0 first and last)
+        vertices = [[p0] + L["vertices"] + [p0] for L, _, _ in jobs]
+        gammas = np.array([L["gammas"] for L, _, _ in jobs])  # (jobs, legs)
+        for leg in range(n_legs):
             if len(pts) == 0:
                 break
-            hom = ParameterHomotopy(system, pa, pb, gamma=g)
+            pa = np.stack([vertices[j][leg] for j in range(len(jobs))])[owner]
+            pb = np.stack([vertices[j][leg + 1] for j in range(len(jobs))])[owner]
+            hom = ParameterHomotopyBatch(system, pa, pb, gammas[owner, leg])
             res = solve(hom, pts, max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=options, **tracker_kwargs)
             stats["tracked"] += res.n_paths
             stats["retried"] += res.n_retried
             ok = res.success
             stats["failures"] += int(np.sum(~ok))
-            pts = res.endpoints[ok]
-        stats["pushes"] += 1
+            pts, owner = res.endpoints[ok], owner[ok]
+        stats["pushes"] += len(jobs)
         if len(pts) == 0:
             return 0
         keys = np.asarray(keyf(pts, p0), dtype=complex).reshape(len(pts), -1)
         new = sols.add(keys, pts)
         return int(len(new))
+
+    def sample(batch: int) -> int:
+        """Track ``batch`` random start pairs to p0; add the endpoints; return how many were new."""
+        zs, ps = start_pairs(rng, batch)
+        zs = as_batch(zs, n, "start_pairs z")
+        ps = np.asarray(ps, dtype=complex).reshape(len(zs), m)
+        gam = np.exp(2j * np.pi * rng.random(len(zs)))
+        hom = ParameterHomotopyBatch(system, ps, np.broadcast_to(p0, ps.shape), gam)
+        res = solve(hom, zs, max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=options, **tracker_kwargs)
+        stats["tracked"] += res.n_paths
+        stats["sampled"] += res.n_paths
+        stats["retried"] += res.n_retried
+        ok = res.success
+        stats["failures"] += int(np.sum(~ok))
+        pts = res.endpoints[ok]
+        if len(pts) == 0:
+            return 0
+        keys = np.asarray(keyf(pts, p0), dtype=complex).reshape(len(pts), -1)
+        return int(len(sols.add(keys, pts)))
+
+    def report() -> None:
+        history.append((stats["pushes"], len(sols)))
+        if bar is not None:
+            bar.n = len(sols)
+            bar.set_postfix(loops=len(loops), stagnant=stagnant, paths=stats["tracked"], refresh=False)
+            bar.refresh()
+        save_checkpoint()
 
     def save_checkpoint() -> None:
         if checkpoint is None:
@@ -264,19 +330,33 @@ def monodromy_solve(
             snap.save(checkpoint)
 
     try:
+        if start_pairs is not None:
+            batch = max(int(sample_batch), 1)
+            while target_count is None or len(sols) < target_count:
+                found = sample(batch)
+                report()
+                if found < sample_yield * batch:
+                    break
+                batch = max(int(sample_batch), len(sols))
+        grown_since_fresh = 0
         while True:
             if target_count is not None and len(sols) >= target_count:
                 rule = "target_count"
                 break
-            pending = next((L for L in loops if L["done"] < len(sols)), None)
-            if pending is not None:
-                lo, hi = pending["done"], len(sols)
-                pending["done"] = hi
-                found = push(pending, sols.values[lo:hi])
+            jobs = [(L, L["done"], len(sols)) for L in loops if L["done"] < len(sols)]
+            if jobs:
+                for L, _, hi in jobs:
+                    L["done"] = hi
+                found = push(jobs)
+                grown_since_fresh += found
                 if found:
                     stagnant = 0
             else:
-                if trace_test is not None and len(sols) != last_traced:
+                quiet = trace_growth is None or (bool(loops) and grown_since_fresh <= trace_growth * len(sols))
+                # a failed test is retried once at the same count after some fruitless loops: a
+                # test can fail on a complete set when its paths pass near a bad point
+                retest = len(sols) == last_traced and stagnant == retest_after
+                if trace_test is not None and ((len(sols) != last_traced and quiet) or retest):
                     last_traced = len(sols)
                     outcome = trace_test(sols.values.copy(), p0.copy())
                     trace_results.append(outcome)
@@ -291,20 +371,15 @@ def monodromy_solve(
                     rule = "max_loops"
                     break
                 loop = {
-                    "p1": sampler(rng),
-                    "p2": sampler(rng),
-                    "gammas": [random_gamma(rng) for _ in range(3)],
+                    "vertices": [sampler(rng) for _ in range(loop_vertices)],
+                    "gammas": [random_gamma(rng) for _ in range(loop_vertices + 1)],
                     "done": len(sols),
                 }
                 loops.append(loop)
-                found = push(loop, sols.values.copy())
+                found = push([(loop, 0, len(sols))])
+                grown_since_fresh = found
                 stagnant = 0 if found else stagnant + 1
-            history.append((stats["pushes"], len(sols)))
-            if bar is not None:
-                bar.n = len(sols)
-                bar.set_postfix(loops=len(loops), stagnant=stagnant, paths=stats["tracked"], refresh=False)
-                bar.refresh()
-            save_checkpoint()
+            report()
     except KeyboardInterrupt:
         rule = "interrupted"
     finally:

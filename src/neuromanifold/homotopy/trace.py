@@ -24,9 +24,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import InputError
+from .solutions import deduplicate
 from .start import newton_refine
 from .system import ParametrizedSystem, as_batch
-from .tracker import ParameterHomotopy, PathStatus, TrackerOptions, random_gamma, solve
+from .tracker import ParameterHomotopyBatch, PathStatus, TrackerOptions, random_gamma, solve
 
 ImageFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -44,6 +45,8 @@ class TraceTestResult:
     path_failures: int
     paths_retried: int
     delta: float
+    jumps: int = 0  # endpoints reached twice (path jumps), over all directions tried
+    redrawn: int = 0  # directions replaced because their paths failed or jumped
     directions: list[np.ndarray] = field(default_factory=list)
     traces: list[np.ndarray] = field(default_factory=list)  # per repeat (3, k): tr(-delta), tr(0), tr(+delta)
     reason: str = ""
@@ -63,6 +66,8 @@ class TraceTestResult:
             "paths_tracked": self.paths_tracked,
             "path_failures": self.path_failures,
             "paths_retried": self.paths_retried,
+            "path_jumps": self.jumps,
+            "directions_redrawn": self.redrawn,
             "reason": self.reason,
             "seconds": round(self.seconds, 4),
         }
@@ -88,6 +93,10 @@ def trace_test(
     threshold: float = 1e-6,
     seed: int | np.random.Generator | None = 0,
     max_tries: int = 3,
+    stop_early: bool = True,
+    redraws: int = 2,
+    jump_tol: float = 1e-6,
+    batch_paths: int = 1024,
     options: TrackerOptions | None = None,
     **tracker_kwargs: Any,
 ) -> TraceTestResult:
@@ -95,7 +104,11 @@ def trace_test(
 
     direction: v for the first repeat (default random complex, |v| = max(1, |p0|)); each further
     repeat uses a fresh independent random direction.  Passes only if every repeat passes and
-    no path failed.
+    no path failed; with ``stop_early`` the repeats stop at the first that fails (its verdict is
+    final), so an incomplete set costs the paths of one repeat.  A repeat whose paths fail or
+    jump (two endpoints with the same image, relative tolerance ``jump_tol``) proves nothing
+    either way: its direction is replaced by a fresh one, up to ``redraws`` times in a row.
+    When all repeats together need at most ``batch_paths`` paths they are tracked as one batch.
     """
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -118,45 +131,93 @@ def trace_test(
         out.reason = "no witness points"
         out.seconds = time.perf_counter() - t0
         return out
-    Z, resid, _ = newton_refine(system, Z, p0)
-    if not np.all(resid <= 1e-8 * (1 + np.max(np.abs(Z), axis=1))):
+    Z, resid, _, upd = newton_refine(system, Z, p0, return_update=True)
+    # a solution: tiny residual, or (when the equations take large values) Newton converged
+    if not np.all((resid <= 1e-8 * (1 + np.max(np.abs(Z), axis=1))) | (upd <= 1e-9)):
         raise InputError("some witness points do not satisfy F(z; p0) = 0; pass solutions of the system at p0")
     img0 = np.asarray(imagef(Z, p0), dtype=complex).reshape(len(Z), -1)
     tr0 = img0.sum(axis=0)
     scale = float(np.sum(np.max(np.abs(img0), axis=1))) or 1.0
     ok_all = True
-    for r in range(repeats):
-        if r == 0 and direction is not None:
+    n = len(Z)
+    # witness points have distinct images; if these do not, look for jumps among the points z
+    images_distinct = len(deduplicate(img0, jump_tol)) == n
+
+    def draw(first: bool) -> np.ndarray:
+        if first and direction is not None:
             v = np.asarray(direction, dtype=complex).reshape(-1)
             if v.shape != (m,):
                 raise InputError(f"direction must have length n_params = {m}")
-        else:
-            v = rng.standard_normal(m) + 1j * rng.standard_normal(m)
-            v *= scale_p / np.linalg.norm(v)
-        traces = []
-        failed = 0
-        for sign in (-1.0, 1.0):
-            p1 = p0 + sign * delta * v
-            hom = ParameterHomotopy(system, p0, p1, gamma=random_gamma(rng))
-            res = solve(hom, Z, max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=options, **tracker_kwargs)
-            out.paths_tracked += res.n_paths
-            out.paths_retried += res.n_retried
-            failed += int(np.sum(~res.success))
-            img = np.asarray(imagef(res.endpoints, p1), dtype=complex).reshape(len(Z), -1)
-            traces.append(img.sum(axis=0))
-        out.path_failures += failed
-        tr = np.stack([traces[0], tr0, traces[1]])
-        res_r = float(np.max(np.abs(tr[0] + tr[2] - 2 * tr[1])) / scale)
-        if not np.isfinite(res_r):
-            res_r = float("inf")
-        out.residuals.append(res_r)
-        out.directions.append(v)
-        out.traces.append(tr)
-        if failed:
-            ok_all = False
-            out.reason = f"{failed} paths failed to reach p0 +- delta v; the test is inconclusive"
-        elif res_r >= threshold:
-            ok_all = False
+            return v
+        v = rng.standard_normal(m) + 1j * rng.standard_normal(m)
+        return v * (scale_p / np.linalg.norm(v))
+
+    def run(vs: list[np.ndarray]) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+        """Track Z to p0 -/+ delta v for every v (all in one batch, a gamma-arc per side and
+        direction); per direction: (failed, jumped, trace at -delta, trace at +delta)."""
+        q = 2 * len(vs)
+        targets = np.concatenate(
+            [np.broadcast_to(p0 + sign * delta * v, (n, m)) for v in vs for sign in (-1.0, 1.0)]
+        )
+        gam = np.repeat(np.array([random_gamma(rng) for _ in range(q)]), n)
+        hom = ParameterHomotopyBatch(system, np.broadcast_to(p0, (q * n, m)), targets, gam)
+        res = solve(hom, np.tile(Z, (q, 1)), max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=options,
+                    **tracker_kwargs)
+        out.paths_tracked += res.n_paths
+        out.paths_retried += res.n_retried
+        found = []
+        for i in range(len(vs)):
+            sides = []
+            failed = jumped = 0
+            for j in (2 * i, 2 * i + 1):
+                sl = slice(j * n, (j + 1) * n)
+                failed += int(np.sum(~res.success[sl]))
+                img = np.asarray(imagef(res.endpoints[sl], targets[j * n]), dtype=complex).reshape(n, -1)
+                # n paths from n distinct points end at n distinct points; a repeated endpoint is
+                # a path that jumped (typically while retried around an ill-conditioned endpoint)
+                ends = img if images_distinct else res.endpoints[sl]
+                jumped += n - len(deduplicate(ends, jump_tol))
+                sides.append(img.sum(axis=0))
+            found.append((failed, 0 if failed else jumped, sides[0], sides[1]))
+        return found
+
+    # small sets: every repeat in one batch (the cost of a batch is its number of steps);
+    # large sets: one repeat at a time, so that an incomplete set costs one repeat
+    together = 2 * n * repeats <= batch_paths
+    done = 0
+    redrawn = 0
+    while done < repeats:
+        k_now = repeats - done if together else 1
+        vs = [draw(done == 0 and redrawn == 0 and i == 0) for i in range(k_now)]
+        for v, (failed, jumped, tr_minus, tr_plus) in zip(vs, run(vs)):
+            if failed or jumped:
+                out.path_failures += failed
+                out.jumps += jumped
+                if redrawn < redraws:
+                    # an unlucky direction (the pencil passes near a bad point) says nothing
+                    # about completeness: draw another one
+                    redrawn += 1
+                    out.redrawn += 1
+                    continue
+            tr = np.stack([tr_minus, tr0, tr_plus])
+            res_r = float(np.max(np.abs(tr[0] + tr[2] - 2 * tr[1])) / scale)
+            if not np.isfinite(res_r):
+                res_r = float("inf")
+            out.residuals.append(res_r)
+            out.directions.append(v)
+            out.traces.append(tr)
+            done += 1
+            redrawn = 0
+            if failed or jumped:
+                ok_all = False
+                out.reason = (
+                    f"{failed} paths failed and {jumped} jumped on the way to p0 +- delta v, for {redraws + 1} "
+                    "directions in a row; the test is inconclusive"
+                )
+            elif res_r >= threshold:
+                ok_all = False
+        if not ok_all and stop_early:
+            break  # one failed repeat decides: the later directions would not change the verdict
     out.residual = max(out.residuals)
     out.passed = ok_all and out.residual < threshold
     if not out.passed and not out.reason:

@@ -65,6 +65,12 @@ class Homotopy(ABC):
     def with_gamma(self, gamma: complex) -> "Homotopy":
         """The same homotopy with another gamma (a different path, same start and target)."""
 
+    def subset(self, idx: Any) -> "Homotopy":
+        """The homotopy of the paths ``idx`` (an index array or slice into the batch of start
+        points).  Homotopies shared by every path return themselves; per-path ones
+        (``ParameterHomotopyBatch``) slice their data, so the tracker can evaluate any subset."""
+        return self
+
 
 def random_gamma(rng: np.random.Generator) -> complex:
     """A random point of the unit circle: the gamma trick avoids the discriminant with probability one."""
@@ -180,6 +186,74 @@ class ParameterHomotopy(Homotopy):
         return F, Fz, Fdp * (self.gamma / den**2)[:, None]
 
     def evaluate_and_jacobian(self, z, t):
+        return self.system.evaluate_and_jacobian(z, self.parameters(t))
+
+
+class ParameterHomotopyBatch(Homotopy):
+    """Parameter homotopies with their own endpoints and gamma for every path: path i follows
+    F(z; p_i(t)), p_i(t) = (1 - s_i) p_target[i] + s_i p_start[i] along the gamma_i-arc of
+    ``ParameterHomotopy``.  Many short homotopies (the legs of different monodromy loops, both
+    sides of a trace test) are then tracked as one batch.
+    """
+
+    def __init__(
+        self,
+        system: ParametrizedSystem,
+        p_start: np.ndarray,
+        p_target: np.ndarray,
+        gamma: np.ndarray | complex,
+    ) -> None:
+        self.system = system
+        self.n_vars = system.n_vars
+        self.p_start = np.asarray(p_start, dtype=complex)
+        self.p_target = np.asarray(p_target, dtype=complex)
+        m = system.n_params
+        if self.p_start.ndim != 2 or self.p_start.shape[1] != m or self.p_target.shape != self.p_start.shape:
+            raise InputError(
+                f"p_start and p_target must both have shape (B, n_params = {m}); got {self.p_start.shape} and "
+                f"{self.p_target.shape}"
+            )
+        self.gammas = np.broadcast_to(np.asarray(gamma, dtype=complex), (self.p_start.shape[0],)).copy()
+        self.gamma = self.gammas  # per path
+        self._dp = self.p_start - self.p_target
+
+    def __len__(self) -> int:
+        return int(self.p_start.shape[0])
+
+    def with_gamma(self, gamma: complex) -> "ParameterHomotopyBatch":
+        return ParameterHomotopyBatch(self.system, self.p_start, self.p_target, gamma)
+
+    def subset(self, idx: Any) -> "ParameterHomotopyBatch":
+        sub = ParameterHomotopyBatch.__new__(ParameterHomotopyBatch)
+        sub.system, sub.n_vars = self.system, self.n_vars
+        sub.p_start, sub.p_target = self.p_start[idx], self.p_target[idx]
+        sub.gammas = self.gammas[idx]
+        sub.gamma = sub.gammas
+        sub._dp = self._dp[idx]
+        return sub
+
+    def _check(self, B: int) -> None:
+        if B != self.p_start.shape[0]:
+            raise InputError(
+                f"this batch of homotopies has {self.p_start.shape[0]} paths but {B} points were given; "
+                "evaluate subsets through .subset(idx)"
+            )
+
+    def parameters(self, t: np.ndarray) -> np.ndarray:
+        t = np.asarray(t)
+        s = self.gammas * t / (1 + (self.gammas - 1) * t)
+        return self.p_target + s[:, None] * self._dp
+
+    def evaluate_all(self, z, t):
+        self._check(z.shape[0])
+        den = 1 + (self.gammas - 1) * t
+        s = self.gammas * t / den
+        P = self.p_target + s[:, None] * self._dp
+        F, Fz, Fdp = self.system.evaluate_with_derivatives(z, P, self._dp)
+        return F, Fz, Fdp * (self.gammas / den**2)[:, None]
+
+    def evaluate_and_jacobian(self, z, t):
+        self._check(z.shape[0])
         return self.system.evaluate_and_jacobian(z, self.parameters(t))
 
 
@@ -403,7 +477,7 @@ def _correct(
     vel = np.zeros_like(z)
     prev = None
     for k in range(opts.max_corrector_iters):
-        H, Hz, Ht = hom.evaluate_all(z[idx], t[idx])
+        H, Hz, Ht = hom.subset(idx).evaluate_all(z[idx], t[idx])
         X = batched_solve(Hz, -np.stack([H, Ht], axis=2))
         dz = X[:, :, 0]
         vel[idx] = X[:, :, 1]
@@ -472,10 +546,11 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
         t1 = ta - ha
         need = act[~has_k1[act]]
         if need.size:
-            k1[need] = _velocity(hom, z[need], t[need])
+            k1[need] = _velocity(hom.subset(need), z[need], t[need])
             has_k1[need] = True
-        zp = _predict(hom, za, ta, ha, opts.predictor, k1[act])
-        zc, ok, err, vel = _correct(hom, zp, t1, opts)
+        hom_act = hom.subset(act)
+        zp = _predict(hom_act, za, ta, ha, opts.predictor, k1[act])
+        zc, ok, err, vel = _correct(hom_act, zp, t1, opts)
         # accepted steps
         acc = act[ok]
         z[acc] = zc[ok]
@@ -519,7 +594,7 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
     acc_ = np.full(B, np.inf)
     fin = np.flatnonzero((code == _SUCCESS) | (code == _SINGULAR))
     if fin.size:
-        zf, res, cnd, upd = _refine(hom, z[fin], t[fin], opts)
+        zf, res, cnd, upd = _refine(hom.subset(fin), z[fin], t[fin], opts)
         z[fin], residual[fin], cond[fin], acc_[fin] = zf, res, cnd, upd
         sing = fin[(cond[fin] > opts.singular_condition) | (upd > 1e-6)]
         code[sing] = _SINGULAR
@@ -576,13 +651,13 @@ def track(
         threads = opts.threads if opts.threads > 0 else min(2, os.cpu_count() or 1)
         n_chunks = max(-(-B // opts.batch_size), min(threads, B // opts.min_paths_per_thread))
         bounds = np.linspace(0, B, max(n_chunks, 1) + 1).astype(int)
-        chunks = [z0[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        chunks = [(homotopy.subset(slice(a, b)), z0[a:b]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
         if threads > 1 and len(chunks) > 1:
             # independent paths: chunks run concurrently (numpy, scipy and torch release the GIL)
             with ThreadPoolExecutor(max_workers=threads) as pool:
-                parts = list(pool.map(lambda c: _track_batch(homotopy, c, opts, t_end), chunks))
+                parts = list(pool.map(lambda c: _track_batch(c[0], c[1], opts, t_end), chunks))
         else:
-            parts = [_track_batch(homotopy, c, opts, t_end) for c in chunks]
+            parts = [_track_batch(h, c, opts, t_end) for h, c in chunks]
         res = parts[0] if len(parts) == 1 else TrackResult.concatenate(parts)
         res.gammas = [homotopy.gamma]
     res.seconds = time.perf_counter() - start
@@ -615,7 +690,7 @@ def solve(
         if again.size == 0:
             break
         hom2 = homotopy.with_gamma(random_gamma(rng))
-        sub = track(hom2, res.start_points[again], options, **kwargs)
+        sub = track(hom2.subset(again), res.start_points[again], options, **kwargs)
         for name in ("endpoints", "status", "t", "steps", "rejected", "residual", "condition", "accuracy", "valuation"):
             arr = getattr(res, name)
             if name == "steps" or name == "rejected":
@@ -632,6 +707,7 @@ __all__ = [
     "Homotopy",
     "StraightLineHomotopy",
     "ParameterHomotopy",
+    "ParameterHomotopyBatch",
     "PathStatus",
     "TrackerOptions",
     "TrackResult",

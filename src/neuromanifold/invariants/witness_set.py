@@ -164,6 +164,19 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
         return system.image(z) @ proj
 
     key = (lambda z, p: z) if per_fiber else image
+
+    def start_pairs(r: np.random.Generator, B: int) -> tuple[np.ndarray, np.ndarray]:
+        """Random points z of the slice (at scales 1/2 to 8) and the offsets b they solve for."""
+        sc = 10.0 ** r.uniform(np.log10(0.5), np.log10(8.0), size=(B, 1))
+        z = sc * (r.standard_normal((B, k)) + 1j * r.standard_normal((B, k))) / np.sqrt(2)
+        return z, system.evaluate(z, np.zeros((B, k), dtype=complex))
+
+    opts = ctx.options
+    strategy: dict[str, Any] = {
+        "loop_vertices": int(opts.get("loop_vertices", 2)),
+        "start_pairs": start_pairs if opts.get("random_starts", True) else None,
+        "trace_growth": opts.get("trace_growth", None),
+    }
     max_degree = int(ctx.options.get("max_degree", DEFAULT_MAX_DEGREE))
     # the trace test certifies the image points; fiber points are gathered until stagnation
     trace = None if per_fiber else make_trace_test(system, image=image, repeats=2, seed=int(rng.integers(2**31)))
@@ -183,6 +196,7 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
             progress=ctx.progress,
             checkpoint=ckpt,
             resume=ckpt,
+            **strategy,
         )
         # stagnation with a failing trace test: the set is incomplete, keep looping (longer)
         if per_fiber or result.stopping_rule != "stagnation" or result.trace_test_passed:
