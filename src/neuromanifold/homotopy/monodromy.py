@@ -2,10 +2,15 @@
 
 Over a generic p the solutions form the fiber of a covering of parameter space (minus the
 discriminant); following them around a loop p0 -> p1 -> p2 -> p0 (three parameter homotopies,
-each with its own random gamma) permutes them, and the monodromy group acts transitively on each
-irreducible component.  New endpoints are kept (deduplicated up to a tolerance on z, or on
-``key(z, p0)``, e.g. an image point), and every known solution is pushed through every loop once
-(a loop is a fixed path, so pushing the same solution twice gives nothing new).
+each with its own random gamma; or p0 -> p1 -> p0 along two different gamma-arcs) permutes them,
+and the monodromy group acts transitively on each irreducible component.  New endpoints are kept
+(deduplicated up to a tolerance on z, or on ``key(z, p0)``, e.g. an image point), and every known
+solution is pushed through every loop once (a loop is a fixed path, so pushing the same solution
+twice gives nothing new).  All pending (loop, solution) pairs are tracked as one batch.
+
+When solutions at random parameters are cheap to make (``start_pairs``: for F(z; p) = G(z) - p
+any z solves F(.; G(z)) = 0), batches of them are first tracked to p0, one leg each: every
+endpoint is a solution over p0, and most of the fiber is found this way before the first loop.
 
 Stopping rules, the first that fires: ``trace_test`` (a user callback certifies the set),
 ``target_count`` (the expected number was reached), ``stagnation`` (K fresh loops in a row found
@@ -51,7 +56,7 @@ class MonodromyResult:
     loops: int  # distinct random loops built
     pushes: int  # batches of solutions pushed around a loop
     loops_without_new: int  # consecutive fresh loops that found nothing new (at the end)
-    paths_tracked: int  # legs tracked (3 per solution per push), retries excluded
+    paths_tracked: int  # legs tracked (2 or 3 per solution per push, 1 per random start), retries excluded
     path_failures: int  # legs that failed after all retries (that solution was dropped for the loop)
     paths_retried: int
     trace_tests: list[Any] = field(default_factory=list)
@@ -179,6 +184,8 @@ def monodromy_solve(
         and the set grew; a number r runs it only when, in addition, the last fresh loop (with
         the pushes it triggered) grew the set by at most r times its size (a loop that still
         finds many new solutions shows the set incomplete more cheaply than a failed test).
+        Before the first loop, after random starts, the test runs only if their last batch found
+        nothing new.
 
     Every pending (loop, solution) pair is tracked in one batch (``ParameterHomotopyBatch``):
     the solutions found by one loop go around all earlier loops together.
@@ -283,7 +290,7 @@ def monodromy_solve(
             res = solve(hom, pts, max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=options, **tracker_kwargs)
             stats["tracked"] += res.n_paths
             stats["retried"] += res.n_retried
-            ok = res.success
+            ok = res.converged()
             stats["failures"] += int(np.sum(~ok))
             pts, owner = res.endpoints[ok], owner[ok]
         stats["pushes"] += len(jobs)
@@ -304,7 +311,7 @@ def monodromy_solve(
         stats["tracked"] += res.n_paths
         stats["sampled"] += res.n_paths
         stats["retried"] += res.n_retried
-        ok = res.success
+        ok = res.converged()
         stats["failures"] += int(np.sum(~ok))
         pts = res.endpoints[ok]
         if len(pts) == 0:
@@ -330,11 +337,13 @@ def monodromy_solve(
             snap.save(checkpoint)
 
     try:
+        sampling_quiet = False  # the last batch of random starts found nothing new
         if start_pairs is not None:
             batch = max(int(sample_batch), 1)
             while target_count is None or len(sols) < target_count:
                 found = sample(batch)
                 report()
+                sampling_quiet = found == 0
                 if found < sample_yield * batch:
                     break
                 batch = max(int(sample_batch), len(sols))
@@ -352,7 +361,10 @@ def monodromy_solve(
                 if found:
                     stagnant = 0
             else:
-                quiet = trace_growth is None or (bool(loops) and grown_since_fresh <= trace_growth * len(sols))
+                if loops:
+                    quiet = trace_growth is None or grown_since_fresh <= trace_growth * len(sols)
+                else:  # after random starts, test only if their last batch found nothing new
+                    quiet = start_pairs is None or sampling_quiet
                 # a failed test is retried once at the same count after some fruitless loops: a
                 # test can fail on a complete set when its paths pass near a bad point
                 retest = len(sols) == last_traced and stagnant == retest_after

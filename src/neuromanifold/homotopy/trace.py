@@ -18,7 +18,7 @@ guards against a false pass.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -45,7 +45,8 @@ class TraceTestResult:
     path_failures: int
     paths_retried: int
     delta: float
-    jumps: int = 0  # endpoints reached twice (path jumps), over all directions tried
+    jumps: int = 0  # endpoints still reached twice after re-tracking (path jumps), over all directions
+    retracked: int = 0  # paths re-tracked with finer steps because they ended at a shared endpoint
     redrawn: int = 0  # directions replaced because their paths failed or jumped
     directions: list[np.ndarray] = field(default_factory=list)
     traces: list[np.ndarray] = field(default_factory=list)  # per repeat (3, k): tr(-delta), tr(0), tr(+delta)
@@ -67,6 +68,7 @@ class TraceTestResult:
             "path_failures": self.path_failures,
             "paths_retried": self.paths_retried,
             "path_jumps": self.jumps,
+            "paths_retracked_after_jumps": self.retracked,
             "directions_redrawn": self.redrawn,
             "reason": self.reason,
             "seconds": round(self.seconds, 4),
@@ -97,6 +99,7 @@ def trace_test(
     redraws: int = 2,
     jump_tol: float = 1e-6,
     batch_paths: int = 1024,
+    jump_retries: int = 2,
     options: TrackerOptions | None = None,
     **tracker_kwargs: Any,
 ) -> TraceTestResult:
@@ -107,7 +110,9 @@ def trace_test(
     no path failed; with ``stop_early`` the repeats stop at the first that fails (its verdict is
     final), so an incomplete set costs the paths of one repeat.  A repeat whose paths fail or
     jump (two endpoints with the same image, relative tolerance ``jump_tol``) proves nothing
-    either way: its direction is replaced by a fresh one, up to ``redraws`` times in a row.
+    either way: paths sharing an endpoint are first re-tracked with a finer step control (up to
+    ``jump_retries`` times), and a direction whose paths still fail or jump is replaced by a fresh
+    one, up to ``redraws`` times in a row.
     When all repeats together need at most ``batch_paths`` paths they are tracked as one batch.
     """
     t0 = time.perf_counter()
@@ -161,23 +166,49 @@ def trace_test(
         )
         gam = np.repeat(np.array([random_gamma(rng) for _ in range(q)]), n)
         hom = ParameterHomotopyBatch(system, np.broadcast_to(p0, (q * n, m)), targets, gam)
-        res = solve(hom, np.tile(Z, (q, 1)), max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=options,
-                    **tracker_kwargs)
+        starts = np.tile(Z, (q, 1))
+        res = solve(hom, starts, max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=options, **tracker_kwargs)
         out.paths_tracked += res.n_paths
         out.paths_retried += res.n_retried
+        ends, ok = res.endpoints.copy(), res.converged()
+        imgs = [None] * q
+
+        def duplicated() -> np.ndarray:
+            """Paths (global indices) whose endpoint another path of the same side also reached."""
+            bad = []
+            for j in range(q):
+                sl = slice(j * n, (j + 1) * n)
+                imgs[j] = np.asarray(imagef(ends[sl], targets[j * n]), dtype=complex).reshape(n, -1)
+                lab = deduplicate(imgs[j] if images_distinct else ends[sl], jump_tol, return_labels=True)
+                counts = np.bincount(lab[lab >= 0], minlength=1)
+                dup = np.flatnonzero(ok[sl] & (lab >= 0) & (counts[np.maximum(lab, 0)] > 1))
+                bad.append(j * n + dup)
+            return np.concatenate(bad)
+
+        # n paths from n distinct points end at n distinct points; a repeated endpoint means a
+        # path jumped to a neighbouring one.  Re-track both with a new gamma and a finer step
+        # control (the set of endpoints, not which path reaches which, is what the trace needs)
+        fine = replace(options or TrackerOptions(), predictor_tol=(options or TrackerOptions()).predictor_tol / 30,
+                       max_first_update=(options or TrackerOptions()).max_first_update / 10)
+        for _ in range(jump_retries):
+            again = duplicated()
+            if again.size == 0:
+                break
+            out.retracked += int(again.size)
+            sub = solve(hom.with_gamma(random_gamma(rng)).subset(again), starts[again], max_tries=max_tries,
+                        retry=_RETRY_ALL, rng=rng, options=fine, **tracker_kwargs)
+            out.paths_tracked += sub.n_paths
+            ends[again], ok[again] = sub.endpoints, sub.converged()
+        jumped_idx = duplicated()
         found = []
         for i in range(len(vs)):
             sides = []
             failed = jumped = 0
             for j in (2 * i, 2 * i + 1):
                 sl = slice(j * n, (j + 1) * n)
-                failed += int(np.sum(~res.success[sl]))
-                img = np.asarray(imagef(res.endpoints[sl], targets[j * n]), dtype=complex).reshape(n, -1)
-                # n paths from n distinct points end at n distinct points; a repeated endpoint is
-                # a path that jumped (typically while retried around an ill-conditioned endpoint)
-                ends = img if images_distinct else res.endpoints[sl]
-                jumped += n - len(deduplicate(ends, jump_tol))
-                sides.append(img.sum(axis=0))
+                failed += int(np.sum(~ok[sl]))
+                jumped += int(np.sum((jumped_idx >= j * n) & (jumped_idx < (j + 1) * n)))
+                sides.append(imgs[j].sum(axis=0))
             found.append((failed, 0 if failed else jumped, sides[0], sides[1]))
         return found
 

@@ -324,6 +324,14 @@ class TrackResult:
         """Boolean mask of the paths that ended at a regular solution."""
         return self.status == PathStatus.SUCCESS.value
 
+    def converged(self, accuracy: float = 1e-10) -> np.ndarray:
+        """Paths that reached the target at a point where Newton converged (last update at most
+        ``accuracy``, relative): the regular solutions and the ill-conditioned but isolated ones
+        (``singular`` only because cond(H_z) exceeds ``singular_condition``).  At a multiple root
+        Newton converges slowly and the last update stays large, so those are not included."""
+        ill = (self.status == PathStatus.SINGULAR.value) & (self.t == 0) & (self.accuracy <= accuracy)
+        return self.success | (ill & np.all(np.isfinite(self.endpoints), axis=1))
+
     @property
     def counts(self) -> dict[str, int]:
         """Number of paths per status (every status listed)."""
@@ -686,7 +694,9 @@ def solve(
     res = track(homotopy, start_points, options, **kwargs)
     retry_set = {PathStatus(s).value for s in retry}
     for _ in range(max_tries - 1):
-        again = np.flatnonzero(np.isin(res.status, list(retry_set)))
+        # an ill-conditioned endpoint where Newton converged is a solution: no need to re-track it
+        settled = res.converged() & ~res.success
+        again = np.flatnonzero(np.isin(res.status, list(retry_set)) & ~settled)
         if again.size == 0:
             break
         hom2 = homotopy.with_gamma(random_gamma(rng))
