@@ -12,6 +12,7 @@ from .context import Context
 from .errors import InputError
 from .invariants import degree as _deg
 from .invariants import dimension as _dim
+from .invariants import ed_degree as _ed
 from .invariants import fibers as _fib
 from .result import Result, jsonable
 
@@ -23,6 +24,7 @@ INVARIANTS: dict[str, Callable[[Context], Result]] = {
     "hidden_symmetries": _fib.hidden_symmetries,
     "degree": _deg.degree,
     "fiber_points": _deg.fiber_points,
+    "ed_degree": _ed.ed_degree,
 }
 DEFAULT_INVARIANTS = ("dimension", "expected_dimension", "ambient_dimension", "fiber_dimension", "hidden_symmetries")
 
@@ -85,14 +87,20 @@ def analyze(
     progress: bool = False,
     checkpoint_dir: str | None = None,
     max_degree: int | None = None,
+    metric: str = "generic",
 ) -> Report:
     """Compute invariants of the neuromanifold of ``spec`` (all of them unless ``only``).
 
     Every generic point derives from ``seed``; exact computations run over Z/``prime``.
+    ``metric`` (generic | bombieri_weyl | euclidean) is the metric on function space of ``ed_degree``.
     """
+    from .coefficients import METRICS
+
     names = resolve_only(only)
+    if metric not in METRICS:
+        raise InputError(f"unknown metric {metric!r}; choose from: {', '.join(METRICS)}")
     t0 = time.perf_counter()
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"metric": metric}
     if checkpoint_dir is not None:
         options["checkpoint_dir"] = checkpoint_dir
     if max_degree is not None:

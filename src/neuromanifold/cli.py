@@ -52,6 +52,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         progress=sys.stderr.isatty() and not args.json,
         checkpoint_dir=args.checkpoint_dir,
         max_degree=args.max_degree,
+        metric=args.metric,
     )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
@@ -97,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="stop gathering witness points at this many (the degree is then a labelled lower bound)",
+    )
+    p_an.add_argument(
+        "--metric",
+        default="generic",
+        choices=["generic", "bombieri_weyl", "euclidean"],
+        help="metric on function space for ed_degree: a generic positive-definite form (default), the "
+        "Bombieri-Weyl norm, or the plain coefficient norm (Frobenius for linear networks)",
     )
     p_an.set_defaults(func=_cmd_analyze)
     p_co = sub.add_parser("contains", help="is a polynomial function in the Zariski closure of the neuromanifold?")

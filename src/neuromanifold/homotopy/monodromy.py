@@ -155,7 +155,9 @@ def monodromy_solve(
     start_pairs: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]] | None = None,
     sample_batch: int = 64,
     sample_yield: float = 0.25,
+    sample_limit: int | None = None,
     trace_growth: float | None = None,
+    trace_growth_from: int = 0,
     options: TrackerOptions | None = None,
     **tracker_kwargs: Any,
 ) -> MonodromyResult:
@@ -179,11 +181,13 @@ def monodromy_solve(
         (e.g. F(z; p) = G(z) - p: any z with p = G(z)).  Before the loops, batches of such
         pairs are tracked to p0 (one leg each; every endpoint is a solution over p0, drawn with
         some distribution), batch size ``max(sample_batch, solutions known)``, until a batch
-        finds fewer than ``sample_yield`` new solutions per path.  Loops then find the rest.
+        finds fewer than ``sample_yield`` new solutions per path, or ``sample_limit`` random
+        starts were tracked.  Loops then find the rest.
     trace_growth: None runs the trace test whenever every solution has been around every loop
         and the set grew; a number r runs it only when, in addition, the last fresh loop (with
         the pushes it triggered) grew the set by at most r times its size (a loop that still
-        finds many new solutions shows the set incomplete more cheaply than a failed test).
+        finds many new solutions shows the set incomplete more cheaply than a failed test); the
+        rule applies from ``trace_growth_from`` solutions on (small sets: test after every round).
         Before the first loop, after random starts, the test runs only if their last batch found
         nothing new.
 
@@ -346,6 +350,8 @@ def monodromy_solve(
                 sampling_quiet = found == 0
                 if found < sample_yield * batch:
                     break
+                if sample_limit is not None and stats["sampled"] >= sample_limit:
+                    break
                 batch = max(int(sample_batch), len(sols))
         grown_since_fresh = 0
         while True:
@@ -362,7 +368,11 @@ def monodromy_solve(
                     stagnant = 0
             else:
                 if loops:
-                    quiet = trace_growth is None or grown_since_fresh <= trace_growth * len(sols)
+                    quiet = (
+                        trace_growth is None
+                        or len(sols) < trace_growth_from
+                        or grown_since_fresh <= trace_growth * len(sols)
+                    )
                 else:  # after random starts, test only if their last batch found nothing new
                     quiet = start_pairs is None or sampling_quiet
                 # a failed test is retried once at the same count after some fruitless loops: a

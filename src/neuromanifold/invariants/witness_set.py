@@ -5,8 +5,9 @@ are cut to a k-dimensional affine slice: the gauge of ``architectures.gauge`` fr
 point of every orbit of the known continuous symmetries (plus a random linear slice when the
 fiber has more, hidden, directions); M is cut by a random linear space {R y = b} of
 codimension k.  The square system R mu_S(theta(z)) = b is solved by ``monodromy_solve`` from
-one seeded point and the image points are tested by two trace tests with independent
-directions (homotopy.trace).  When mu_S is injective on span(M) (checked numerically: the
+one seeded point and a batch of random points of the slice (each solves the system for its own
+offset b = R mu_S(theta(z)) and is tracked to b0), and the image points are tested by two trace
+tests with independent directions (homotopy.trace).  When mu_S is injective on span(M) (checked numerically: the
 values of span(M) at the S inputs have full rank), the image points number deg M; otherwise
 deg mu_S(M) <= deg M is only a lower bound.
 """
@@ -41,6 +42,9 @@ DEFAULT_MAX_DEGREE = 20000
 # pencil often meets an ill-conditioned point; the trace of an incomplete set stays far from
 # linear (residuals ~1e-4..1e-1 against a threshold of 1e-6) at this width
 TRACE_DELTA = 0.2
+# image points closer than this (relative) are one point: ill-conditioned witness points have
+# images accurate to ~cond * 1e-16, and the trace test calls endpoints this close a path jump
+KEY_TOL = 1e-6
 
 
 @dataclass
@@ -178,8 +182,16 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
     opts = ctx.options
     strategy: dict[str, Any] = {
         "loop_vertices": int(opts.get("loop_vertices", 2)),
+        # one batch of random starts: small fibers are then mostly found before the first loop
+        # (fewer sequential rounds); on large ones loops are cheaper per new point than more
+        # random starts, whose endpoints repeat (their distribution over the fiber is uneven)
         "start_pairs": start_pairs if opts.get("random_starts", True) else None,
-        "trace_growth": opts.get("trace_growth", None),
+        "sample_batch": int(opts.get("random_start_batch", 64)),
+        "sample_limit": opts.get("random_start_limit", 64),
+        # large sets: test only after a loop that grew the set by <= 2% (a failed test costs as
+        # much as a loop, which would still find new points)
+        "trace_growth": opts.get("trace_growth", 0.02),
+        "trace_growth_from": int(opts.get("trace_growth_from", 256)),
     }
     max_degree = int(ctx.options.get("max_degree", DEFAULT_MAX_DEGREE))
     # the trace test certifies the image points; fiber points are gathered until stagnation
@@ -197,6 +209,7 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
             b0,
             starts,
             key=key,
+            tol=KEY_TOL,
             trace_test=trace,
             loops_without_new=stall,
             target_count=max_degree,

@@ -24,6 +24,12 @@ def _evidence_line(name: str, ev: dict[str, Any]) -> str:
         parts.append("filling" if ev["filling"] else "not filling")
     if "bounds" in ev:
         parts.append(f"bounds {ev['bounds']}")
+    if "metric" in ev:
+        parts.append(f"metric {ev['metric']}")
+    tds = ev.get("total_degree_solve")
+    if isinstance(tds, dict):
+        td = tds["total_degree"]
+        parts.append(f"total degree: {td['paths_tracked']} paths, {td['failed']} failed")
     mono = ev.get("monodromy")
     if isinstance(mono, dict):
         parts.append(
@@ -36,6 +42,8 @@ def _evidence_line(name: str, ev: dict[str, Any]) -> str:
             parts.append(f"trace residual {t['residual']:.1e} ({t['repeats']} directions, {'pass' if t['passed'] else 'fail'})")
     if "points_per_image_point" in ev:
         parts.append(f"points per image point {ev['points_per_image_point']}")
+    if ev.get("stopping_rule"):
+        parts.append(ev["stopping_rule"])
     if ev.get("why_lower_bound"):
         parts.append(ev["why_lower_bound"])
     if ev.get("reason") and "monodromy" not in ev:

@@ -1,0 +1,232 @@
+"""Critical points of a quadratic loss on the neuromanifold, as a square polynomial system.
+
+A loss that is quadratic in the network function is, in the coefficient vector c of the
+function (``coefficients``), L(c) = 1/2 (c - u)^T Q (c - u) + const with Q symmetric positive
+definite: the squared distance from a data point u in the metric Q (for mean-squared error on a
+data set, Q is the Gram matrix of the monomials at the samples and u the least-squares fit).
+On a coordinate slice of parameter space, theta_i = frozen_i for i outside ``free`` (a gauge
+freezing the known symmetries, completed by pivoted QR of the Jacobian so that the k = dim M free
+coordinates z map generically finitely onto M), the critical points of theta -> L(c(theta)) solve
+
+    G(z; p) = grad_z [ 1/2 c(z)^T Q c(z) - p^T c(z) ] = J_c(z)^T (Q c(z) - p) = 0,  p = Q u,
+
+k polynomial equations in k unknowns with parameters p (entering linearly).  Solutions with J_c
+of full rank k are critical points of the distance on the smooth locus of M (the ED problem);
+solutions with rank J_c < k are critical points of the parametrization ("spurious").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+
+from .architectures import Architecture
+from .architectures.gauge import gauge_indices
+from .coefficients import CoefficientMap, SparsePolynomials
+from .errors import InputError
+from .homotopy import PolynomialSystem
+
+MAX_SYSTEM_TERMS = 400_000
+
+
+@dataclass
+class CriticalSystem:
+    """G(z; p) = J_c(z)^T (Q c(z) - p) on a coordinate slice of parameter space."""
+
+    cmap: CoefficientMap
+    Q: np.ndarray  # (D, D) metric on coefficients
+    free: np.ndarray  # (k,) indices of theta that are the unknowns z
+    frozen: np.ndarray  # (N,) values of theta (entries at ``free`` unused)
+    c: SparsePolynomials  # c(z) on the slice, D polynomials in k unknowns
+    system: PolynomialSystem  # G(z; p), k equations, k unknowns, D parameters
+    slice_info: dict[str, Any]
+
+    @property
+    def k(self) -> int:
+        return int(len(self.free))
+
+    def theta(self, z: np.ndarray) -> np.ndarray:
+        """Parameter points (B, N) of slice points z (B, k)."""
+        z = np.atleast_2d(z)
+        th = np.broadcast_to(self.frozen.astype(complex), (z.shape[0], len(self.frozen))).copy()
+        th[:, self.free] = z
+        return th
+
+    def parameters(self, u: np.ndarray) -> np.ndarray:
+        """p = Q u for data points u (..., D) in coefficient space."""
+        return np.asarray(u, dtype=complex) @ self.Q.T
+
+    def start_pairs(self, z: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """For slice points z (B, k): parameters p (B, D) making every z_i a critical point,
+        p_i = Q c(z_i) - w_i with w_i a random vector of ker J_c(z_i)^T (a random normal vector)."""
+        z = np.atleast_2d(np.asarray(z, dtype=complex))
+        c = self.c.evaluate(z)
+        J = self.c.jacobian(z)  # (B, D, k)
+        B, D, k = J.shape
+        p = c @ self.Q.T
+        if D > k:
+            Qf, _ = np.linalg.qr(J, mode="complete")  # (B, D, D); last D - k columns: col(J)^perp
+            N = np.conj(Qf[:, :, k:])  # J^T conj(Q2) = 0
+            r = (rng.standard_normal((B, D - k)) + 1j * rng.standard_normal((B, D - k))) / np.sqrt(2)
+            scale = 1.0 + np.linalg.norm(c, axis=1, keepdims=True)
+            p = p - np.einsum("bdk,bk->bd", N, r) * scale
+        return z, p
+
+
+def choose_slice(
+    arch: Architecture, cmap: CoefficientMap, k: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """(free coordinates, frozen values, description): freeze the gauge (``gauge_indices``) and, if
+    more than k coordinates remain, keep the k that pivoted QR of J_c at a random point picks.
+    Frozen values are real Gaussian (so real data keeps real equations).  Raises InputError when
+    no coordinate slice maps onto M with full rank."""
+    N = arch.n_params
+    frozen = rng.standard_normal(N)
+    gauge = gauge_indices(arch) or []
+    theta = rng.standard_normal(N)
+    J = cmap.polynomials.jacobian(theta[None, :])[0].real  # (D, N)
+    cand = np.array([i for i in range(N) if i not in set(gauge)], dtype=int)
+    scale = max(1.0, float(np.abs(J).max()))
+    if len(cand) < k or np.linalg.matrix_rank(J[:, cand], tol=1e-9 * scale) < k:
+        cand = np.arange(N)  # the gauge is not transversal: choose among all coordinates
+        gauge = []
+    _, _, piv = scipy.linalg.qr(J[:, cand], pivoting=True, mode="economic")
+    free = np.sort(cand[piv[:k]])
+    s = np.linalg.svd(J[:, free], compute_uv=False)
+    if len(s) < k or s[k - 1] <= 1e-9 * s[0]:
+        raise InputError(
+            f"{arch.spec()}: no coordinate slice with {k} free parameters maps onto M with full rank; "
+            "the critical-point system cannot be set up on a slice"
+        )
+    info = {
+        "free": int(k),
+        "frozen": int(N - k),
+        "gauge_frozen": len(gauge),
+        "extra_frozen_by_pivoted_qr": int(N - k - len(gauge)),
+        "jacobian_singular_values_on_slice": [float(s[0]), float(s[k - 1])],
+        "frozen_values": "real standard Gaussian",
+    }
+    return free, frozen, info
+
+
+def critical_system(
+    arch: Architecture, cmap: CoefficientMap, Q: np.ndarray, k: int, rng: np.random.Generator
+) -> CriticalSystem:
+    """The critical-point system G(z; p) of 1/2 (c - u)^T Q (c - u) on a coordinate slice."""
+    D = cmap.dimension
+    Q = np.asarray(Q, dtype=float)
+    if Q.shape != (D, D):
+        raise InputError(f"the metric must be a {D} x {D} matrix (one row per coefficient); got {Q.shape}")
+    free, frozen, info = choose_slice(arch, cmap, k, rng)
+    c = cmap.restrict(free, frozen)
+    phi = c.quadratic_form(Q)
+    n_terms = phi.exponents.shape[0] * k + c.exponents.shape[0] * D
+    if n_terms > MAX_SYSTEM_TERMS:
+        raise InputError(
+            f"{arch.spec()}: the critical-point system would have about {n_terms} terms (limit "
+            f"{MAX_SYSTEM_TERMS}); use a smaller architecture"
+        )
+    polys: list[dict[tuple[int, ...], complex]] = []
+    zero_p = (0,) * D
+    for j in range(k):
+        terms: dict[tuple[int, ...], complex] = {}
+        dphi = phi.derivative(j)
+        for e, v in zip(dphi.exponents, dphi.coefficients[0]):
+            if v != 0:
+                key = tuple(int(x) for x in e) + zero_p
+                terms[key] = terms.get(key, 0) + complex(v)
+        dc = c.derivative(j)
+        for a in range(D):
+            unit = [0] * D
+            unit[a] = 1
+            ut = tuple(unit)
+            for e, v in zip(dc.exponents, dc.coefficients[a]):
+                if v != 0:
+                    key = tuple(int(x) for x in e) + ut
+                    terms[key] = terms.get(key, 0) - complex(v)
+        polys.append(terms)
+    system = PolynomialSystem(
+        polys,
+        k,
+        D,
+        variable_names=[arch.param_labels()[i] for i in free],
+        parameter_names=[f"p{a}" for a in range(D)],
+    )
+    return CriticalSystem(cmap, Q, free, frozen, c, system, info)
+
+
+__all__ = ["CriticalSystem", "critical_system", "choose_slice"]
+
+
+@dataclass
+class CriticalPoints:
+    """Isolated complex solutions of G(z; p) = 0 found by a total-degree homotopy, split into
+    critical points of the distance on the smooth locus (J_c of full rank k) and critical points
+    of the parametrization (rank J_c < k, "spurious")."""
+
+    z: np.ndarray  # (s, k) regular isolated solutions
+    images: np.ndarray  # (s, D) their points c(z) of M
+    full_rank: np.ndarray  # (s,) bool: rank J_c(z) = k
+    jacobian_gap: np.ndarray  # (s,) sigma_k / sigma_1 of J_c(z)
+    image_labels: np.ndarray  # (s,) index of the distinct image point of each solution
+    n_images_smooth: int  # distinct points of M among the full-rank solutions (the ED count)
+    n_images_spurious: int  # distinct points of M among the rank-deficient ones
+    solve: Any  # TotalDegreeResult
+    singular_z: np.ndarray  # (q, k) singular endpoints (positive-dimensional or multiple)
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "total_degree": self.solve.evidence(),
+            "regular_solutions": int(len(self.z)),
+            "full_rank_solutions": int(self.full_rank.sum()),
+            "distinct_points_of_M_full_rank": self.n_images_smooth,
+            "rank_deficient_solutions": int((~self.full_rank).sum()),
+            "distinct_points_of_M_rank_deficient": self.n_images_spurious,
+            "singular_endpoints": int(len(self.singular_z)),
+        }
+
+
+RANK_GAP = 1e-7  # sigma_k / sigma_1 of J_c below this: rank deficient
+IMAGE_TOL = 1e-6
+
+
+def solve_critical(
+    cs: CriticalSystem, p: np.ndarray, seed: int | np.random.Generator | None = 0, progress: bool = False
+) -> CriticalPoints:
+    """Every isolated solution of G(z; p) = 0 (total-degree homotopy: complete up to path failures,
+    which the result reports), classified by the rank of J_c and grouped by image point."""
+    from .homotopy import solve_total_degree
+    from .homotopy.solutions import deduplicate
+
+    res = solve_total_degree(cs.system, np.asarray(p, dtype=complex).reshape(-1), seed=seed)
+    Z = res.solutions
+    D = cs.cmap.dimension
+    if len(Z):
+        J = cs.c.jacobian(Z)
+        s = np.linalg.svd(J, compute_uv=False)
+        gap = s[:, -1] / np.maximum(s[:, 0], 1e-300)
+        images = cs.c.evaluate(Z)
+    else:
+        gap = np.zeros(0)
+        images = np.zeros((0, D), dtype=complex)
+    full = gap > RANK_GAP
+    labels = np.full(len(Z), -1, dtype=int)
+    counts = []
+    offset = 0
+    for mask in (full, ~full):
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            lab = deduplicate(images[idx], IMAGE_TOL, return_labels=True)
+            labels[idx] = np.where(lab >= 0, lab + offset, -1)
+            n = int(lab.max(initial=-1)) + 1
+        else:
+            n = 0
+        counts.append(n)
+        offset += n
+    return CriticalPoints(Z, images, full, gap, labels, counts[0], counts[1], res, res.singular_solutions)
+
+
+__all__ += ["CriticalPoints", "solve_critical"]
