@@ -3,6 +3,7 @@
 from .analysis import INVARIANTS, Report, analyze
 from .architectures import Architecture, parse_spec
 from .errors import InputError, NeuromanifoldError, SpecError
+from .critical_points import critical_points
 from .membership import contains
 from .result import Result
 
@@ -18,5 +19,6 @@ __all__ = [
     "SpecError",
     "analyze",
     "contains",
+    "critical_points",
     "parse_spec",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from .errors import NeuromanifoldError
 
@@ -74,6 +74,36 @@ def _cmd_contains(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_array(path: str, what: str) -> "Any":
+    import numpy as np
+
+    from .errors import InputError
+
+    try:
+        if path.endswith(".npy"):
+            return np.load(path, allow_pickle=False)
+        if path.endswith((".csv", ".txt")):
+            return np.loadtxt(path, delimiter="," if path.endswith(".csv") else None, ndmin=2)
+    except FileNotFoundError:
+        raise InputError(f"{what} file {path!r} does not exist") from None
+    except ValueError as exc:
+        raise InputError(f"could not read {what} from {path!r}: {exc}") from None
+    raise InputError(f"{what} file {path!r}: use a .npy, .csv or whitespace-separated .txt file")
+
+
+def _cmd_critical(args: argparse.Namespace) -> int:
+    from .critical_points import critical_points
+
+    X = _load_array(args.X, "X")
+    Y = _load_array(args.Y, "Y")
+    res = critical_points(args.spec, X, Y, seed=args.seed, progress=sys.stderr.isatty() and not args.json)
+    if args.json:
+        print(json.dumps(res.to_dict(), indent=2))
+    else:
+        print(res.to_text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .analysis import DEFAULT_INVARIANTS, INVARIANTS
 
@@ -115,6 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_co.add_argument("--json", action="store_true")
     p_co.add_argument("--seed", type=int, default=0)
     p_co.set_defaults(func=_cmd_contains)
+    p_cr = sub.add_parser(
+        "critical",
+        help="all critical points of the mean-squared loss on a data set: counts, types, global minimum",
+    )
+    p_cr.add_argument("spec")
+    p_cr.add_argument("X", help="inputs, one sample per row (.npy, .csv or .txt)")
+    p_cr.add_argument("Y", help="outputs, one sample per row (.npy, .csv or .txt)")
+    p_cr.add_argument("--json", action="store_true")
+    p_cr.add_argument("--seed", type=int, default=0)
+    p_cr.set_defaults(func=_cmd_critical)
     p_ar = sub.add_parser("architectures", help="list the architecture families, their parameters and defaults")
     p_ar.add_argument("--json", action="store_true")
     p_ar.set_defaults(func=_cmd_architectures)

@@ -81,10 +81,11 @@ def choose_slice(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """(free coordinates, frozen values, description): freeze the gauge (``gauge_indices``) and, if
     more than k coordinates remain, keep the k that pivoted QR of J_c at a random point picks.
-    Frozen values are real Gaussian (so real data keeps real equations).  Raises InputError when
+    Frozen values are real, of absolute value in [1/2, 3/2] (so real data keeps real equations).  Raises InputError when
     no coordinate slice maps onto M with full rank."""
     N = arch.n_params
-    frozen = rng.standard_normal(N)
+    # real, of size about one (tiny frozen values push the other coordinates of the slice far out)
+    frozen = rng.uniform(0.5, 1.5, N) * rng.choice([-1.0, 1.0], N)
     gauge = gauge_indices(arch) or []
     theta = rng.standard_normal(N)
     J = cmap.polynomials.jacobian(theta[None, :])[0].real  # (D, N)
@@ -107,7 +108,7 @@ def choose_slice(
         "gauge_frozen": len(gauge),
         "extra_frozen_by_pivoted_qr": int(N - k - len(gauge)),
         "jacobian_singular_values_on_slice": [float(s[0]), float(s[k - 1])],
-        "frozen_values": "real standard Gaussian",
+        "frozen_values": "real, |value| uniform in [1/2, 3/2], random sign",
     }
     return free, frozen, info
 

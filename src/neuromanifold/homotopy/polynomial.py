@@ -15,7 +15,7 @@ are three complex matrix products over the whole batch.  No Python loop runs ove
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -264,6 +264,57 @@ class PolynomialSystem(ParametrizedSystem):
             return F, Fz, (self._dp_cache[1] @ VT).T
         Fp = np.ascontiguousarray((self._sPT @ VT).T).reshape(-1, n, self.n_params)
         return F, Fz, np.einsum("bnm,bm->bn", Fp, dp)
+
+    def path_taylor(
+        self,
+        z0: np.ndarray,
+        x1: np.ndarray,
+        p_series: np.ndarray,
+        solve: Callable[[np.ndarray], np.ndarray],
+        order: int,
+    ) -> list[np.ndarray]:
+        """Taylor coefficients x_2..x_order of the curve x(s) = sum_k x_k s^k with x_0 = z0 (B, n),
+        x_1 = x1 and F(x(s); p(s)) = 0, where p(s) = sum_k p_series[k] s^k (p_series: (K+1, B, m)).
+
+        Order by order, [s^k] F(x(s); p(s)) = c_k + F_z(x_0) x_k with c_k the coefficient of s^k
+        of F(x_0 + ... + x_{k-1} s^{k-1}; p(s)); hence x_k = -F_z^{-1} c_k, ``solve(c)`` returning
+        F_z(x_0)^{-1} c for c (B, n).  The monomial table is evaluated over truncated power series:
+        a monomial m = parent * x_j has the Cauchy product [s^k] m = sum_i [s^i] parent [s^(k-i)] x_j,
+        and once x_k is known its contribution to [s^k] of every monomial is the tangent
+        propagation d m = d parent * x_j(0) + parent(0) * d x_j (two products per monomial).
+        """
+        n, m, K = self.n_vars, self.n_params, int(order)
+        z0 = np.asarray(z0, dtype=complex)
+        B = z0.shape[0]
+        X = np.zeros((K + 1, n + m, B), dtype=complex)  # series coefficients of (z, p), variables first
+        X[0, :n] = z0.T
+        X[1, :n] = np.asarray(x1).T
+        if m:
+            X[:, n:] = np.transpose(np.asarray(p_series, dtype=complex)[: K + 1], (0, 2, 1))
+        V = np.empty((K + 1, self._n_monomials, B), dtype=complex)
+        V[:, 0] = 0.0
+        V[0, 0] = 1.0
+        out: list[np.ndarray] = []
+        with np.errstate(over="ignore", invalid="ignore"):
+            for lo, hi, parents, vars_ in self._levels:  # orders 0 and 1: x_0, x_1 are known
+                Vp, Xv = V[:2, parents], X[:2, vars_]
+                np.multiply(Vp[0], Xv[0], out=V[0, lo:hi])
+                V[1, lo:hi] = Vp[0] * Xv[1] + Vp[1] * Xv[0]
+            for k in range(2, K + 1):
+                for lo, hi, parents, vars_ in self._levels:  # [s^k] with x_k = 0 (p_k as given)
+                    V[k, lo:hi] = np.einsum("ilb,ilb->lb", V[: k + 1, parents], X[k::-1, vars_])
+                xk = -solve(np.ascontiguousarray((self._sFT @ V[k]).T))
+                out.append(xk)
+                if k == K:
+                    break
+                dX = np.zeros((n + m, B), dtype=complex)
+                dX[:n] = xk.T
+                X[k, :n] = xk.T
+                dV = np.zeros((self._n_monomials, B), dtype=complex)
+                for lo, hi, parents, vars_ in self._levels:  # tangent propagation of x_k
+                    dV[lo:hi] = dV[parents] * X[0, vars_] + V[0, parents] * dX[vars_]
+                V[k] += dV
+        return out
 
     # ------------------------------------------------------------------ transformations
     def homogenize(self, chart: np.ndarray) -> "PolynomialSystem":

@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -71,6 +71,17 @@ class Homotopy(ABC):
         (``ParameterHomotopyBatch``) slice their data, so the tracker can evaluate any subset."""
         return self
 
+    #: True when ``taylor_coefficients`` is implemented (the tracker then uses a Taylor predictor)
+    has_taylor: bool = False
+
+    def taylor_coefficients(
+        self, z: np.ndarray, t: np.ndarray, x1: np.ndarray, solve: Callable[[np.ndarray], np.ndarray], order: int
+    ) -> list[np.ndarray]:
+        """x_2..x_order of the path z(t - s) = sum_k x_k s^k through z = x_0 with x_1 = -dz/dt,
+        given ``solve(c) = H_z(z, t)^{-1} c`` (c of shape (B, n)).  Only homotopies that can evaluate
+        H over truncated power series implement it (``has_taylor``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no Taylor series evaluation")
+
 
 def random_gamma(rng: np.random.Generator) -> complex:
     """A random point of the unit circle: the gamma trick avoids the discriminant with probability one."""
@@ -115,6 +126,17 @@ class StraightLineHomotopy(Homotopy):
                 target.specialize(self.target_params), start.specialize(self.start_params), self.gamma
             )
             self._one = np.ones(1, dtype=complex)
+            self.has_taylor = True
+
+    def taylor_coefficients(self, z, t, x1, solve, order):
+        """Along the path, H(x(s), t - s) = K(x(s); t - s) with K the combined system in (z; t):
+        its Taylor coefficients come from ``PolynomialSystem.path_taylor`` with p(s) = t - s."""
+        if self._combined is None:
+            return super().taylor_coefficients(z, t, x1, solve, order)
+        p_series = np.zeros((order + 1, z.shape[0], 1), dtype=complex)
+        p_series[0, :, 0] = t
+        p_series[1] = -1.0
+        return self._combined.path_taylor(z, x1, p_series, solve, order)
 
     def with_gamma(self, gamma: complex) -> "StraightLineHomotopy":
         return StraightLineHomotopy(self.target, self.start, gamma, self.target_params, self.start_params)
@@ -262,7 +284,10 @@ class ParameterHomotopyBatch(Homotopy):
 class TrackerOptions:
     """Tolerances of the tracker (relative to 1 + |z|_inf)."""
 
-    predictor: str = "rk4"  # "rk4" (order 4) or "heun" (order 2)
+    # "auto": Taylor when the homotopy evaluates power series (polynomial straight-line
+    # homotopies), else RK4; "taylor" (order ``taylor_order``), "rk4" (order 4), "heun" (order 2)
+    predictor: str = "rk4"
+    taylor_order: int = 4
     initial_step: float = 0.05
     max_step: float = 0.2
     min_step: float = 1e-14  # absolute floor on h
@@ -287,8 +312,10 @@ class TrackerOptions:
     min_paths_per_thread: int = 64
 
     def __post_init__(self) -> None:
-        if self.predictor not in ("rk4", "heun"):
-            raise InputError("predictor must be 'rk4' or 'heun'")
+        if self.predictor not in ("auto", "taylor", "rk4", "heun"):
+            raise InputError("predictor must be 'auto', 'taylor', 'rk4' or 'heun'")
+        if self.taylor_order < 2:
+            raise InputError("taylor_order must be at least 2")
 
 
 @dataclass
@@ -387,6 +414,24 @@ def _torch():
         return None
 
 
+class _OneTorchThread:
+    """Run torch single-threaded inside the block: intra-op threading of tiny batched solves
+    thrashes on a busy machine (the tracker parallelises over chunks of paths instead)."""
+
+    def __init__(self, torch: Any) -> None:
+        self.torch = torch
+        self.threads = 1
+
+    def __enter__(self) -> None:
+        self.threads = self.torch.get_num_threads()
+        if self.threads != 1:
+            self.torch.set_num_threads(1)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.threads != 1:
+            self.torch.set_num_threads(self.threads)
+
+
 def batched_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     """x with A x = b for A (B, n, n), b (B, n) or (B, n, k) by batched LU; rows whose A is singular get NaN.
 
@@ -397,14 +442,8 @@ def batched_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     if torch is not None and A.shape[0] > 0:
         At = torch.from_numpy(np.ascontiguousarray(A))
         bt = torch.from_numpy(np.ascontiguousarray(b))
-        threads = torch.get_num_threads()
-        if threads != 1:  # intra-op threading of tiny solves thrashes on a busy machine
-            torch.set_num_threads(1)
-        try:
+        with _OneTorchThread(torch):
             x, info = torch.linalg.solve_ex(At, bt)
-        finally:
-            if threads != 1:
-                torch.set_num_threads(threads)
         x = x.numpy()
         info = info.numpy()
         if np.any(info):
@@ -422,6 +461,37 @@ def batched_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
             except np.linalg.LinAlgError:
                 pass
         return out
+
+
+def lu_factor(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Batched LU factorisation with partial pivoting P A = L U of A (B, n, n): returns (LU, pivots)
+    for ``lu_solve``; the factor of an exactly singular matrix is NaN (its solves give NaN).
+    Without torch the "factor" is A itself and ``lu_solve`` solves from scratch."""
+    torch = _torch()
+    if torch is None or A.shape[0] == 0:
+        return np.array(A, dtype=complex), np.zeros((A.shape[0], 0), dtype=np.int32)
+    with _OneTorchThread(torch):
+        LU, piv, info = torch.linalg.lu_factor_ex(torch.from_numpy(np.ascontiguousarray(A)))
+    LU, info = LU.numpy(), info.numpy()
+    if np.any(info):
+        LU[info != 0] = np.nan
+    return LU, piv.numpy()
+
+
+def lu_solve(LU: np.ndarray, piv: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x with A x = b from ``lu_factor(A)``; b (B, n) or (B, n, k)."""
+    vec = b.ndim == 2
+    if piv.shape[-1] == 0 and LU.shape[-1] > 0:  # numpy fallback: LU is A
+        return batched_solve(LU, b)
+    if LU.shape[0] == 0:
+        return np.zeros(b.shape, dtype=complex)
+    torch = _torch()
+    bt = torch.from_numpy(np.ascontiguousarray(b[..., None] if vec else b))
+    with _OneTorchThread(torch):
+        x = torch.linalg.lu_solve(
+            torch.from_numpy(np.ascontiguousarray(LU)), torch.from_numpy(np.ascontiguousarray(piv)), bt
+        ).numpy()
+    return x[..., 0] if vec else x
 
 
 def condition_numbers(J: np.ndarray, equilibrate: bool = True) -> np.ndarray:
@@ -454,6 +524,33 @@ def _velocity(hom: Homotopy, z: np.ndarray, t: np.ndarray) -> np.ndarray:
     return -batched_solve(Hz, Ht)
 
 
+@dataclass
+class _Factors:
+    """LU factors of H_z at the current point of every path (for the Taylor predictor)."""
+
+    LU: np.ndarray  # (B, n, n)
+    piv: np.ndarray  # (B, n) or (B, 0) without torch
+
+    @staticmethod
+    def empty(B: int, n: int) -> "_Factors":
+        return _Factors(np.zeros((B, n, n), dtype=complex), np.zeros((B, n if _torch() is not None else 0), np.int32))
+
+    def set(self, idx: np.ndarray, LU: np.ndarray, piv: np.ndarray) -> None:
+        self.LU[idx] = LU
+        self.piv[idx] = piv
+
+    def solver(self, idx: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        LU, piv = self.LU[idx], self.piv[idx]
+        return lambda c: lu_solve(LU, piv, c)
+
+
+def _velocity_lu(hom: Homotopy, z: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dz/dt = -H_z^{-1} H_t, LU factors of H_z) at (z, t)."""
+    _, Hz, Ht = hom.evaluate_all(z, t)
+    LU, piv = lu_factor(Hz)
+    return -lu_solve(LU, piv, Ht), LU, piv
+
+
 def _predict(
     hom: Homotopy, z: np.ndarray, t: np.ndarray, h: np.ndarray, method: str, k1: np.ndarray
 ) -> np.ndarray:
@@ -468,14 +565,34 @@ def _predict(
     return z - (hc / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
 
 
+def _predict_taylor(
+    hom: Homotopy,
+    z: np.ndarray,
+    t: np.ndarray,
+    h: np.ndarray,
+    k1: np.ndarray,
+    solve: Callable[[np.ndarray], np.ndarray],
+    order: int,
+) -> np.ndarray:
+    """z(t - h) ~ sum_{k <= order} x_k h^k, the truncated Taylor series of the path (x_0 = z,
+    x_1 = -k1; the x_k, k >= 2, each cost one solve with the stored factors of H_z)."""
+    xs = hom.taylor_coefficients(z, t, -k1, solve, order)
+    hc = h[:, None]
+    acc = xs[-1]
+    for xk in reversed(xs[:-1]):
+        acc = xk + hc * acc
+    return z + hc * (-k1 + hc * acc)
+
+
 def _correct(
-    hom: Homotopy, z: np.ndarray, t: np.ndarray, opts: TrackerOptions
+    hom: Homotopy, z: np.ndarray, t: np.ndarray, opts: TrackerOptions, factors: _Factors | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Newton at fixed t.  Returns (z, accepted mask, size of the first update, dz/dt).
 
     Each iteration solves H_z [dz, v] = -[H, H_t] with one factorisation, so the velocity
     v = dz/dt at the corrected point (up to the last, tiny, update) comes for free and is the
-    first predictor stage of the next step.
+    first predictor stage of the next step.  With ``factors`` (indexed like z), the LU factors
+    of each path's last iteration are stored there, for the next Taylor predictor.
     """
     z = z.copy()
     B = z.shape[0]
@@ -486,7 +603,13 @@ def _correct(
     prev = None
     for k in range(opts.max_corrector_iters):
         H, Hz, Ht = hom.subset(idx).evaluate_all(z[idx], t[idx])
-        X = batched_solve(Hz, -np.stack([H, Ht], axis=2))
+        rhs = -np.stack([H, Ht], axis=2)
+        if factors is None:
+            X = batched_solve(Hz, rhs)
+        else:
+            LU, piv = lu_factor(Hz)
+            X = lu_solve(LU, piv, rhs)
+            factors.set(idx, LU, piv)
         dz = X[:, :, 0]
         vel[idx] = X[:, :, 1]
         znew = z[idx] + dz
@@ -541,7 +664,9 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
     next_sample = np.full(B, 0.1)
     s1z, s2z = np.full_like(z, np.nan), np.full_like(z, np.nan)
     s1t, s2t = np.full(B, np.nan), np.full(B, np.nan)
-    order = 4 if opts.predictor == "rk4" else 2
+    taylor = opts.predictor == "taylor" or (opts.predictor == "auto" and hom.has_taylor)
+    order = opts.taylor_order if taylor else (2 if opts.predictor == "heun" else 4)
+    factors = _Factors.empty(B, n) if taylor else None  # LU of H_z at each path's point
     target_err = opts.predictor_tol
     bad_start = ~np.all(np.isfinite(z), axis=1)
     code[bad_start] = _FAILED
@@ -554,11 +679,23 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
         t1 = ta - ha
         need = act[~has_k1[act]]
         if need.size:
-            k1[need] = _velocity(hom.subset(need), z[need], t[need])
+            if factors is None:
+                k1[need] = _velocity(hom.subset(need), z[need], t[need])
+            else:
+                k1[need], LU, piv = _velocity_lu(hom.subset(need), z[need], t[need])
+                factors.set(need, LU, piv)
             has_k1[need] = True
         hom_act = hom.subset(act)
-        zp = _predict(hom_act, za, ta, ha, opts.predictor, k1[act])
-        zc, ok, err, vel = _correct(hom_act, zp, t1, opts)
+        if factors is None:
+            zp = _predict(hom_act, za, ta, ha, opts.predictor, k1[act])
+            zc, ok, err, vel = _correct(hom_act, zp, t1, opts)
+        else:
+            zp = _predict_taylor(hom_act, za, ta, ha, k1[act], factors.solver(act), order)
+            # the corrector stores its factors only for accepted paths: a rejected path keeps
+            # the factors at its current point
+            trial = _Factors.empty(act.size, n)
+            zc, ok, err, vel = _correct(hom_act, zp, t1, opts, trial)
+            factors.set(act[ok], trial.LU[ok], trial.piv[ok])
         # accepted steps
         acc = act[ok]
         z[acc] = zc[ok]
