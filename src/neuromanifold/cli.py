@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import NeuromanifoldError
@@ -104,6 +105,34 @@ def _cmd_critical(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_discriminant(args: argparse.Namespace) -> int:
+    from .discriminant import critical_point_map
+    from .report.plots import plot_critical_point_map
+
+    X = _load_array(args.X, "X")
+    Y0, Y1, Y2 = (_load_array(p, name) for p, name in ((args.Y0, "Y0"), (args.Y1, "Y1"), (args.Y2, "Y2")))
+    if not args.out.lower().endswith((".png", ".svg", ".pdf")):
+        from .errors import InputError
+
+        raise InputError(f"--out {args.out!r}: the figure must be a .png, .svg or .pdf file")
+    m = critical_point_map(
+        args.spec, X, Y0, Y1, Y2, s_range=tuple(args.s), t_range=tuple(args.t), grid=args.grid, seed=args.seed,
+        progress=sys.stderr.isatty() and not args.json,
+    )
+    fig = plot_critical_point_map(m, args.out)
+    data = m.save(args.data or str(Path(args.out).with_suffix(".npz")))
+    summary = m.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{summary['architecture']}: {summary['grid'][0]} x {summary['grid'][1]} grid, "
+              f"{summary['uncertain_cells']} uncertain cells")
+        for f in ("complex_pure", "real_pure", "real", "local_minimum"):
+            print(f"  {f:<14} {summary[f + '_values']}  (value: number of cells)")
+        print(f"  figure: {fig}\n  data:   {data} (+ {data.with_suffix('.json').name})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .analysis import DEFAULT_INVARIANTS, INVARIANTS
 
@@ -155,6 +184,23 @@ def build_parser() -> argparse.ArgumentParser:
     p_cr.add_argument("--json", action="store_true")
     p_cr.add_argument("--seed", type=int, default=0)
     p_cr.set_defaults(func=_cmd_critical)
+    p_di = sub.add_parser(
+        "discriminant",
+        help="map the number and types of real critical points over the data family Y0 + s Y1 + t Y2",
+    )
+    p_di.add_argument("spec")
+    p_di.add_argument("X", help="inputs, one sample per row (.npy, .csv or .txt)")
+    p_di.add_argument("Y0", help="targets at (s, t) = (0, 0)")
+    p_di.add_argument("Y1", help="direction of s (same shape as Y0)")
+    p_di.add_argument("Y2", help="direction of t (same shape as Y0)")
+    p_di.add_argument("--s", nargs=2, type=float, default=(-1.0, 1.0), metavar=("LOW", "HIGH"))
+    p_di.add_argument("--t", nargs=2, type=float, default=(-1.0, 1.0), metavar=("LOW", "HIGH"))
+    p_di.add_argument("--grid", type=int, default=41, help="grid points per direction (default 41)")
+    p_di.add_argument("--out", default="critical_point_map.png", help="figure (.png, .svg or .pdf)")
+    p_di.add_argument("--data", default=None, help="grids (.npz, with a .json summary); default: next to the figure")
+    p_di.add_argument("--json", action="store_true")
+    p_di.add_argument("--seed", type=int, default=0)
+    p_di.set_defaults(func=_cmd_discriminant)
     p_ar = sub.add_parser("architectures", help="list the architecture families, their parameters and defaults")
     p_ar.add_argument("--json", action="store_true")
     p_ar.set_defaults(func=_cmd_architectures)

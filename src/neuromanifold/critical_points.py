@@ -31,7 +31,7 @@ import numpy as np
 from .architectures import Architecture, parse_spec
 from .coefficients import CoefficientMap, SparsePolynomials, coefficient_map
 from .errors import InputError
-from .landscape import CriticalSystem, critical_system, solve_critical
+from .landscape import RANK_GAP, CriticalSystem, critical_system, solve_critical
 from .result import jsonable
 
 REAL_TOL = 1e-7  # |Im| <= REAL_TOL (1 + |.|): real
@@ -106,24 +106,33 @@ def loss_data(arch: Architecture, cmap: CoefficientMap, X: Any, Y: Any) -> LossD
     return LossData(Q, p, float(b @ b) / n, n)
 
 
-def _second_derivatives(P: SparsePolynomials) -> list[list[SparsePolynomials]]:
+def second_derivatives(P: SparsePolynomials) -> list[list[SparsePolynomials]]:
     firsts = [P.derivative(i) for i in range(P.n_vars)]
     return [[firsts[i].derivative(j) for j in range(P.n_vars)] for i in range(P.n_vars)]
 
 
-def _hessian(P: SparsePolynomials, seconds: list[list[SparsePolynomials]], x: np.ndarray, Q: np.ndarray,
+def hessians(P: SparsePolynomials, seconds: list[list[SparsePolynomials]], x: np.ndarray, Q: np.ndarray,
              p: np.ndarray) -> np.ndarray:
-    """Hessian of c^T Q c / 2 - p^T c at x: J^T Q J + sum_a (Q c - p)_a Hess c_a."""
-    x = x[None, :]
-    c = P.evaluate(x)[0]
-    J = P.jacobian(x)[0]
-    r = Q @ c - p
+    """Hessians (B, n, n) of c^T Q c / 2 - p^T c at points x (B, n): J^T Q J + sum_a (Q c - p)_a Hess c_a.
+    p: (D,) or one row per point (B, D)."""
+    x = np.atleast_2d(x)
+    c = P.evaluate(x)
+    J = P.jacobian(x)
+    r = c @ Q.T - p
     n = P.n_vars
-    H = J.T @ Q @ J
+    H = np.einsum("bai,ac,bcj->bij", J, Q, J)
     for i in range(n):
         for j in range(n):
-            H[i, j] += seconds[i][j].evaluate(x)[0] @ r
-    return 0.5 * (H + H.T)
+            H[:, i, j] += np.einsum("ba,ba->b", seconds[i][j].evaluate(x), r)
+    return 0.5 * (H + np.swapaxes(H, 1, 2))
+
+
+def tangent_hessian_eigenvalues(cs: CriticalSystem, H_slice: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Eigenvalues (B, k) of the slice Hessians written in orthonormal coordinates of the tangent space of M
+    (z = V S^{-1} w with J_c = U S V^T): the Hessian of L on M, same signature (Sylvester), well scaled."""
+    _, sv, Vt = np.linalg.svd(cs.c.jacobian(np.atleast_2d(z)).real, full_matrices=False)
+    T = np.swapaxes(Vt, 1, 2) / sv[:, None, :]
+    return np.linalg.eigvalsh(np.swapaxes(T, 1, 2) @ H_slice @ T)
 
 
 def classify(eigs: np.ndarray) -> str:
@@ -289,6 +298,7 @@ def critical_points(
         gap = s[:, -1] / np.maximum(s[:, 0], 1e-300)
     else:
         gap = np.zeros(0)
+    full = gap > RANK_GAP  # one rule for every point, as in the discriminant maps
     ev["pure_points_trace_test_passed"] = bool(trace_ok)
     return _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_components, singular_losses, ev)
 
@@ -370,8 +380,8 @@ def _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_componen
         n_fun[name] = int(lab.max(initial=-1)) + 1
         offset += n_fun[name]
     losses = data.loss(images) if len(Z) else np.zeros(0, dtype=complex)
-    seconds_slice = _second_derivatives(cs.c)
-    seconds_full = _second_derivatives(cmap.polynomials)
+    seconds_slice = second_derivatives(cs.c)
+    seconds_full = second_derivatives(cmap.polynomials)
     points: list[CriticalPoint] = []
     for i, z in enumerate(Z):
         theta = cs.theta(z[None, :])[0]
@@ -379,17 +389,13 @@ def _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_componen
         q = CriticalPoint(theta, images[i], int(labels[i]), "pure" if full[i] else "spurious", real,
                           complex(losses[i]), float(gap[i]))
         if real:
-            zr, th = z.real, theta.real
-            Hs = _hessian(cs.c, seconds_slice, zr.astype(complex), data.Q, data.p).real
-            Hf = _hessian(cmap.polynomials, seconds_full, th.astype(complex), data.Q, data.p).real
-            q.slice_hessian_eigenvalues = np.linalg.eigvalsh(Hs)
-            q.hessian_eigenvalues = np.linalg.eigvalsh(Hf)
+            zr, th = z.real[None, :].astype(complex), theta.real[None, :].astype(complex)
+            Hs = hessians(cs.c, seconds_slice, zr, data.Q, data.p).real
+            Hf = hessians(cmap.polynomials, seconds_full, th, data.Q, data.p).real
+            q.slice_hessian_eigenvalues = np.linalg.eigvalsh(Hs[0])
+            q.hessian_eigenvalues = np.linalg.eigvalsh(Hf[0])
             if full[i]:
-                # the same quadratic form in orthonormal coordinates of the tangent space of M (Sylvester:
-                # same signature, but free of the slice's scaling): z = V S^{-1} w with J_c = U S V^T
-                _, sv, Vt = np.linalg.svd(cs.c.jacobian(zr[None, :].astype(complex))[0].real, full_matrices=False)
-                T = Vt.T / sv[None, :]
-                q.tangent_hessian_eigenvalues = np.linalg.eigvalsh(T.T @ Hs @ T)
+                q.tangent_hessian_eigenvalues = tangent_hessian_eigenvalues(cs, Hs, zr)[0]
                 q.type = classify(q.tangent_hessian_eigenvalues)
             else:
                 q.type = classify(q.slice_hessian_eigenvalues)

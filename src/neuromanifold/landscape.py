@@ -190,7 +190,9 @@ class CriticalPoints:
         }
 
 
-RANK_GAP = 1e-7  # sigma_k / sigma_1 of J_c below this: rank deficient
+# sigma_k / sigma_1 of J_c below this: rank deficient (solutions are accurate to ~1e-14; pure critical
+# points near a singular point of M, e.g. the zero function, have small but much larger gaps)
+RANK_GAP = 1e-10
 IMAGE_TOL = 1e-6
 
 
@@ -230,4 +232,4 @@ def solve_critical(
     return CriticalPoints(Z, images, full, gap, labels, counts[0], counts[1], res, res.singular_solutions)
 
 
-__all__ += ["CriticalPoints", "solve_critical"]
+__all__ += ["CriticalPoints", "solve_critical", "RANK_GAP"]

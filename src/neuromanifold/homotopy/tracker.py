@@ -61,6 +61,15 @@ class Homotopy(ABC):
         H, Hz, _ = self.evaluate_all(z, t)
         return H, Hz
 
+    #: True when ``evaluate_and_dt`` is much cheaper than ``evaluate_all`` (the corrector then
+    #: reuses the factorisation of H_z of its first iteration: chord Newton)
+    cheap_values: bool = False
+
+    def evaluate_and_dt(self, z: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(H, H_t) without H_z; override when cheaper than ``evaluate_all``."""
+        H, _, Ht = self.evaluate_all(z, t)
+        return H, Ht
+
     @abstractmethod
     def with_gamma(self, gamma: complex) -> "Homotopy":
         """The same homotopy with another gamma (a different path, same start and target)."""
@@ -127,6 +136,12 @@ class StraightLineHomotopy(Homotopy):
             )
             self._one = np.ones(1, dtype=complex)
             self.has_taylor = True
+            self.cheap_values = True
+
+    def evaluate_and_dt(self, z, t):
+        if self._combined is not None:
+            return self._combined.evaluate_with_direction(z, np.asarray(t, dtype=complex)[:, None], self._one)
+        return super().evaluate_and_dt(z, t)
 
     def taylor_coefficients(self, z, t, x1, solve, order):
         """Along the path, H(x(s), t - s) = K(x(s); t - s) with K the combined system in (z; t):
@@ -297,6 +312,7 @@ class TrackerOptions:
     predictor_tol: float = 3e-4  # step-size control aims the predictor error (first update) here
     max_first_update: float = 1e-2  # reject when the predictor lands farther than this
     contraction: float = 0.25  # each Newton update must shrink by this factor
+    chord_rate: float = 1e-3  # chord iterations (reusing the first H_z) must contract at least this fast
     max_growth: float = 2.0  # largest step-size increase after an accepted step
     max_steps: int = 2000
     max_norm: float = 1e9  # |z|_inf above this: diverged
@@ -590,43 +606,72 @@ def _correct(
     """Newton at fixed t.  Returns (z, accepted mask, size of the first update, dz/dt).
 
     Each iteration solves H_z [dz, v] = -[H, H_t] with one factorisation, so the velocity
-    v = dz/dt at the corrected point (up to the last, tiny, update) comes for free and is the
-    first predictor stage of the next step.  With ``factors`` (indexed like z), the LU factors
+    v = dz/dt at the corrected point comes for free and is the first predictor stage of the
+    next step.  A path converges when its update is below ``corrector_tol``; the first update
+    must be below ``max_first_update`` and each later one contract by ``contraction``.
+
+    Chord iterations: when the homotopy evaluates (H, H_t) cheaply (``cheap_values``) and no
+    ``factors`` are requested, iterations after the first reuse the factorisation of the first,
+    J_0 = H_z(z_0).  A chord update contracts at the rate rho ~ |J_0^{-1} (H_z(z_k) - J_0)|, and
+    the velocity it returns has a relative error of the same order; a chord update with rho above
+    ``chord_rate`` is discarded and that path continues with full Newton iterations (which do not
+    count it against ``max_corrector_iters``).  With ``factors`` (indexed like z), the LU factors
     of each path's last iteration are stored there, for the next Taylor predictor.
     """
     z = z.copy()
     B = z.shape[0]
-    idx = np.arange(B)
     ok = np.zeros(B, dtype=bool)
     first = np.full(B, np.inf)
     vel = np.zeros_like(z)
-    prev = None
-    for k in range(opts.max_corrector_iters):
-        H, Hz, Ht = hom.subset(idx).evaluate_all(z[idx], t[idx])
-        rhs = -np.stack([H, Ht], axis=2)
-        if factors is None:
-            X = batched_solve(Hz, rhs)
-        else:
-            LU, piv = lu_factor(Hz)
-            X = lu_solve(LU, piv, rhs)
-            factors.set(idx, LU, piv)
-        dz = X[:, :, 0]
-        vel[idx] = X[:, :, 1]
+    prev = np.full(B, np.inf)
+    iters = np.zeros(B, dtype=int)
+    chord_ok = np.full(B, hom.cheap_values and factors is None)  # may still take chord iterations
+    LU0: np.ndarray | None = None
+    piv0: np.ndarray | None = None
+    idx = np.arange(B)
+    for _ in range(2 * opts.max_corrector_iters):
+        chord = chord_ok[idx] & (iters[idx] > 0)
+        dz = np.empty((idx.size, z.shape[1]), dtype=complex)
+        v = np.empty_like(dz)
+        for use_chord in (False, True):
+            sel = idx[chord == use_chord]
+            if sel.size == 0:
+                continue
+            sub = hom.subset(sel)
+            if use_chord:
+                H, Ht = sub.evaluate_and_dt(z[sel], t[sel])
+                X = lu_solve(LU0[sel], piv0[sel], -np.stack([H, Ht], axis=2))
+            else:
+                H, Hz, Ht = sub.evaluate_all(z[sel], t[sel])
+                LU, piv = lu_factor(Hz)
+                X = lu_solve(LU, piv, -np.stack([H, Ht], axis=2))
+                if factors is not None:
+                    factors.set(sel, LU, piv)
+                if LU0 is None and chord_ok.any():  # first iteration: keep J_0 for the chords
+                    LU0, piv0 = LU, piv
+            dz[chord == use_chord] = X[:, :, 0]
+            v[chord == use_chord] = X[:, :, 1]
         znew = z[idx] + dz
         nrm = _norm(dz) / (1.0 + _norm(znew))
         nrm = np.where(np.isfinite(nrm), nrm, np.inf)
-        z[idx] = znew
-        if k == 0:
-            first[idx] = nrm
-            bad = nrm > opts.max_first_update
-        else:
-            bad = nrm > opts.contraction * prev
+        discard = chord & ~(nrm <= opts.chord_rate * prev[idx])  # chord too slow: redo as Newton
+        chord_ok[idx[discard]] = False
+        use = ~discard
+        ui = idx[use]
+        z[ui], vel[ui], nrm = znew[use], v[use], nrm[use]
+        first_it = iters[ui] == 0
+        first[ui[first_it]] = nrm[first_it]
+        with np.errstate(invalid="ignore"):
+            bad = np.where(first_it, nrm > opts.max_first_update, nrm > opts.contraction * prev[ui])
         conv = (nrm <= opts.corrector_tol) & ~bad
-        ok[idx[conv]] = True
-        keep = ~conv & ~bad
-        idx, prev = idx[keep], nrm[keep]
+        ok[ui[conv]] = True
+        prev[ui] = nrm
+        iters[ui] += 1
+        done = conv | bad | (iters[ui] >= opts.max_corrector_iters)
+        idx = np.concatenate([ui[~done], idx[discard]])
         if idx.size == 0:
             break
+        idx.sort()
     return z, ok, first, vel
 
 

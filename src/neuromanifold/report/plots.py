@@ -1,0 +1,88 @@
+"""Figures (matplotlib, Agg backend): kept out of the computational core."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def plot_critical_point_map(cmap_: Any, path: str | Path, field: str = "real_pure", title: str | None = None) -> Path:
+    """Regions of the (s, t) plane coloured by the number of real critical points (``field``),
+    labelled with (real critical points, local minima), with the discriminant (where a count or a
+    type changes) dashed, as in the seed talk.  PNG or SVG by the file extension."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ValueError("save the figure as .png, .svg or .pdf")
+    s, t = cmap_.s, cmap_.t
+    C = cmap_.counts[field].astype(float)
+    unc = cmap_.counts["uncertain"] > 0
+    values = np.unique(C[~unc]).astype(int) if np.any(~unc) else np.array([0])
+    # one colour per count that occurs; the image shows the index of the count
+    index = np.full(C.shape, np.nan)
+    for n, v in enumerate(values):
+        index[(C == v) & ~unc] = n
+    base = plt.get_cmap("Pastel1")
+    colors = ListedColormap([base(n % base.N) for n in range(len(values))])
+    levels = np.arange(len(values) + 1) - 0.5
+    fig, ax = plt.subplots(figsize=(6.4, 5.2), dpi=130)
+    ds, dt = (s[1] - s[0]) / 2, (t[1] - t[0]) / 2
+    im = ax.imshow(index, origin="lower", extent=(s[0] - ds, s[-1] + ds, t[0] - dt, t[-1] + dt), aspect="auto",
+                   cmap=colors, norm=BoundaryNorm(levels, colors.N), interpolation="nearest")
+    # discriminant: cell boundaries across which the number of real critical points, of real pure
+    # ones or of local minima changes (edges at an uncertain cell are left out)
+    segs = []
+    keys = [cmap_.counts[f] for f in ("real", "real_pure", "local_minimum")]
+    for j in range(len(t)):
+        for i in range(len(s)):
+            if unc[j, i]:
+                continue
+            if i + 1 < len(s) and not unc[j, i + 1] and any(k[j, i] != k[j, i + 1] for k in keys):
+                x = (s[i] + s[i + 1]) / 2
+                segs.append([(x, t[j] - dt), (x, t[j] + dt)])
+            if j + 1 < len(t) and not unc[j + 1, i] and any(k[j, i] != k[j + 1, i] for k in keys):
+                y = (t[j] + t[j + 1]) / 2
+                segs.append([(s[i] - ds, y), (s[i] + ds, y)])
+    if segs:
+        from matplotlib.collections import LineCollection
+
+        ax.add_collection(LineCollection(segs, colors="k", linestyles="--", linewidths=1.0))
+    # label each kind of region once, at its cell farthest from other kinds
+    from scipy.ndimage import distance_transform_edt
+
+    mins = cmap_.counts["local_minimum"]
+    kinds = {(int(C[j, i]), int(mins[j, i])) for j, i in zip(*np.nonzero(~unc))}
+    for a, b in sorted(kinds):
+        mask = (C == a) & (mins == b) & ~unc
+        dist = distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+        j, i = np.unravel_index(int(np.argmax(dist)), dist.shape)
+        ax.annotate(f"{a} real pure\n{b} min", (s[i], t[j]), ha="center", va="center", fontsize=8,
+                    bbox={"boxstyle": "round", "fc": "white", "alpha": 0.7})
+    if np.any(unc):
+        J, I = np.nonzero(unc)
+        ax.plot(s[I], t[J], "x", color="0.4", ms=3, label="uncertain cell (failed or merged paths, or a point near the singular locus)")
+        ax.legend(loc="lower right", fontsize=7)
+    cb = fig.colorbar(im, ax=ax, ticks=np.arange(len(values)))
+    cb.ax.set_yticklabels([str(v) for v in values])
+    cb.set_label(f"number of real critical points ({field.replace('_', ' ')})")
+    ax.set_xlabel("s")
+    ax.set_ylabel("t")
+    n_c = cmap_.summary().get("complex_pure_values", {})
+    over_c = " or ".join(str(v) for v in sorted(int(k) for k in n_c)) or "?"
+    ax.set_title(title or f"{cmap_.architecture.spec()}\nover C: {over_c} pure critical points; dashed: discriminant",
+                 fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+__all__ = ["plot_critical_point_map"]
