@@ -106,6 +106,68 @@ M2_LIBRARY = textwrap.dedent(
     """
 )
 
+M2_ED_LIBRARY = textwrap.dedent(
+    r"""
+    -- ED degree of the closure of the image, exactly over QQ (Draisma-Horobet-Ottaviani-Sturmfels-Thomas):
+    -- implicitize I = ker(QQ[y] -> QQ[theta], y -> coefficients), then the critical ideal
+    -- I + minors(c + 1, [(u - y)^T Q ; Jac I]) saturated by the singular locus I + minors(c, Jac I),
+    -- for a random rational data point u; Q: identity (euclidean), 1/multinomial on the diagonal
+    -- (bombieri_weyl, forms homogenised to the top degree) or A^T A + I for a random rational A (generic).
+    edDegree = (network, metricKind, seed) -> (
+        (R, S, outs) := network;
+        ms := {}; cf := {};
+        scan(outs, f -> (
+            (mons, cfs) := coefficients(matrix{{f}});
+            scan(numcols mons, j -> (
+                c := lift(cfs_(j, 0), R);
+                if c != 0 then (
+                    e := apply(numgens S, i -> degree(S_i, mons_(0, j)));
+                    ms = append(ms, e); cf = append(cf, c))))));
+        D := #cf;
+        T := QQ[y_1..y_D];
+        t0 := cpuTime();
+        I := trim ker map(R, T, cf);
+        c := codim I;
+        dmax := max apply(ms, e -> sum e);
+        multinom := e -> (sum e)! // product(e, k -> k!);
+        Q := if metricKind == "euclidean" then id_(QQ^D)
+            else if metricKind == "bombieri_weyl" then diagonalMatrix apply(ms, e -> 1/multinom(append(e, dmax - sum e)))
+            else (setRandomSeed seed; A := random(QQ^D, QQ^D, Height => 9); transpose A * A + id_(QQ^D));
+        setRandomSeed(seed + 1);
+        u := random(QQ^1, QQ^D, Height => 7);
+        J := transpose jacobian gens I;
+        M := (promote(u, T) - vars T) * promote(Q, T) || J;
+        E := saturate(I + minors(c + 1, M), I + minors(c, J));
+        << "EDRESULT ed=" << degree E << " dim=" << dim E << " seconds=" << toString(cpuTime() - t0) << endl;
+        );
+    """
+)
+
+_ED_RESULT = re.compile(r"EDRESULT ed=(\d+) dim=(-?\d+) seconds=(\S+)")
+
+
+def m2_ed_degree(network: str, metric: str, seed: int = 3, timeout: float = 300.0) -> dict[str, Any]:
+    """Exact ED degree of the closure of the network's image in Macaulay2 (symbolic, over QQ).
+
+    Returns {"ed": int, "dim": int (0 for a finite critical set), "seconds": M2 cpu time} or
+    {"timeout": True}."""
+    if M2 is None:
+        raise RuntimeError("Macaulay2 (M2) is not on the PATH")
+    lib = M2_LIBRARY.replace('needsPackage "NumericalImplicitization";', "")
+    script = lib + M2_ED_LIBRARY + f'\nedDegree({network}, "{metric}", {int(seed)});\n'
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ed.m2"
+        path.write_text(script)
+        try:
+            out = subprocess.run([M2, "--script", str(path)], capture_output=True, text=True, timeout=timeout, cwd=tmp)
+        except subprocess.TimeoutExpired:
+            return {"timeout": True, "seconds": timeout}
+    m = _ED_RESULT.search(out.stdout)
+    if not m:
+        raise RuntimeError(f"Macaulay2 failed on {network}:\n{(out.stdout + out.stderr)[-3000:]}")
+    return {"ed": int(m.group(1)), "dim": int(m.group(2)), "seconds": float(m.group(3))}
+
+
 _RESULT = re.compile(r"RESULT degree=(\d+) complete=(\w+) trace=(\S+) seconds=(\S+)")
 
 

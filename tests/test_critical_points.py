@@ -52,7 +52,14 @@ def gradient_descent_minima(spec: str, X, Y, runs: int = 100, steps: int = 3000,
 
 
 @pytest.mark.parametrize(
-    "spec,n", [("mlp(widths=(2, 1, 1), r=3)", 20), ("mlp(widths=(3, 1, 1), r=2)", 30), ("linear(widths=(3, 1, 3))", 12)]
+    "spec,n",
+    [
+        ("mlp(widths=(2, 1, 1), r=3)", 20),
+        ("mlp(widths=(3, 1, 1), r=2)", 30),
+        ("linear(widths=(3, 1, 3))", 12),
+        # stride-1 linear CNN: spurious critical points form components monodromy does not reach
+        ("cnn(k=(2, 2), s=(1, 1), r=1)", 12),
+    ],
 )
 def test_global_minimum_is_not_beaten_by_gradient_descent(spec, n):
     X, Y = data(spec, n)
