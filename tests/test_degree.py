@@ -77,16 +77,23 @@ def test_degree_needs_certified_dimension_or_fails_clearly():
     assert "certified dimension" in d.evidence["reason"]
 
 
-def test_cnn_degree_certified_through_monomial_injectivity():
-    # span(M) is smaller than the monomial support here; evaluation is checked injective on the
-    # support instead, which is enough for the degree of mu_S(M) to be deg M
-    rep = nm.analyze("cnn(k=(2,2,2), s=(1,1,1), r=2)", only="ambient_dimension,degree")
+def test_cnn_degree_certified_through_coefficients_and_through_samples():
+    spec = "cnn(k=(2,2,2), s=(1,1,1), r=2)"
+    rep = nm.analyze(spec, only="ambient_dimension,degree")
     assert rep["ambient_dimension"].status == "numerical"
     d = rep["degree"]
     assert d.status == "certified"
-    assert d.evidence["injectivity"]["injective"] is True
+    assert "exact coefficient map" in d.evidence["injectivity"]["method"]  # small network: sliced in coefficient space
+    # through mu_S instead: span(M) is smaller than the monomial support here; evaluation is checked
+    # injective on the support, which is enough for deg mu_S(M) = deg M -- and the two agree
+    from neuromanifold.context import Context
+    from neuromanifold.invariants.witness_set import witness_set
+
+    ws = witness_set(Context(spec), coefficients=False)
+    assert ws.injective and ws.injectivity_evidence["injective"] is True
+    assert ws.result.trace_test_passed and ws.n_image_points == d.value
     # independent seed agrees
-    assert nm.analyze("cnn(k=(2,2,2), s=(1,1,1), r=2)", only="degree", seed=3)["degree"].value == d.value
+    assert nm.analyze(spec, only="degree", seed=3)["degree"].value == d.value
 
 
 def test_fiber_points_refuses_without_complete_gauge():

@@ -77,7 +77,7 @@ def contains(
     t0 = time.perf_counter()
     ctx = Context(spec, seed=seed)
     arch = ctx.arch
-    ws = witness_set(ctx, per_fiber=False)
+    ws = witness_set(ctx, per_fiber=False, coefficients=False)  # values at sample inputs: f is given by values
     par = ws.parametrization
     y = _values(arch, f, par.inputs, par.n_samples)
     if not np.all(np.isfinite(y)):

@@ -18,6 +18,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from .polynomial import PolynomialSystem
 from .system import ParametrizedSystem
 
 
@@ -103,6 +104,49 @@ class ImageSliceSystem(ParametrizedSystem):
     def parameter_jacobian(self, z: np.ndarray, p: np.ndarray) -> np.ndarray:
         B = z.shape[0]
         return np.broadcast_to(-np.eye(self.n_params, dtype=complex), (B, self.n_params, self.n_params)).copy()
+
+
+class PolynomialImageSliceSystem(PolynomialSystem):
+    """F(z; b) = R P(z) - b for a polynomial map P: C^k -> C^A given by exponents E (T, k) and
+    coefficients C (A, T) (P_a(z) = sum_t C[a, t] z^{E[t]}); a ``PolynomialSystem`` (monomial
+    tables: fast batched values and Jacobians) with the k offsets b as parameters, plus ``image``."""
+
+    def __init__(self, exponents: np.ndarray, coefficients: np.ndarray, R: np.ndarray) -> None:
+        E = np.asarray(exponents, dtype=int)
+        C = np.asarray(coefficients, dtype=complex)
+        R = np.asarray(R, dtype=complex)
+        k = E.shape[1]
+        if R.shape != (k, C.shape[0]):
+            from ..errors import InputError
+
+            raise InputError(
+                f"slice system is not square: {R.shape[0]} linear equations for {k} unknowns; the number of "
+                "image slices must equal the slice dimension (dim of the image)"
+            )
+        RC = R @ C  # (k, T)
+        polys = []
+        for i in range(k):
+            terms: dict[tuple[int, ...], complex] = {}
+            for e, v in zip(E, RC[i]):
+                if v != 0:
+                    key = tuple(int(x) for x in e) + (0,) * k
+                    terms[key] = terms.get(key, 0) + complex(v)
+            unit = tuple(1 if j == i else 0 for j in range(k))
+            terms[(0,) * k + unit] = -1.0
+            polys.append(terms)
+        super().__init__(polys, k, k, parameter_names=[f"b{i}" for i in range(k)])
+        self.R = R
+        self._E, self._C = E, C
+
+    def image(self, z: np.ndarray) -> np.ndarray:
+        """P(z) for a batch z (B, k): the points of the image."""
+        z = np.asarray(z, dtype=complex)
+        V = np.ones((z.shape[0], self._E.shape[0]), dtype=complex)
+        for j in range(self._E.shape[1]):
+            e = self._E[:, j]
+            if np.any(e):
+                V *= z[:, j : j + 1] ** e[None, :]
+        return V @ self._C.T
 
 
 def image_keys(points: np.ndarray, projection: np.ndarray) -> np.ndarray:

@@ -31,7 +31,8 @@ from ..homotopy import monodromy_solve
 from ..homotopy.monodromy import MonodromyResult
 from ..homotopy.trace import make_trace_test
 from ..homotopy.solutions import deduplicate
-from ..homotopy.witness import ImageSliceSystem, random_unitary_like
+from ..coefficients import coefficient_map
+from ..homotopy.witness import ImageSliceSystem, PolynomialImageSliceSystem, random_unitary_like
 from ..parametrization import Parametrization, jacobian_batch
 from ..rank import numerical_rank
 from .dimension import ambient_data, dimension_data
@@ -51,8 +52,8 @@ KEY_TOL = 1e-6
 class NetworkWitnessSet:
     """A pseudo-witness set of M: slice system, solutions, and how they were obtained."""
 
-    system: ImageSliceSystem
-    parametrization: Parametrization
+    system: ImageSliceSystem | PolynomialImageSliceSystem
+    parametrization: Parametrization | None  # None: sliced through the exact coefficient map
     p0: np.ndarray
     result: MonodromyResult
     image_projection: np.ndarray
@@ -84,22 +85,92 @@ def _checkpoint_path(ctx: Context, name: str) -> Path | None:
     return path / f"{name}-{tag}.npz"
 
 
-def witness_set(ctx: Context, per_fiber: bool = False) -> NetworkWitnessSet:
-    key = "witness_fiber" if per_fiber else "witness_image"
-    return ctx.cached(key, lambda: _build(ctx, per_fiber))
+def witness_set(ctx: Context, per_fiber: bool = False, coefficients: bool | None = None) -> NetworkWitnessSet:
+    """The pseudo-witness set of M (``per_fiber``: every slice point, for fiber counts).
+
+    coefficients: slice M in coefficient space through the exact coefficient map (a polynomial
+    system: fast, and M itself rather than a projection) -- the default when the network is small
+    enough to expand symbolically; False: through mu_S (values at sample inputs, forward mode)."""
+    use = _coefficients_feasible(ctx) if coefficients is None else bool(coefficients)
+    key = ("witness_fiber" if per_fiber else "witness_image") + ("_coefficients" if use else "_samples")
+    return ctx.cached(key, lambda: _build(ctx, per_fiber, use))
 
 
-def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
+# the coefficient map is expanded symbolically only for networks this small (beyond, mu_S)
+COEFFICIENT_MAX_PARAMS = 40
+COEFFICIENT_MAX_AMBIENT = 2000
+
+
+def _coefficients_feasible(ctx: Context) -> bool:
     arch = ctx.arch
-    d = dimension_data(ctx)
-    if not d.certified:
-        raise InputError(
-            f"{arch.spec()}: the degree needs a certified dimension, but only {d.lower} <= dim M <= {d.upper} "
-            "is known"
+    if arch.n_params > COEFFICIENT_MAX_PARAMS or arch.ambient_upper_bound()[0] > COEFFICIENT_MAX_AMBIENT:
+        return False
+    try:
+        ctx.cached("coefficient_map", lambda: coefficient_map(arch))
+    except InputError:
+        return False
+    return True
+
+
+@dataclass
+class _Slice:
+    system: Any
+    par: Parametrization | None
+    z0: np.ndarray
+    b0: np.ndarray
+    proj: np.ndarray
+    start_pairs: Any
+    n_samples: int
+    injective: bool
+    injectivity: dict[str, Any]
+    gauge_info: dict[str, Any]
+
+
+def _coefficient_slice(ctx: Context, k: int, rng: np.random.Generator) -> _Slice:
+    """R c(z) = b on a coordinate slice of parameter space (gauge + pivoted QR), c the exact coefficient map."""
+    from ..landscape import choose_slice
+
+    cmap = ctx.cached("coefficient_map", lambda: coefficient_map(ctx.arch))
+    free, frozen, info = choose_slice(ctx.arch, cmap, k, rng)
+    P = cmap.restrict(free, frozen)
+    D = cmap.dimension
+    R = random_unitary_like(rng, (k, D))
+    system = PolynomialImageSliceSystem(P.exponents, P.coefficients, R)
+    z0 = (rng.standard_normal((1, k)) + 1j * rng.standard_normal((1, k))) / np.sqrt(2) + frozen[free][None, :]
+    b0 = system.evaluate(z0, np.zeros((1, k), dtype=complex))[0]
+    proj = random_unitary_like(rng, (3, D)).T
+    centre = frozen[free][None, :]
+
+    def start_pairs(r: np.random.Generator, B: int) -> tuple[np.ndarray, np.ndarray]:
+        """Random points z of the slice (around the frozen scale) and the offsets b they solve for."""
+        sc = 10.0 ** r.uniform(np.log10(0.5), np.log10(2.0), size=(B, 1))
+        z = centre + sc * (r.standard_normal((B, k)) + 1j * r.standard_normal((B, k))) / np.sqrt(2)
+        return z, system.evaluate(z, np.zeros((B, k), dtype=complex))
+
+    gauge_info = {
+        "frozen": int(info["frozen"]),
+        "complete": info["extra_frozen_by_pivoted_qr"] == 0,
+        "free": int(k),
+        "gauge_frozen": info["gauge_frozen"],
+    }
+    if not gauge_info["complete"]:
+        gauge_info["coordinate_slice"] = (
+            f"{info['extra_frozen_by_pivoted_qr']} more coordinates frozen (pivoted QR of the Jacobian)"
         )
+    injectivity = {
+        "checked": True,
+        "method": "exact coefficient map (symbolic expansion over Z): the slice is cut in coefficient space, "
+        "so the image points are points of M itself",
+        "coefficients": D,
+    }
+    return _Slice(system, None, z0, b0, proj, start_pairs, 0, True, injectivity, gauge_info)
+
+
+def _sampled_slice(ctx: Context, d: Any, rng: np.random.Generator) -> _Slice:
+    """R mu_S(theta0 + U z) = b: mu_S the values at generic sample inputs (forward mode)."""
+    arch = ctx.arch
     k, N, out = d.lower, d.n_params, arch.output_size()
     amb = ambient_data(ctx)
-    rng = ctx.rng("witness-set" + ("-fiber" if per_fiber else ""))
     field = Complex128()
     check_injective = amb["certified"] and amb["value"] <= INJECTIVITY_LIMIT
     monos = None if check_injective else arch.containing_monomials()
@@ -168,17 +239,32 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
     b0 = system.evaluate(z0, np.zeros((1, k), dtype=complex))[0]  # R mu_S(theta0)
     proj = random_unitary_like(rng, (3, A)).T
 
-    def image(z: np.ndarray, p: np.ndarray) -> np.ndarray:
-        return system.image(z) @ proj
-
-    key = (lambda z, p: z) if per_fiber else image
-
     def start_pairs(r: np.random.Generator, B: int) -> tuple[np.ndarray, np.ndarray]:
         """Random points z of the slice (at scales 1/2 to 2) and the offsets b they solve for."""
         sc = 10.0 ** r.uniform(np.log10(0.5), np.log10(2.0), size=(B, 1))
         z = sc * (r.standard_normal((B, k)) + 1j * r.standard_normal((B, k))) / np.sqrt(2)
         return z, system.evaluate(z, np.zeros((B, k), dtype=complex))
 
+    return _Slice(system, par, z0, b0, proj, start_pairs, n_samples, injective, injectivity, gauge_info)
+
+
+def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> NetworkWitnessSet:
+    arch = ctx.arch
+    d = dimension_data(ctx)
+    if not d.certified:
+        raise InputError(
+            f"{arch.spec()}: the degree needs a certified dimension, but only {d.lower} <= dim M <= {d.upper} "
+            "is known"
+        )
+    k = d.lower
+    rng = ctx.rng("witness-set" + ("-fiber" if per_fiber else ""))
+    sl = _coefficient_slice(ctx, k, rng) if use_coefficients else _sampled_slice(ctx, d, rng)
+    system, b0, proj, start_pairs = sl.system, sl.b0, sl.proj, sl.start_pairs
+
+    def image(z: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return system.image(z) @ proj
+
+    key = (lambda z, p: z) if per_fiber else image
     opts = ctx.options
     strategy: dict[str, Any] = {
         "loop_vertices": int(opts.get("loop_vertices", 2)),
@@ -202,7 +288,7 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
     )
     ckpt = _checkpoint_path(ctx, "fiber" if per_fiber else "degree")
     stall = int(ctx.options.get("loops_without_new", 10 if per_fiber else 8))
-    starts = z0
+    starts = sl.z0
     for attempt in range(3):
         result = monodromy_solve(
             system,
@@ -225,13 +311,13 @@ def _build(ctx: Context, per_fiber: bool) -> NetworkWitnessSet:
         starts, stall = result.solutions, 2 * stall
     return NetworkWitnessSet(
         system=system,
-        parametrization=par,
+        parametrization=sl.par,
         p0=b0,
         result=result,
         image_projection=proj,
-        n_samples=n_samples,
-        injective=injective,
-        injectivity_evidence=injectivity,
-        gauge=gauge_info,
+        n_samples=sl.n_samples,
+        injective=sl.injective,
+        injectivity_evidence=sl.injectivity,
+        gauge=sl.gauge_info,
         per_fiber=per_fiber,
     )
