@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from .architectures import Architecture, parse_spec
+from .architectures import Architecture
 from .coefficients import CoefficientMap, SparsePolynomials, coefficient_map
 from .errors import InputError
-from .landscape import RANK_GAP, CriticalSystem, critical_system, solve_critical
+from .landscape import RANK_GAP, CriticalSystem, critical_monodromy, critical_system, solve_critical
 from .result import jsonable
 
 REAL_TOL = 1e-7  # |Im| <= REAL_TOL (1 + |.|): real
@@ -303,34 +303,13 @@ def critical_points(
     return _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_components, singular_losses, ev)
 
 
-def _monodromy(ctx: Any, cs: CriticalSystem, p0: np.ndarray, starts: np.ndarray, rng: np.random.Generator,
-               random_pairs: bool):
-    """Monodromy over the data point from ``starts`` (pure critical points at p0), trace-tested."""
-    from .homotopy import make_trace_test, monodromy_solve
-
-    k, D = cs.k, cs.cmap.dimension
-    proj = (rng.standard_normal((D, min(D, 4))) + 1j * rng.standard_normal((D, min(D, 4)))) / np.sqrt(2 * D)
-
-    def image(z: np.ndarray, p: np.ndarray) -> np.ndarray:
-        return cs.c.evaluate(z) @ proj
-
-    def pairs(r: np.random.Generator, B: int):
-        z = (r.standard_normal((B, k)) + 1j * r.standard_normal((B, k))) / np.sqrt(2)
-        return cs.start_pairs(z, r)
-
-    trace = make_trace_test(cs.system, image=image, repeats=2, delta=0.2, seed=int(rng.integers(2**31)))
-    return monodromy_solve(cs.system, p0, starts, key=image, tol=1e-6, trace_test=trace, loops_without_new=8,
-                           seed=int(rng.integers(2**31)), start_pairs=pairs if random_pairs else None,
-                           sample_limit=64, trace_growth=0.02, trace_growth_from=256, progress=ctx.progress)
-
-
 def _complete_pure(ctx: Any, cs: CriticalSystem, p: np.ndarray, pure: np.ndarray, rng: np.random.Generator):
     """Pure critical points at the data p missed by the total-degree solve (monodromy from the found ones)."""
     from .homotopy.solutions import deduplicate
 
     if len(pure) == 0:
         return np.zeros((0, cs.k), dtype=complex), False, {"monodromy": "no pure critical point to start from"}
-    res = _monodromy(ctx, cs, p, pure, rng, random_pairs=True)
+    res, _ = critical_monodromy(cs, p, pure, rng, progress=ctx.progress)
     sols = res.solutions
     imgs_old = cs.c.evaluate(pure)
     imgs_new = cs.c.evaluate(sols) if len(sols) else np.zeros((0, imgs_old.shape[1]), dtype=complex)
@@ -350,7 +329,7 @@ def _ed_points_moved(ctx: Any, cs: CriticalSystem, data: LossData, rng: np.rando
     k = cs.k
     z0 = (rng.standard_normal((1, k)) + 1j * rng.standard_normal((1, k))) / np.sqrt(2)
     z0, p0 = cs.start_pairs(z0, rng)
-    res = _monodromy(ctx, cs, p0[0], z0, rng, random_pairs=True)
+    res, _ = critical_monodromy(cs, p0[0], z0, rng, progress=ctx.progress)
     hom = ParameterHomotopy(cs.system, p0[0], data.p.astype(complex), rng=rng)
     tr = solve(hom, res.solutions, rng=rng)
     ok = tr.converged()
@@ -368,7 +347,7 @@ def _ed_points_moved(ctx: Any, cs: CriticalSystem, data: LossData, rng: np.rando
 def _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_components, singular_losses, ev):
     from .homotopy.solutions import deduplicate
 
-    N, D = arch.n_params, cmap.dimension
+    D = cmap.dimension
     images = cs.c.evaluate(Z) if len(Z) else np.zeros((0, D), dtype=complex)
     labels = np.full(len(Z), -1, dtype=int)
     n_fun = {}

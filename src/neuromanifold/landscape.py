@@ -233,3 +233,63 @@ def solve_critical(
 
 
 __all__ += ["CriticalPoints", "solve_critical", "RANK_GAP"]
+
+
+def image_key(cs: CriticalSystem, rng: np.random.Generator):
+    """(z, p) -> a random projection of c(z) to (at most) 4 complex coordinates: identifies critical points
+    by their function (symmetric parameter points count once)."""
+    D = cs.cmap.dimension
+    m = min(D, 4)
+    proj = (rng.standard_normal((D, m)) + 1j * rng.standard_normal((D, m))) / np.sqrt(2 * D)
+
+    def key(z: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return cs.c.evaluate(z) @ proj
+
+    return key
+
+
+def critical_monodromy(
+    cs: CriticalSystem,
+    p0: np.ndarray,
+    starts: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    progress: bool = False,
+    loops_without_new: int = 8,
+    retries: int = 0,
+    target_count: int | None = None,
+    checkpoint: Any = None,
+) -> tuple[Any, list[dict[str, Any]]]:
+    """Pure critical points over the data parameter p0 by monodromy from ``starts`` and random smooth
+    critical pairs (``CriticalSystem.start_pairs``), deduplicated by function, stopped by two trace
+    tests along independent pencils of data points or by stagnation.  A stagnating run whose trace
+    test fails is continued ``retries`` times with twice the patience.
+    Returns (the last MonodromyResult, the evidence of every attempt)."""
+    from .homotopy import make_trace_test, monodromy_solve
+
+    k = cs.k
+    key = image_key(cs, rng)
+
+    def pairs(r: np.random.Generator, B: int) -> tuple[np.ndarray, np.ndarray]:
+        sc = 10.0 ** r.uniform(np.log10(0.5), np.log10(2.0), size=(B, 1))
+        z = sc * (r.standard_normal((B, k)) + 1j * r.standard_normal((B, k))) / np.sqrt(2)
+        return cs.start_pairs(z, r)
+
+    trace = make_trace_test(cs.system, image=key, repeats=2, delta=TRACE_DELTA, seed=int(rng.integers(2**31)))
+    attempts: list[dict[str, Any]] = []
+    stall = loops_without_new
+    for _ in range(retries + 1):
+        res = monodromy_solve(
+            cs.system, p0, starts, key=key, tol=IMAGE_TOL, trace_test=trace, loops_without_new=stall,
+            target_count=target_count, seed=int(rng.integers(2**31)), progress=progress, start_pairs=pairs,
+            sample_limit=64, trace_growth=0.02, trace_growth_from=256, checkpoint=checkpoint, resume=checkpoint,
+        )
+        attempts.append(res.evidence())
+        if res.stopping_rule != "stagnation" or res.trace_test_passed:
+            break
+        starts, stall = res.solutions, 2 * stall
+    return res, attempts
+
+
+TRACE_DELTA = 0.2  # pencil half-width of the trace tests, relative to |p0|
+__all__ += ["critical_monodromy", "image_key"]

@@ -22,13 +22,10 @@ import numpy as np
 from ..coefficients import METRICS, coefficient_map, metric_matrix
 from ..context import Context
 from ..errors import InputError
-from ..homotopy import make_trace_test, monodromy_solve
-from ..landscape import CriticalSystem, critical_system, solve_critical
+from ..landscape import CriticalSystem, critical_monodromy, critical_system, solve_critical
 from ..result import Result
 from .dimension import dimension_data
 
-TRACE_DELTA = 0.2
-KEY_TOL = 1e-6
 DEFAULT_MAX_ED = 20000
 TOTAL_DEGREE_LIMIT = 2000  # Bezout numbers up to this: complete total-degree solve
 
@@ -67,12 +64,6 @@ def ed_degree(ctx: Context) -> Result:
     z0 = (rng.standard_normal((1, k)) + 1j * rng.standard_normal((1, k))) / np.sqrt(2)
     z0, p0 = cs.start_pairs(z0, rng)
     p0 = p0[0]
-    proj = (rng.standard_normal((D, min(D, 4))) + 1j * rng.standard_normal((D, min(D, 4)))) / np.sqrt(2 * D)
-
-    def image(z: np.ndarray, p: np.ndarray) -> np.ndarray:
-        return cs.c.evaluate(z) @ proj
-
-    trace = make_trace_test(system, image=image, repeats=2, delta=TRACE_DELTA, seed=int(rng.integers(2**31)))
     ev: dict[str, Any] = {
         "metric": metric,
         "counts": "critical points of the squared distance on the smooth locus of M (distinct points of "
@@ -92,23 +83,14 @@ def ed_degree(ctx: Context) -> Result:
         if len(reps):
             reps = reps[np.unique(crit.image_labels[reps], return_index=True)[1]]
             starts = crit.z[reps]
-    value, status = _by_monodromy(ctx, cs, p0, starts, image, trace, rng, metric, ev)
+    value, status = _by_monodromy(ctx, cs, p0, starts, rng, metric, ev)
     return Result("ed_degree", value, status, ev, time.perf_counter() - t0, ctx.seed)
 
 
-def _by_monodromy(ctx: Context, cs: CriticalSystem, p0: np.ndarray, z0: np.ndarray, image: Any, trace: Any,
-                  rng: np.random.Generator, metric: str, ev: dict[str, Any]) -> tuple[int, str]:
+def _by_monodromy(ctx: Context, cs: CriticalSystem, p0: np.ndarray, z0: np.ndarray, rng: np.random.Generator,
+                  metric: str, ev: dict[str, Any]) -> tuple[int, str]:
     """Monodromy over the data point from the start solutions z0 (with random smooth critical
     pairs), stopped by the trace test or by stagnation."""
-    k = cs.k
-
-    def start_pairs(r: np.random.Generator, B: int) -> tuple[np.ndarray, np.ndarray]:
-        sc = 10.0 ** r.uniform(np.log10(0.5), np.log10(2.0), size=(B, 1))
-        z = sc * (r.standard_normal((B, k)) + 1j * r.standard_normal((B, k))) / np.sqrt(2)
-        return cs.start_pairs(z, r)
-
-    max_ed = int(ctx.options.get("max_degree", DEFAULT_MAX_ED))
-    stall = int(ctx.options.get("loops_without_new", 8))
     ckpt = None
     if ctx.options.get("checkpoint_dir"):
         from pathlib import Path
@@ -117,19 +99,11 @@ def _by_monodromy(ctx: Context, cs: CriticalSystem, p0: np.ndarray, z0: np.ndarr
         folder.mkdir(parents=True, exist_ok=True)
         safe = "".join(ch if ch.isalnum() else "_" for ch in ctx.arch.spec())
         ckpt = folder / f"ed_degree-{metric}-{safe}-seed{ctx.seed}.npz"
-    starts = z0
-    attempts = []
-    for _ in range(3):
-        res = monodromy_solve(
-            cs.system, p0, starts, key=image, tol=KEY_TOL, trace_test=trace, loops_without_new=stall,
-            target_count=max_ed, seed=int(rng.integers(2**31)), progress=ctx.progress,
-            start_pairs=start_pairs, sample_limit=64, trace_growth=0.02, trace_growth_from=256,
-            checkpoint=ckpt, resume=ckpt,
-        )
-        attempts.append(res.evidence())
-        if res.stopping_rule != "stagnation" or res.trace_test_passed or metric != "generic":
-            break
-        starts, stall = res.solutions, 2 * stall
+    res, attempts = critical_monodromy(
+        cs, p0, z0, rng, progress=ctx.progress, loops_without_new=int(ctx.options.get("loops_without_new", 8)),
+        retries=2 if metric == "generic" else 0, target_count=int(ctx.options.get("max_degree", DEFAULT_MAX_ED)),
+        checkpoint=ckpt,
+    )
     ev["method"] = (
         ("total-degree homotopy at a generic data point u, then " if "total_degree_solve" in ev else "")
         + "monodromy on J_c(z)^T (Q c(z) - Q u) = 0 over the data point u with random smooth critical pairs "
