@@ -13,6 +13,7 @@ from .errors import InputError
 from .invariants import degree as _deg
 from .invariants import dimension as _dim
 from .invariants import ed_degree as _ed
+from .invariants import singularities as _sing
 from .invariants import fibers as _fib
 from .result import Result, jsonable
 
@@ -25,6 +26,7 @@ INVARIANTS: dict[str, Callable[[Context], Result]] = {
     "degree": _deg.degree,
     "fiber_points": _deg.fiber_points,
     "ed_degree": _ed.ed_degree,
+    "singularities": _sing.singularities,
 }
 DEFAULT_INVARIANTS = ("dimension", "expected_dimension", "ambient_dimension", "fiber_dimension", "hidden_symmetries")
 

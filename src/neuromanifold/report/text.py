@@ -48,6 +48,8 @@ def _evidence_line(name: str, ev: dict[str, Any]) -> str:
         parts.append(ev["why_lower_bound"])
     if ev.get("reason") and "monodromy" not in ev:
         parts.append(str(ev["reason"]))
+    if "families" in ev and "dim_M" in ev:
+        parts.append(f"{len(ev['families'])} subnetwork families, table below")
     if "generator_rank" in ev:
         parts.append(f"{ev['known_generators']} known generators")
     return "; ".join(parts)
@@ -89,4 +91,20 @@ def render_text(report: Any) -> str:
             lines.append(f"    v{i}: " + "; ".join(comps))
         if pf.get("fields_omitted"):
             lines.append(f"    (+{pf['fields_omitted']} more)")
+    sg = report.invariants.get("singularities")
+    if sg is not None and sg.evidence.get("families"):
+        lines.append("")
+        lines.append(f"  subnetwork strata (dim M = {sg.evidence['dim_M']}):")
+        table = [("family", "dim", "critical point of mu", "image singular in M", "excess (t=1e-3, 1e-4)")]
+        for f in sg.evidence["families"]:
+            tt = f.get("tangent_cone_test", {}).get("excess_singular_value")
+            exc = ", ".join(f"{v:.1e}" for v in tt.values()) if tt else "-"
+            crit = f"{'yes' if f['critical'] else 'no'} ({f['critical_status']})"
+            sing = {True: "yes", False: "no", None: "?"}[f["singular"]]
+            table.append((f["family"], str(f["dimension"]), crit, sing, exc))
+        w = [max(len(r[i]) for r in table) for i in range(5)]
+        for i, r in enumerate(table):
+            lines.append("    " + "  ".join(r[j].ljust(w[j]) for j in range(5)))
+            if i == 0:
+                lines.append("    " + "  ".join("-" * x for x in w))
     return "\n".join(lines)
