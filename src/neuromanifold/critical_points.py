@@ -424,4 +424,75 @@ def _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_componen
     return CriticalPointsResult(arch, points, counts, complete, status, gmin, ev)
 
 
-__all__ = ["critical_points", "CriticalPointsResult", "CriticalPoint", "LossData", "loss_data", "classify"]
+@dataclass
+class BaseSolutions:
+    """Every isolated critical point at a generic complex data parameter p* (the start of parameter
+    homotopies to many data sets)."""
+
+    pstar: np.ndarray
+    z: np.ndarray  # (n, k)
+    n_pure: int
+    evidence: dict[str, Any]
+
+
+def base_solutions(ctx: Any, cs: CriticalSystem, pstar: np.ndarray, rng: np.random.Generator) -> BaseSolutions:
+    """Total-degree solve at p*, pure critical points completed by monodromy (trace-tested)."""
+    crit = solve_critical(cs, pstar, seed=int(rng.integers(2**31)))
+    pure = crit.z[crit.full_rank]
+    more, trace_ok, ev_mono = _complete_pure(ctx, cs, pstar, pure, rng)
+    S = np.concatenate([crit.z, more]) if len(more) else crit.z
+    if len(S) == 0:
+        raise InputError(f"{ctx.arch.spec()}: no isolated critical point at a generic data set")
+    ev = {"base_solve": crit.evidence(), "base_pure_completion": ev_mono, "base_pure_trace_test_passed": bool(trace_ok)}
+    return BaseSolutions(pstar, S, int(crit.full_rank.sum()) + len(more), ev)
+
+
+JUMP_RETRIES = 3
+
+
+def move_solutions(cs: CriticalSystem, base: BaseSolutions, P: np.ndarray, rng: np.random.Generator):
+    """Track the base solutions from p* to every row of P (G, D): endpoints (G * n, k), converged mask,
+    statistics.  One gamma per target (along one arc the n paths end at n distinct points, a bijection;
+    paths of one target on different arcs could meet); targets where two paths met are re-tracked with a
+    new gamma and a finer step control."""
+    from .homotopy import ParameterHomotopyBatch, TrackerOptions, solve
+
+    fine = TrackerOptions(predictor_tol=1e-5, max_first_update=1e-3, max_step=0.05)
+    n = len(base.z)
+    G = P.shape[0]
+    Pt = np.repeat(np.asarray(P, dtype=complex), n, axis=0)
+    Z0 = np.tile(base.z, (G, 1))
+    gam = np.repeat(np.exp(2j * np.pi * rng.random(G)), n)
+    hom = ParameterHomotopyBatch(cs.system, np.broadcast_to(base.pstar, Pt.shape).copy(), Pt, gam)
+    tr = solve(hom, Z0, rng=rng)
+    tracked, retracked = tr.n_paths, 0
+    ok = tr.converged()
+    Z = tr.endpoints.copy()
+    for _ in range(JUMP_RETRIES):
+        cells = np.unique(_shared_endpoints(Z, ok, n) // n)
+        if cells.size == 0:
+            break
+        again = (cells[:, None] * n + np.arange(n)[None, :]).reshape(-1)
+        retracked += int(again.size)
+        sub_hom = ParameterHomotopyBatch(cs.system, hom.p_start[again], hom.p_target[again],
+                                         np.repeat(np.exp(2j * np.pi * rng.random(len(cells))), n))
+        sub = solve(sub_hom, Z0[again], rng=rng, options=fine)
+        tracked += sub.n_paths
+        Z[again], ok[again] = sub.endpoints, sub.converged()
+    return Z, ok, {"paths_tracked": tracked, "paths_retracked_after_jumps": retracked}
+
+
+def _shared_endpoints(Z: np.ndarray, ok: np.ndarray, n: int) -> np.ndarray:
+    """Indices of converged paths whose endpoint another path of the same target (blocks of n) reached."""
+    from .homotopy.solutions import deduplicate
+
+    bad = []
+    for b in range(len(Z) // n):
+        sl = slice(b * n, (b + 1) * n)
+        lab = deduplicate(np.where(ok[sl, None], Z[sl], np.nan), 1e-6, return_labels=True)
+        cnt = np.bincount(lab[lab >= 0], minlength=1)
+        bad.append(b * n + np.flatnonzero(ok[sl] & (lab >= 0) & (cnt[np.maximum(lab, 0)] > 1)))
+    return np.concatenate(bad) if bad else np.zeros(0, dtype=int)
+
+
+__all__ = ["critical_points", "base_solutions", "move_solutions", "BaseSolutions", "CriticalPointsResult", "CriticalPoint", "LossData", "loss_data", "classify"]

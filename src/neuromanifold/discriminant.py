@@ -30,16 +30,16 @@ from .architectures import Architecture
 from .coefficients import coefficient_map
 from .critical_points import (
     REAL_TOL,
-    _complete_pure,
+    base_solutions,
     classify,
     hessians,
     loss_data,
+    move_solutions,
     second_derivatives,
     tangent_hessian_eigenvalues,
 )
 from .errors import InputError
-from .homotopy import TrackerOptions
-from .landscape import RANK_GAP, critical_system, solve_critical
+from .landscape import RANK_GAP, critical_system
 from .result import jsonable
 
 COUNT_FIELDS = (
@@ -47,9 +47,8 @@ COUNT_FIELDS = (
     "local_minimum", "strict_saddle", "local_maximum", "degenerate", "failed", "uncertain",
 )
 MAX_GRID_POINTS = 250_000
-JUMP_RETRIES = 3
 NEAR_SINGULAR = (1e-12, 1e-6)  # sigma_k / sigma_1 of J_c in this band: too close to call pure or spurious
-FINE = TrackerOptions(predictor_tol=1e-5, max_first_update=1e-3, max_step=0.05)
+
 
 
 @dataclass
@@ -112,19 +111,6 @@ class CriticalPointMap:
         return path
 
 
-def _shared_endpoints(Z: np.ndarray, ok: np.ndarray, n: int) -> np.ndarray:
-    """Indices of converged paths whose endpoint another path of the same grid cell (blocks of n) reached."""
-    from .homotopy.solutions import deduplicate
-
-    bad = []
-    for b in range(len(Z) // n):
-        sl = slice(b * n, (b + 1) * n)
-        lab = deduplicate(np.where(ok[sl, None], Z[sl], np.nan), 1e-6, return_labels=True)
-        cnt = np.bincount(lab[lab >= 0], minlength=1)
-        bad.append(b * n + np.flatnonzero(ok[sl] & (lab >= 0) & (cnt[np.maximum(lab, 0)] > 1)))
-    return np.concatenate(bad) if bad else np.zeros(0, dtype=int)
-
-
 def _family(arch, cmap, X, Y0, Y1, Y2):
     base = loss_data(arch, cmap, X, Y0)
     dirs = []
@@ -152,7 +138,6 @@ def critical_point_map(
 ) -> CriticalPointMap:
     """Number and types of the real critical points of the MSE loss for Y(s, t) = Y0 + s Y1 + t Y2."""
     from .context import Context
-    from .homotopy import ParameterHomotopyBatch, solve
     from .homotopy.solutions import deduplicate
     from .invariants.dimension import dimension_data
 
@@ -187,17 +172,10 @@ def critical_point_map(
     spread = (np.abs(centre).mean() + (s_range[1] - s_range[0]) * np.abs(p1).mean()
               + (t_range[1] - t_range[0]) * np.abs(p2).mean() + 1e-3) / 4
     pstar = centre + spread * (rng.standard_normal(D) + 1j * rng.standard_normal(D))
-    crit = solve_critical(cs, pstar, seed=int(rng.integers(2**31)))
-    pure = crit.z[crit.full_rank]
-    more, trace_ok, ev_mono = _complete_pure(ctx, cs, pstar, pure, rng)
-    S = np.concatenate([crit.z, more]) if len(more) else crit.z
-    n_pure = int(crit.full_rank.sum()) + len(more)
-    if len(S) == 0:
-        raise InputError(f"{arch.spec()}: no isolated critical point at a generic data set; nothing to map")
+    base_sol = base_solutions(ctx, cs, pstar, rng)
+    S, n_pure = base_sol.z, base_sol.n_pure
     ev: dict[str, Any] = {
-        "base_solve": crit.evidence(),
-        "base_pure_completion": ev_mono,
-        "base_pure_trace_test_passed": bool(trace_ok),
+        **base_sol.evidence,
         "method": "complete solve at a generic complex data point, then parameter homotopies to every grid point",
         "slice": cs.slice_info,
     }
@@ -215,28 +193,9 @@ def critical_point_map(
     for j in rows:
         P = base.p[None, :] + svals[:, None] * p1[None, :] + tvals[j] * p2[None, :]  # (gs, D)
         Pt = np.repeat(P.astype(complex), n_sol, axis=0)
-        Z0 = np.tile(S, (gs, 1))
-        # one gamma per grid cell: along one arc the n paths end at n distinct points (a bijection);
-        # paths of one cell on different arcs could meet (monodromy around the discriminant)
-        gam = np.repeat(np.exp(2j * np.pi * rng.random(gs)), n_sol)
-        hom = ParameterHomotopyBatch(cs.system, np.broadcast_to(pstar, Pt.shape).copy(), Pt, gam)
-        tr = solve(hom, Z0, rng=rng)
-        tracked += tr.n_paths
-        ok = tr.converged()
-        Z = tr.endpoints.copy()
-        # n paths from n distinct points end at n distinct points: a shared endpoint means a path
-        # jumped; re-track the whole cell with a new gamma and a finer step control
-        for _ in range(JUMP_RETRIES):
-            cells = np.unique(_shared_endpoints(Z, ok, n_sol) // n_sol)
-            if cells.size == 0:
-                break
-            again = (cells[:, None] * n_sol + np.arange(n_sol)[None, :]).reshape(-1)
-            retracked += int(again.size)
-            sub_hom = ParameterHomotopyBatch(cs.system, hom.p_start[again], hom.p_target[again],
-                                             np.repeat(np.exp(2j * np.pi * rng.random(len(cells))), n_sol))
-            sub = solve(sub_hom, Z0[again], rng=rng, options=FINE)
-            tracked += sub.n_paths
-            Z[again], ok[again] = sub.endpoints, sub.converged()
+        Z, ok, stats = move_solutions(cs, base_sol, P, rng)
+        tracked += stats["paths_tracked"]
+        retracked += stats["paths_retracked_after_jumps"]
         failures += int((~ok).sum())
         real = ok & np.all(np.abs(Z.imag) <= REAL_TOL * (1 + np.abs(Z.real)), axis=1)
         sv = np.linalg.svd(cs.c.jacobian(np.where(ok[:, None], Z, 0)), compute_uv=False)
