@@ -133,6 +133,15 @@ def _cmd_discriminant(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_voronoi(args: argparse.Namespace) -> int:
+    from .voronoi import voronoi_masses
+
+    res = voronoi_masses(args.spec, metric=args.metric, n_samples=args.samples, seed=args.seed,
+                         progress=sys.stderr.isatty() and not args.json)
+    print(json.dumps(res.to_dict(), indent=2) if args.json else res.to_text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .analysis import DEFAULT_INVARIANTS, INVARIANTS
 
@@ -201,6 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_di.add_argument("--json", action="store_true")
     p_di.add_argument("--seed", type=int, default=0)
     p_di.set_defaults(func=_cmd_discriminant)
+    p_vo = sub.add_parser(
+        "voronoi", help="Voronoi masses of the strata of M under standard Gaussian targets (exact nearest points)"
+    )
+    p_vo.add_argument("spec")
+    p_vo.add_argument("--samples", type=int, default=1000)
+    p_vo.add_argument("--metric", default="euclidean", choices=["generic", "bombieri_weyl", "euclidean"])
+    p_vo.add_argument("--json", action="store_true")
+    p_vo.add_argument("--seed", type=int, default=0)
+    p_vo.set_defaults(func=_cmd_voronoi)
     p_ar = sub.add_parser("architectures", help="list the architecture families, their parameters and defaults")
     p_ar.add_argument("--json", action="store_true")
     p_ar.set_defaults(func=_cmd_architectures)
