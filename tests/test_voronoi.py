@@ -45,3 +45,22 @@ def test_bad_distribution():
         voronoi_masses("cnn(k=(2, 2), s=(1, 1), r=1)", distribution=lambda rng, n: rng.standard_normal((n, 5)))
     with pytest.raises(InputError, match="unknown distribution"):
         voronoi_masses("cnn(k=(2, 2), s=(1, 1), r=1)", distribution="cauchy")
+
+
+def test_voronoi_cells_of_points():
+    from neuromanifold.voronoi import voronoi_cell
+
+    spec = "cnn(k=(2, 2), s=(1, 1), r=1)"  # quadratics u0 + u1 t + u2 t^2 with real roots
+    interior = voronoi_cell(spec, [1.0, 3.0, 2.0], n_samples=80)  # (1 + t)(1 + 2t): M is full-dimensional here
+    assert interior.smooth and interior.dimension == 0
+    boundary = voronoi_cell(spec, [1.0, 2.0, 1.0], n_samples=80)  # (1 + t)^2: the double-root boundary
+    assert not boundary.smooth and boundary.dimension == 1  # the outward normal ray
+    hit, total = boundary.fraction_normal
+    lo, hi = wilson_interval(hit, total)
+    assert lo <= 0.5 <= hi  # one of the two normal directions leaves M
+    cone = voronoi_cell("mlp(widths=(2, 1, 1), r=2)", [1.0, -2.0, 1.0], n_samples=60)  # (x - y)^2 on a 2-D cone in R^3
+    assert cone.smooth and cone.dimension == 1
+    with pytest.raises(InputError, match="not on the real neuromanifold"):
+        voronoi_cell(spec, [1.0, 0.0, 1.0])  # 1 + t^2 has no real roots
+    with pytest.raises(InputError, match="length 3"):
+        voronoi_cell(spec, [1.0, 2.0])

@@ -66,6 +66,49 @@ class VoronoiResult:
         return "\n".join(lines)
 
 
+def nearest_points(cs: Any, base: Any, U: np.ndarray, rng: np.random.Generator) -> tuple[list, dict[str, Any]]:
+    """For targets U (G, D): the nearest real critical point of 1/2 |c - u|_Q^2 (a dict with the
+    parameter slice point z, its function c, squared distance, rank and gap of J_c), or None when the
+    target is undecided (a failed or merged path, no real critical point, a tie between different
+    functions, a nearest point within numerical distance of the singular locus)."""
+    from .critical_points import move_solutions
+
+    n, k = len(base.z), cs.k
+    P = cs.parameters(U)
+    Z, ok, stats = move_solutions(cs, base, P, rng)
+    G = len(U)
+    Z, ok = Z.reshape(G, n, k), ok.reshape(G, n)
+    out: list[dict[str, Any] | None] = []
+    for g in range(G):
+        if not ok[g].all():
+            out.append(None)
+            continue
+        zg = Z[g]
+        real = np.all(np.abs(zg.imag) <= 1e-7 * (1 + np.abs(zg.real)), axis=1)
+        if not real.any():
+            out.append(None)  # no real critical point: the infimum is not attained in the slice
+            continue
+        zr = zg[real].real
+        c = cs.c.evaluate(zr.astype(complex)).real
+        r = c - U[g][None, :]
+        dist2 = np.einsum("bi,ij,bj->b", r, cs.Q, r)
+        order = np.argsort(dist2)
+        i = int(order[0])
+        if len(order) > 1 and dist2[order[1]] - dist2[i] <= 1e-10 * (1 + dist2[i]):
+            # two real critical points equally near: a target on a cell boundary (measure zero)
+            if np.max(np.abs(c[order[1]] - c[i])) > 1e-8 * (1 + np.max(np.abs(c[i]))):
+                out.append(None)
+                continue
+        sv = np.linalg.svd(cs.c.jacobian(zr[i : i + 1].astype(complex))[0], compute_uv=False)
+        gap = sv[-1] / max(sv[0], 1e-300)
+        if 1e-12 < gap < 1e-6:
+            out.append(None)  # too close to the singular locus to call
+            continue
+        out.append({"z": zr[i], "c": c[i], "dist2": float(dist2[i]), "gap": float(gap),
+                    "rank": int(np.sum(sv > 1e-9 * sv[0]))})
+    return out, stats
+
+
 def voronoi_masses(
     spec: str | Architecture,
     *,
@@ -81,7 +124,7 @@ def voronoi_masses(
 
     distribution: "gaussian" (standard normal coefficients) or a callable rng, n -> (n, D) targets."""
     from .context import Context
-    from .critical_points import base_solutions, move_solutions
+    from .critical_points import base_solutions
     from .invariants.ed_degree import ed_critical_system
     from .landscape import RANK_GAP
 
@@ -113,7 +156,6 @@ def voronoi_masses(
         )
     pstar = cs.parameters(rng.standard_normal(D) + 1j * rng.standard_normal(D))
     base = base_solutions(ctx, cs, pstar, rng)
-    n = len(base.z)
     labels: list[str] = []
     ranks: dict[str, list[int]] = {}
     losses = []
@@ -127,46 +169,21 @@ def voronoi_masses(
         U = np.asarray(draw(rng, min(batch, n_samples - start)), dtype=float)
         if U.shape[1:] != (D,) or not np.all(np.isfinite(U)):
             raise InputError(f"the distribution must give finite targets of shape (n, {D})")
-        P = cs.parameters(U)
-        Z, ok, stats = move_solutions(cs, base, P, rng)
+        near, stats = nearest_points(cs, base, U, rng)
         tracked += stats["paths_tracked"]
-        G = len(U)
-        Z, ok = Z.reshape(G, n, k), ok.reshape(G, n)
-        for g in range(G):
-            if not ok[g].all():
+        for g, nr in enumerate(near):
+            if nr is None:
                 uncertain += 1
                 continue
-            zg = Z[g]
-            real = np.all(np.abs(zg.imag) <= 1e-7 * (1 + np.abs(zg.real)), axis=1)
-            if not real.any():
-                uncertain += 1  # no real critical point: the infimum is not attained in the slice
-                continue
-            zr = zg[real].real
-            c = cs.c.evaluate(zr.astype(complex)).real
-            r = c - U[g][None, :]
-            dist2 = np.einsum("bi,ij,bj->b", r, cs.Q, r)
-            i = int(np.argmin(dist2))
-            order = np.sort(dist2)
-            if len(order) > 1 and order[1] - order[0] <= 1e-10 * (1 + order[0]):
-                # two real critical points equally near: a target on a cell boundary (measure zero)
-                if np.max(np.abs(c[np.argsort(dist2)[1]] - c[i])) > 1e-8 * (1 + np.max(np.abs(c[i]))):
-                    uncertain += 1
-                    continue
-            s = np.linalg.svd(cs.c.jacobian(zr[i : i + 1].astype(complex))[0], compute_uv=False)
-            gap = s[-1] / max(s[0], 1e-300)
-            if 1e-12 < gap < 1e-6:
-                uncertain += 1  # too close to the singular locus to call
-                continue
-            if np.max(np.abs(c[i])) <= 1e-9 * (1 + np.max(np.abs(U[g]))):
+            if np.max(np.abs(nr["c"])) <= 1e-9 * (1 + np.max(np.abs(U[g]))):
                 label = "zero function"
-            elif gap > RANK_GAP:
+            elif nr["gap"] > RANK_GAP:
                 label = "smooth"
             else:
-                rank = int(np.sum(s > 1e-9 * s[0]))
-                label = f"critical of mu (rank {rank})"
+                label = f"critical of mu (rank {nr['rank']})"
             labels.append(label)
-            ranks.setdefault(label, []).append(int(np.sum(s > 1e-9 * s[0])))
-            losses.append(float(dist2[i]) / 2)
+            ranks.setdefault(label, []).append(nr["rank"])
+            losses.append(nr["dist2"] / 2)
     m = len(labels)
     strata: dict[str, dict[str, Any]] = {}
     for name in sorted(set(labels)):
@@ -194,4 +211,103 @@ def voronoi_masses(
     return VoronoiResult(ctx.arch, metric, strata, m, uncertain, ev, np.array(losses))
 
 
-__all__ = ["voronoi_masses", "VoronoiResult", "wilson_interval"]
+@dataclass
+class VoronoiCell:
+    """The Voronoi cell of one point x of M, probed by targets near x."""
+
+    point: np.ndarray  # (D,) coefficients of x
+    smooth: bool  # rank d mu = dim M at a real preimage of x
+    dimension: int  # estimated dimension of the cell
+    fraction_ball: tuple[int, int]  # (targets with nearest point x, decided targets) in a ball around x
+    fraction_normal: tuple[int, int]  # the same for targets x + normal vectors
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def _real_preimage(cs: Any, y: np.ndarray, rng: np.random.Generator, restarts: int = 20) -> np.ndarray | None:
+    """A real slice point z with c(z) = y (trust-region least squares from random starts), or None."""
+    from scipy.optimize import least_squares
+
+    k = cs.k
+    for _ in range(restarts):
+        z0 = rng.standard_normal(k)
+        r = least_squares(lambda z: cs.c.evaluate(z.astype(complex)[None, :])[0].real - y, z0,
+                          jac=lambda z: cs.c.jacobian(z.astype(complex)[None, :])[0].real, method="trf",
+                          xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=500)
+        if np.max(np.abs(r.fun)) <= 1e-9 * (1 + np.max(np.abs(y))):
+            return r.x
+    return None
+
+
+def voronoi_cell(
+    spec: str | Architecture,
+    point: Any,
+    *,
+    metric: str = "euclidean",
+    radius: float = 1e-2,
+    n_samples: int = 200,
+    seed: int = 0,
+) -> VoronoiCell:
+    """Dimension of the Voronoi cell of the point ``point`` of M (its coefficient vector, length D).
+
+    Targets u = x + radius * w are sampled with w uniform in the unit ball (``fraction_ball``) and in the
+    unit ball of the normal space (metric Q) of the stratum through x, whose tangent space is the image
+    of d mu at a real preimage (rank r: dim M at a smooth point) (``fraction_normal``); the exact nearest
+    point of each is found as in ``voronoi_masses``.  A positive fraction in the ball means a
+    full-dimensional cell (D); else a positive fraction along the normal space means dimension D - r;
+    else no sampled target besides x itself is nearest to x (reported 0; numerical)."""
+    from .context import Context
+    from .critical_points import base_solutions
+    from .invariants.ed_degree import ed_critical_system
+
+    ctx = Context(spec, seed=seed, options={"metric": metric})
+    cs = ed_critical_system(ctx, metric)
+    D, k = cs.cmap.dimension, cs.k
+    x = np.asarray(point, dtype=float).reshape(-1)
+    if x.shape != (D,) or not np.all(np.isfinite(x)):
+        raise InputError(f"the point must be a finite coefficient vector of length {D} for {ctx.arch.spec()}; "
+                         f"got shape {np.asarray(point).shape}")
+    rng = ctx.rng("voronoi-cell")
+    z = _real_preimage(cs, x, rng)
+    if z is None:
+        raise InputError(f"the point is not on the real neuromanifold of {ctx.arch.spec()} (no real parameters "
+                         "reproduce it, to 1e-9 relative); pass the coefficients of a network function")
+    J = cs.c.jacobian(z.astype(complex)[None, :])[0].real
+    sv = np.linalg.svd(J, compute_uv=False)
+    smooth = bool(sv[-1] > 1e-8 * sv[0])
+    base = base_solutions(ctx, cs, cs.parameters(rng.standard_normal(D) + 1j * rng.standard_normal(D)), rng)
+    scale = radius * (1 + np.max(np.abs(x)))
+
+    def hits(W: np.ndarray) -> tuple[int, int]:
+        near, _ = nearest_points(cs, base, x[None, :] + scale * W, rng)
+        dec = [nr for nr in near if nr is not None]
+        tol = 1e-6 * (1 + np.max(np.abs(x)))
+        return sum(np.max(np.abs(nr["c"] - x)) <= tol for nr in dec), len(dec)
+
+    def ball(dim: int, n: int) -> np.ndarray:
+        g = rng.standard_normal((n, dim))
+        return g / np.linalg.norm(g, axis=1, keepdims=True) * rng.random((n, 1)) ** (1 / dim)
+
+    fb = hits(ball(D, n_samples))
+    # the stratum through x: tangent space = column space of J at the preimage (rank r; r = dim M at a
+    # smooth point, less on a stratum of critical values); its normal space in the metric Q
+    r = int(np.sum(sv > 1e-8 * sv[0]))
+    fn = (0, 0)
+    if D > r:
+        U, _, _ = np.linalg.svd(J, full_matrices=True)
+        T = U[:, :r]  # orthonormal tangent basis
+        Nq = np.linalg.svd((cs.Q @ T).T)[2][r:].T if r else np.eye(D)  # (D, D - r): n with T^T Q n = 0
+        fn = hits(ball(D - r, n_samples) @ Nq.T)
+    if fb[0] > 0:
+        dim = D
+    elif fn[0] > 0:
+        dim = D - r
+    else:
+        dim = 0
+    ev = {"radius": scale, "metric": metric, "rank_of_jacobian_at_preimage": r,
+          "dim_M": k, "coefficients": D,
+          "meaning": "dimension D: a positive fraction of a ball around x is nearest to x; D - r: only normal "
+          "directions of the stratum through x are; 0: no sampled target besides x itself (numerical)"}
+    return VoronoiCell(x, smooth, dim, fb, fn, ev)
+
+
+__all__ = ["voronoi_masses", "voronoi_cell", "VoronoiResult", "VoronoiCell", "nearest_points", "wilson_interval"]
