@@ -51,11 +51,11 @@ def _poly_string(system: PolynomialSystem, poly: dict, power: str) -> str:
     return s[2:] if s.startswith("+ ") else "-" + s[2:]
 
 
-def ours(system: PolynomialSystem, repeats: int = 1) -> dict:
+def ours(system: PolynomialSystem, repeats: int = 1, predictor: str = "rk4") -> dict:
     best = None
     for r in range(repeats):
         t0 = time.perf_counter()
-        res = solve_total_degree(system, seed=r)
+        res = solve_total_degree(system, seed=r, predictor=predictor)
         dt = time.perf_counter() - t0
         if best is None or dt < best[0]:
             best = (dt, res)
@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=300.0)
     ap.add_argument("--repeats", type=int, default=1, help="best of this many runs of ours")
     ap.add_argument("--no-reference", action="store_true", help="skip Macaulay2 and PHCpack")
+    ap.add_argument("--predictor", default="rk4", choices=["rk4", "heun", "taylor"], help="our predictor")
     args = ap.parse_args(argv)
     systems = args.systems or (
         ["katsura-6", "katsura-8", "cyclic-5", "cyclic-6"]
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(header))
     for name in systems:
         S = build(name)
-        o = ours(S, args.repeats)
+        o = ours(S, args.repeats, args.predictor)
         ours_rate = o["paths"] / o["seconds"]
         row = f"{name:<11}{o['paths']:>6}{o['solutions']:>6} | {o['seconds']:>8.2f}{ours_rate:>9.0f}{o['steps_per_path']:>6.0f} | "
         if args.no_reference:

@@ -271,3 +271,60 @@ def test_monodromy_rejects_start_points_that_are_not_solutions():
     F, c0, z0 = _katsura_family(2, seed=0)
     with pytest.raises(InputError, match="no start solution"):
         monodromy_solve(F, c0, (z0 + 1)[None, :])
+
+
+# ---------------------------------------------------------------------- Taylor predictor, LU helpers
+def test_path_taylor_series_solves_the_homotopy_to_its_order():
+    """H(sum_{k<=K} x_k s^k, t - s) = O(s^{K+1}) for the coefficients of ``taylor_coefficients``."""
+    from neuromanifold.homotopy.tracker import lu_factor, lu_solve
+
+    K = katsura(3)
+    hom = StraightLineHomotopy(K, total_degree_start_system(K.degrees), rng=1)
+    assert hom.has_taylor
+    z = track(hom, total_degree_start_solutions(K.degrees), t_end=0.5).endpoints
+    t = np.full(len(z), 0.5)
+    _, Hz, Ht = hom.evaluate_all(z, t)
+    LU, piv = lu_factor(Hz)
+    x1 = lu_solve(LU, piv, Ht)  # x_1 = -dz/dt = H_z^{-1} H_t
+    np.testing.assert_allclose(x1, np.linalg.solve(Hz, Ht[..., None])[..., 0], atol=1e-10)
+    xs = hom.taylor_coefficients(z, t, x1, lambda c: lu_solve(LU, piv, c), 4)
+    coeffs = [z, x1, *xs]
+    for order in (1, 2, 3, 4):
+        res = []
+        for s in (1e-2, 5e-3):
+            x = sum(c * s**k for k, c in enumerate(coeffs[: order + 1]))
+            res.append(np.abs(hom.evaluate_and_jacobian(x, t - s)[0]).max())
+        assert res[0] / res[1] > 2 ** (order + 1) * 0.7, (order, res)  # residual ~ s^(order+1)
+
+
+def test_taylor_predictor_finds_the_same_solutions_and_rk4_remains_the_fallback():
+    K = katsura(4)
+    a = solve_total_degree(K, seed=3)
+    b = solve_total_degree(K, seed=3, predictor="taylor")
+    assert b.n_solutions == a.n_solutions == 16 and b.n_failed == 0
+    assert _match(a.solutions, b.solutions) < 1e-9
+    # a homotopy without series evaluation ignores predictor="taylor" and uses RK4
+    Q = univariate_family(2)
+    hom = ParameterHomotopy(Q, np.array([-6.0, -1.0, 1.0]), np.array([2 + 1j, 0.5, 1.0 - 0.3j]), rng=3)
+    assert not hom.has_taylor
+    starts = np.array([[3.0], [-2.0]])
+    np.testing.assert_allclose(
+        track(hom, starts, predictor="taylor").endpoints, track(hom, starts).endpoints, atol=1e-10
+    )
+    with pytest.raises(InputError):
+        track(hom, starts, predictor="pade")
+
+
+def test_lu_factor_marks_singular_matrices_with_nan_solutions():
+    from neuromanifold.homotopy.tracker import lu_factor, lu_solve
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((3, 4, 4)) + 1j * rng.standard_normal((3, 4, 4))
+    A[1] = 0.0
+    b = rng.standard_normal((3, 4, 2)) + 0j
+    LU, piv = lu_factor(A)
+    x = lu_solve(LU, piv, b)
+    for i in (0, 2):
+        np.testing.assert_allclose(A[i] @ x[i], b[i], atol=1e-12)
+    assert np.all(np.isnan(x[1]))
+    np.testing.assert_allclose(lu_solve(LU, piv, b[:, :, 0])[0], x[0, :, 0], atol=1e-14)

@@ -198,7 +198,6 @@ class PolynomialSystem(ParametrizedSystem):
         self._sFZT = sparse.csr_matrix(np.concatenate([CF, self._CZ], axis=1).T)
         self._sPT = sparse.csr_matrix(self._CP.T)
         self._dp_cache: tuple[bytes, sparse.csr_matrix] | None = None
-        self._fdp_cache: tuple[bytes, sparse.csr_matrix] | None = None
         self._n_monomials = M
 
     @property
@@ -316,28 +315,6 @@ class PolynomialSystem(ParametrizedSystem):
                     dV[lo:hi] = dV[parents] * X[0, vars_] + V[0, parents] * dX[vars_]
                 V[k] += dV
         return out
-
-    def evaluate_with_direction(
-        self, z: np.ndarray, p: np.ndarray | None, dp: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(F, (dF/dp) dp) without dF/dz: one product of the monomial table with the 2n columns
-        [C_F, C_P dp] (instead of the n + n^2 columns of F and F_z)."""
-        n = self.n_vars
-        VT = self.monomial_values(z, p)
-        dp = np.asarray(dp, dtype=complex)
-        if self.n_params == 0 or dp.ndim != 1:
-            F = (self._sFT @ VT).T
-            if self.n_params == 0:
-                return F, np.zeros_like(F)
-            Fp = np.ascontiguousarray((self._sPT @ VT).T).reshape(-1, n, self.n_params)
-            return F, np.einsum("bnm,bm->bn", Fp, dp)
-        key = dp.tobytes()
-        cache = self._fdp_cache
-        if cache is None or cache[0] != key:
-            cache = (key, sparse.csr_matrix(np.concatenate([self._CF, self._CP3 @ dp], axis=1).T))
-            self._fdp_cache = cache
-        out = (cache[1] @ VT).T
-        return out[:, :n], out[:, n:]
 
     # ------------------------------------------------------------------ transformations
     def homogenize(self, chart: np.ndarray) -> "PolynomialSystem":

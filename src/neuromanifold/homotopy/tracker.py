@@ -4,8 +4,10 @@ Every path z(t) solves H(z(t), t) = 0, so it follows the Davidenko equation
 
     dz/dt = -H_z(z, t)^{-1} H_t(z, t).
 
-One step of size h moves t -> t - h: a Runge-Kutta (RK4) or Heun predictor integrates the ODE,
-then Newton's method z <- z - H_z^{-1} H corrects at the new t.  The size of the first Newton
+One step of size h moves t -> t - h: a Runge-Kutta (RK4) or Heun predictor integrates the ODE
+(or, optionally, for polynomial straight-line homotopies, the truncated Taylor series
+z(t - h) ~ sum_k x_k h^k with x_k from the stored LU factors of H_z), then Newton's method
+z <- z - H_z^{-1} H corrects at the new t.  The size of the first Newton
 update estimates the local predictor error e; a step is accepted when Newton converges within a
 few iterations with contracting updates, and the next step is h * clip(0.9 (e*/e)^{1/(q+1)}),
 q the predictor order; a rejected step halves h.  All paths advance together: every
@@ -61,15 +63,6 @@ class Homotopy(ABC):
         H, Hz, _ = self.evaluate_all(z, t)
         return H, Hz
 
-    #: True when ``evaluate_and_dt`` is much cheaper than ``evaluate_all`` (the corrector then
-    #: reuses the factorisation of H_z of its first iteration: chord Newton)
-    cheap_values: bool = False
-
-    def evaluate_and_dt(self, z: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(H, H_t) without H_z; override when cheaper than ``evaluate_all``."""
-        H, _, Ht = self.evaluate_all(z, t)
-        return H, Ht
-
     @abstractmethod
     def with_gamma(self, gamma: complex) -> "Homotopy":
         """The same homotopy with another gamma (a different path, same start and target)."""
@@ -80,7 +73,7 @@ class Homotopy(ABC):
         (``ParameterHomotopyBatch``) slice their data, so the tracker can evaluate any subset."""
         return self
 
-    #: True when ``taylor_coefficients`` is implemented (the tracker then uses a Taylor predictor)
+    #: True when ``taylor_coefficients`` is implemented (usable with ``predictor='taylor'``)
     has_taylor: bool = False
 
     def taylor_coefficients(
@@ -136,12 +129,6 @@ class StraightLineHomotopy(Homotopy):
             )
             self._one = np.ones(1, dtype=complex)
             self.has_taylor = True
-            self.cheap_values = True
-
-    def evaluate_and_dt(self, z, t):
-        if self._combined is not None:
-            return self._combined.evaluate_with_direction(z, np.asarray(t, dtype=complex)[:, None], self._one)
-        return super().evaluate_and_dt(z, t)
 
     def taylor_coefficients(self, z, t, x1, solve, order):
         """Along the path, H(x(s), t - s) = K(x(s); t - s) with K the combined system in (z; t):
@@ -299,8 +286,8 @@ class ParameterHomotopyBatch(Homotopy):
 class TrackerOptions:
     """Tolerances of the tracker (relative to 1 + |z|_inf)."""
 
-    # "auto": Taylor when the homotopy evaluates power series (polynomial straight-line
-    # homotopies), else RK4; "taylor" (order ``taylor_order``), "rk4" (order 4), "heun" (order 2)
+    # "rk4" (order 4), "heun" (order 2) or "taylor" (order ``taylor_order``: the truncated
+    # Taylor series of the path; only for homotopies with ``has_taylor``, RK4 for the others)
     predictor: str = "rk4"
     taylor_order: int = 4
     initial_step: float = 0.05
@@ -312,7 +299,6 @@ class TrackerOptions:
     predictor_tol: float = 3e-4  # step-size control aims the predictor error (first update) here
     max_first_update: float = 1e-2  # reject when the predictor lands farther than this
     contraction: float = 0.25  # each Newton update must shrink by this factor
-    chord_rate: float = 1e-3  # chord iterations (reusing the first H_z) must contract at least this fast
     max_growth: float = 2.0  # largest step-size increase after an accepted step
     max_steps: int = 2000
     max_norm: float = 1e9  # |z|_inf above this: diverged
@@ -328,8 +314,8 @@ class TrackerOptions:
     min_paths_per_thread: int = 64
 
     def __post_init__(self) -> None:
-        if self.predictor not in ("auto", "taylor", "rk4", "heun"):
-            raise InputError("predictor must be 'auto', 'taylor', 'rk4' or 'heun'")
+        if self.predictor not in ("rk4", "heun", "taylor"):
+            raise InputError("predictor must be 'rk4', 'heun' or 'taylor'")
         if self.taylor_order < 2:
             raise InputError("taylor_order must be at least 2")
 
@@ -606,72 +592,43 @@ def _correct(
     """Newton at fixed t.  Returns (z, accepted mask, size of the first update, dz/dt).
 
     Each iteration solves H_z [dz, v] = -[H, H_t] with one factorisation, so the velocity
-    v = dz/dt at the corrected point comes for free and is the first predictor stage of the
-    next step.  A path converges when its update is below ``corrector_tol``; the first update
-    must be below ``max_first_update`` and each later one contract by ``contraction``.
-
-    Chord iterations: when the homotopy evaluates (H, H_t) cheaply (``cheap_values``) and no
-    ``factors`` are requested, iterations after the first reuse the factorisation of the first,
-    J_0 = H_z(z_0).  A chord update contracts at the rate rho ~ |J_0^{-1} (H_z(z_k) - J_0)|, and
-    the velocity it returns has a relative error of the same order; a chord update with rho above
-    ``chord_rate`` is discarded and that path continues with full Newton iterations (which do not
-    count it against ``max_corrector_iters``).  With ``factors`` (indexed like z), the LU factors
-    of each path's last iteration are stored there, for the next Taylor predictor.
+    v = dz/dt at the corrected point (up to the last, tiny, update) comes for free and is the
+    first predictor stage of the next step.  With ``factors`` (indexed like z), the LU factors of
+    each path's last iteration are stored there, for the next Taylor predictor.
     """
     z = z.copy()
     B = z.shape[0]
+    idx = np.arange(B)
     ok = np.zeros(B, dtype=bool)
     first = np.full(B, np.inf)
     vel = np.zeros_like(z)
-    prev = np.full(B, np.inf)
-    iters = np.zeros(B, dtype=int)
-    chord_ok = np.full(B, hom.cheap_values and factors is None)  # may still take chord iterations
-    LU0: np.ndarray | None = None
-    piv0: np.ndarray | None = None
-    idx = np.arange(B)
-    for _ in range(2 * opts.max_corrector_iters):
-        chord = chord_ok[idx] & (iters[idx] > 0)
-        dz = np.empty((idx.size, z.shape[1]), dtype=complex)
-        v = np.empty_like(dz)
-        for use_chord in (False, True):
-            sel = idx[chord == use_chord]
-            if sel.size == 0:
-                continue
-            sub = hom.subset(sel)
-            if use_chord:
-                H, Ht = sub.evaluate_and_dt(z[sel], t[sel])
-                X = lu_solve(LU0[sel], piv0[sel], -np.stack([H, Ht], axis=2))
-            else:
-                H, Hz, Ht = sub.evaluate_all(z[sel], t[sel])
-                LU, piv = lu_factor(Hz)
-                X = lu_solve(LU, piv, -np.stack([H, Ht], axis=2))
-                if factors is not None:
-                    factors.set(sel, LU, piv)
-                if LU0 is None and chord_ok.any():  # first iteration: keep J_0 for the chords
-                    LU0, piv0 = LU, piv
-            dz[chord == use_chord] = X[:, :, 0]
-            v[chord == use_chord] = X[:, :, 1]
+    prev = None
+    for k in range(opts.max_corrector_iters):
+        H, Hz, Ht = hom.subset(idx).evaluate_all(z[idx], t[idx])
+        rhs = -np.stack([H, Ht], axis=2)
+        if factors is None:
+            X = batched_solve(Hz, rhs)
+        else:
+            LU, piv = lu_factor(Hz)
+            X = lu_solve(LU, piv, rhs)
+            factors.set(idx, LU, piv)
+        dz = X[:, :, 0]
+        vel[idx] = X[:, :, 1]
         znew = z[idx] + dz
         nrm = _norm(dz) / (1.0 + _norm(znew))
         nrm = np.where(np.isfinite(nrm), nrm, np.inf)
-        discard = chord & ~(nrm <= opts.chord_rate * prev[idx])  # chord too slow: redo as Newton
-        chord_ok[idx[discard]] = False
-        use = ~discard
-        ui = idx[use]
-        z[ui], vel[ui], nrm = znew[use], v[use], nrm[use]
-        first_it = iters[ui] == 0
-        first[ui[first_it]] = nrm[first_it]
-        with np.errstate(invalid="ignore"):
-            bad = np.where(first_it, nrm > opts.max_first_update, nrm > opts.contraction * prev[ui])
+        z[idx] = znew
+        if k == 0:
+            first[idx] = nrm
+            bad = nrm > opts.max_first_update
+        else:
+            bad = nrm > opts.contraction * prev
         conv = (nrm <= opts.corrector_tol) & ~bad
-        ok[ui[conv]] = True
-        prev[ui] = nrm
-        iters[ui] += 1
-        done = conv | bad | (iters[ui] >= opts.max_corrector_iters)
-        idx = np.concatenate([ui[~done], idx[discard]])
+        ok[idx[conv]] = True
+        keep = ~conv & ~bad
+        idx, prev = idx[keep], nrm[keep]
         if idx.size == 0:
             break
-        idx.sort()
     return z, ok, first, vel
 
 
@@ -709,7 +666,7 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
     next_sample = np.full(B, 0.1)
     s1z, s2z = np.full_like(z, np.nan), np.full_like(z, np.nan)
     s1t, s2t = np.full(B, np.nan), np.full(B, np.nan)
-    taylor = opts.predictor == "taylor" or (opts.predictor == "auto" and hom.has_taylor)
+    taylor = opts.predictor == "taylor" and hom.has_taylor
     order = opts.taylor_order if taylor else (2 if opts.predictor == "heun" else 4)
     factors = _Factors.empty(B, n) if taylor else None  # LU of H_z at each path's point
     target_err = opts.predictor_tol
@@ -732,7 +689,7 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
             has_k1[need] = True
         hom_act = hom.subset(act)
         if factors is None:
-            zp = _predict(hom_act, za, ta, ha, opts.predictor, k1[act])
+            zp = _predict(hom_act, za, ta, ha, "heun" if opts.predictor == "heun" else "rk4", k1[act])
             zc, ok, err, vel = _correct(hom_act, zp, t1, opts)
         else:
             zp = _predict_taylor(hom_act, za, ta, ha, k1[act], factors.solver(act), order)
