@@ -824,22 +824,32 @@ def solve(
     options: TrackerOptions | None = None,
     **kwargs: Any,
 ) -> TrackResult:
-    """``track``, then re-track the paths whose status is in ``retry`` with a fresh random gamma
-    (same start and target, a different path), up to ``max_tries`` tracks per path in all.
+    """``track``, then re-track the paths whose status is in ``retry``, up to ``max_tries`` tracks
+    per path in all: first along the same path (same gamma) with a finer step control, then with a
+    fresh random gamma (same start and target, a different path).
 
+    The same homotopy keeps start points and endpoints in bijection, so the first re-track cannot
+    land on a solution another path already reached; a new gamma can (the paths of one start point
+    under two gammas may end at different solutions), which callers detect as duplicates.
     The result's ``retries`` counts the re-tracks of each path and ``gammas`` lists every gamma used.
     """
     rng = np.random.default_rng(rng)
     res = track(homotopy, start_points, options, **kwargs)
     retry_set = {PathStatus(s).value for s in retry}
-    for _ in range(max_tries - 1):
+    base = replace(options or TrackerOptions(), **kwargs) if kwargs else (options or TrackerOptions())
+    fine = replace(base, predictor_tol=base.predictor_tol / 30, max_first_update=base.max_first_update / 10,
+                   max_steps=2 * base.max_steps)
+    for attempt in range(max_tries - 1):
         # an ill-conditioned endpoint where Newton converged is a solution: no need to re-track it
         settled = res.converged() & ~res.success
         again = np.flatnonzero(np.isin(res.status, list(retry_set)) & ~settled)
         if again.size == 0:
             break
-        hom2 = homotopy.with_gamma(random_gamma(rng))
-        sub = track(hom2.subset(again), res.start_points[again], options, **kwargs)
+        if attempt == 0:
+            hom2, opts2 = homotopy, fine
+        else:
+            hom2, opts2 = homotopy.with_gamma(random_gamma(rng)), base
+        sub = track(hom2.subset(again), res.start_points[again], opts2)
         for name in ("endpoints", "status", "t", "steps", "rejected", "residual", "condition", "accuracy", "valuation"):
             arr = getattr(res, name)
             if name == "steps" or name == "rejected":
@@ -847,7 +857,8 @@ def solve(
             else:
                 arr[again] = getattr(sub, name)
         res.retries[again] += 1
-        res.gammas.append(hom2.gamma)
+        if attempt:
+            res.gammas.append(hom2.gamma)
         res.seconds += sub.seconds
     return res
 
