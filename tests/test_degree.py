@@ -102,3 +102,15 @@ def test_fiber_points_refuses_without_complete_gauge():
     f = nm.analyze("linear(widths=(2, 3, 2))", only="fiber_points")["fiber_points"]
     assert f.status == "failed" and f.value is None
     assert f.evidence["fiber_degree_on_random_slice"] >= 1
+
+
+def test_every_monodromy_attempt_is_recorded():
+    from neuromanifold.context import Context
+    from neuromanifold.invariants.witness_set import witness_set
+
+    # one loop of patience: runs may stagnate before the trace test passes and restart with more
+    ws = witness_set(Context("linear(widths=(4, 2, 4))", options={"loops_without_new": 1}))
+    assert 1 <= len(ws.attempts) <= 3
+    assert ws.attempts[-1]["solutions"] == ws.result.n_solutions
+    d = nm.analyze("linear(widths=(4, 2, 4))", only="degree")["degree"]
+    assert d.value == 20

@@ -41,6 +41,10 @@ def degree(ctx: Context) -> Result:
         "injectivity": ws.injectivity_evidence,
         "gauge": ws.gauge,
     }
+    if len(ws.attempts) > 1:
+        # restarts after a stagnating run with a failing trace test: the counters of every run
+        ev["monodromy_attempts"] = ws.attempts
+        ev["paths_tracked_all_attempts"] = sum(a.get("paths_tracked", 0) for a in ws.attempts)
     if res.trace_test_passed and ws.injective:
         status = "certified"
         ev["certificate"] = "two trace tests with independent random directions passed; mu_S injective on span(M)"

@@ -15,7 +15,7 @@ deg mu_S(M) <= deg M is only a lower bound.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import ceil
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,7 @@ class NetworkWitnessSet:
     injectivity_evidence: dict[str, Any]
     gauge: dict[str, Any]
     per_fiber: bool  # True: solutions are all slice points (keyed by theta); False: one per image point
+    attempts: list[dict[str, Any]] = field(default_factory=list)  # evidence of every monodromy run (restarts)
 
     def image_labels(self) -> np.ndarray:
         img = self.system.image(self.result.solutions) @ self.image_projection
@@ -289,6 +290,7 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
     ckpt = _checkpoint_path(ctx, "fiber" if per_fiber else "degree")
     stall = int(ctx.options.get("loops_without_new", 10 if per_fiber else 8))
     starts = sl.z0
+    attempts: list[dict[str, Any]] = []
     for attempt in range(3):
         result = monodromy_solve(
             system,
@@ -305,6 +307,7 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
             resume=ckpt,
             **strategy,
         )
+        attempts.append(result.evidence())
         # stagnation with a failing trace test: the set is incomplete, keep looping (longer)
         if per_fiber or result.stopping_rule != "stagnation" or result.trace_test_passed:
             break
@@ -320,4 +323,5 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
         injectivity_evidence=sl.injectivity,
         gauge=sl.gauge_info,
         per_fiber=per_fiber,
+        attempts=attempts,
     )
