@@ -64,3 +64,13 @@ def test_voronoi_cells_of_points():
         voronoi_cell(spec, [1.0, 0.0, 1.0])  # 1 + t^2 has no real roots
     with pytest.raises(InputError, match="length 3"):
         voronoi_cell(spec, [1.0, 2.0])
+
+
+def test_optimisation_fallback_is_labelled_and_agrees():
+    # pretend the complete solve does not fit: nearest points from many-restart optimisation instead
+    r = voronoi_masses("cnn(k=(2, 2), s=(1, 1), r=1)", n_samples=150, seed=2, total_degree_limit=1)
+    assert r.evidence["nearest_point"].startswith("optimisation")
+    u = np.random.default_rng(7).standard_normal((1_000_000, 3))
+    p_real = float(np.mean(u[:, 1] ** 2 >= 4 * u[:, 0] * u[:, 2]))
+    lo, hi = r.strata["smooth"]["ci95"]
+    assert lo <= p_real <= hi
