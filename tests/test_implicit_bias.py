@@ -3,7 +3,8 @@
 import pytest
 
 from neuromanifold.errors import InputError
-from neuromanifold.implicit_bias import implicit_bias, plot_implicit_bias
+from neuromanifold.implicit_bias import implicit_bias
+from neuromanifold.report.plots import plot_implicit_bias
 
 
 def test_fractions_and_masses(tmp_path):

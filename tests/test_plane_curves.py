@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from neuromanifold.errors import InputError
-from neuromanifold.plane_curves import curve_voronoi, plot_curve_voronoi
+from neuromanifold.plane_curves import curve_voronoi
+from neuromanifold.report.plots import plot_curve_voronoi
 
 
 def brute_force_labels(cv, param):

@@ -8,7 +8,8 @@ import sympy
 
 from neuromanifold.architectures import parse_spec
 from neuromanifold.coefficients import coefficient_map
-from neuromanifold.slices import plane_slice, plot_plane_slice
+from neuromanifold.report.plots import plot_plane_slice
+from neuromanifold.slices import plane_slice
 
 SPEC = "attention(d=2, dout=1, a=2, t=2)"
 

@@ -142,28 +142,4 @@ def implicit_bias(
     return ImplicitBiasResult(arch, gd, vor, runs, ev)
 
 
-def plot_implicit_bias(res: ImplicitBiasResult, path: str) -> str:
-    """Bar chart: GD fractions beside Voronoi masses, with 95% intervals (PNG/SVG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = res.table()
-    x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=130)
-    for off, idx, lab in ((-0.2, 1, "gradient descent"), (0.2, 3, "Voronoi mass")):
-        vals = np.array([r[idx] for r in rows])
-        ci = np.array([r[idx + 1] for r in rows])
-        ax.bar(x + off, vals, 0.4, label=lab, yerr=[vals - ci[:, 0], ci[:, 1] - vals], capsize=3)
-    ax.set_xticks(x, [r[0] for r in rows], rotation=15, fontsize=8)
-    ax.set_ylabel("fraction")
-    ax.set_title(f"{res.architecture.spec()}", fontsize=9)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
-__all__ = ["implicit_bias", "ImplicitBiasResult", "plot_implicit_bias"]
+__all__ = ["implicit_bias", "ImplicitBiasResult"]

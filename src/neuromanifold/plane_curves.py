@@ -115,30 +115,4 @@ def curve_voronoi(
     return CurveVoronoi(str(f), S, sv, tv, label, nearest, ev)
 
 
-def plot_curve_voronoi(cv: CurveVoronoi, path: str) -> str:
-    """The curve (zero contour), the Voronoi cells of its singular points shaded, normals of a few smooth points."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import sympy
-
-    x, y = sympy.symbols("x y")
-    fn = sympy.lambdify((x, y), sympy.sympify(cv.equation), "numpy")
-    X, Y = np.meshgrid(np.linspace(cv.s[0], cv.s[-1], 400), np.linspace(cv.t[0], cv.t[-1], 400))
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=130)
-    for q in range(len(cv.singular_points)):
-        mask = np.where(cv.label == q, 1.0, np.nan)
-        ax.pcolormesh(cv.s, cv.t, mask, cmap="Reds", vmin=0, vmax=2, shading="nearest", alpha=0.6)
-    ax.contour(X, Y, fn(X, Y), levels=[0], colors="k")
-    if len(cv.singular_points):
-        ax.plot(cv.singular_points[:, 0], cv.singular_points[:, 1], "ro", ms=5)
-    ax.set_title(f"{cv.equation} = 0: Voronoi cells of the singular points (shaded)", fontsize=8)
-    ax.set_aspect("equal")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
-__all__ = ["curve_voronoi", "CurveVoronoi", "plot_curve_voronoi"]
+__all__ = ["curve_voronoi", "CurveVoronoi"]

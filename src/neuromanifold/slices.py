@@ -176,28 +176,4 @@ def plane_slice(spec: str | Architecture, *, seed: int = 0, t_range: tuple[float
     return PlaneSlice(arch, deg, form, coords, y0, a, b, str(f), sing_arr, pts_arr, mem, bnd_arr, ev)
 
 
-def plot_plane_slice(sl: PlaneSlice, path: str) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 5), dpi=130)
-    P, m = sl.points, sl.in_M
-    ax.plot(P[m, 0], P[m, 1], ".", color="k", ms=3, label="in M (real preimage)")
-    ax.plot(P[~m, 0], P[~m, 1], ".", color="0.7", ms=3, label="on the Zariski closure only")
-    if len(sl.singular_points):
-        ax.plot(sl.singular_points[:, 0], sl.singular_points[:, 1], "rs", ms=6, label="singular points of the curve")
-    if len(sl.boundary):
-        ax.plot(sl.boundary[:, 0], sl.boundary[:, 1], "b^", ms=6, label="the curve leaves M")
-    ax.set_xlabel("s")
-    ax.set_ylabel("t")
-    ax.set_title(f"{sl.architecture.spec()}: a plane slice (degree {sl.degree} curve)", fontsize=8)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
-__all__ = ["plane_slice", "PlaneSlice", "plot_plane_slice"]
+__all__ = ["plane_slice", "PlaneSlice"]

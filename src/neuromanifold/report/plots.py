@@ -3,20 +3,43 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..implicit_bias import ImplicitBiasResult
+    from ..plane_curves import CurveVoronoi
+    from ..slices import PlaneSlice
+
+
+def _pyplot():
+    """matplotlib.pyplot on the non-interactive Agg backend (files only)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: str | Path) -> str:
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return str(path)
 
 
 def plot_critical_point_map(cmap_: Any, path: str | Path, field: str = "real_pure", title: str | None = None) -> Path:
     """Regions of the (s, t) plane coloured by the number of real critical points (``field``),
     labelled with (real critical points, local minima), with the discriminant (where a count or a
     type changes) dashed, as in the seed talk.  PNG or SVG by the file extension."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    plt = _pyplot()
 
     path = Path(path)
     if path.suffix.lower() not in (".png", ".svg", ".pdf"):
@@ -85,4 +108,62 @@ def plot_critical_point_map(cmap_: Any, path: str | Path, field: str = "real_pur
     return path
 
 
-__all__ = ["plot_critical_point_map"]
+def plot_implicit_bias(res: "ImplicitBiasResult", path: str | Path) -> str:
+    """Bar chart: GD fractions beside Voronoi masses, with 95% intervals (PNG/SVG)."""
+    plt = _pyplot()
+
+    rows = res.table()
+    x = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=130)
+    for off, idx, lab in ((-0.2, 1, "gradient descent"), (0.2, 3, "Voronoi mass")):
+        vals = np.array([r[idx] for r in rows])
+        ci = np.array([r[idx + 1] for r in rows])
+        ax.bar(x + off, vals, 0.4, label=lab, yerr=[vals - ci[:, 0], ci[:, 1] - vals], capsize=3)
+    ax.set_xticks(x, [r[0] for r in rows], rotation=15, fontsize=8)
+    ax.set_ylabel("fraction")
+    ax.set_title(f"{res.architecture.spec()}", fontsize=9)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_plane_slice(sl: "PlaneSlice", path: str | Path) -> str:
+    """The slice curve: points in M, points only on the Zariski closure, singular points, boundary points."""
+    plt = _pyplot()
+
+    fig, ax = plt.subplots(figsize=(5.5, 5), dpi=130)
+    P, m = sl.points, sl.in_M
+    ax.plot(P[m, 0], P[m, 1], ".", color="k", ms=3, label="in M (real preimage)")
+    ax.plot(P[~m, 0], P[~m, 1], ".", color="0.7", ms=3, label="on the Zariski closure only")
+    if len(sl.singular_points):
+        ax.plot(sl.singular_points[:, 0], sl.singular_points[:, 1], "rs", ms=6, label="singular points of the curve")
+    if len(sl.boundary):
+        ax.plot(sl.boundary[:, 0], sl.boundary[:, 1], "b^", ms=6, label="the curve leaves M")
+    ax.set_xlabel("s")
+    ax.set_ylabel("t")
+    ax.set_title(f"{sl.architecture.spec()}: a plane slice (degree {sl.degree} curve)", fontsize=8)
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def plot_curve_voronoi(cv: "CurveVoronoi", path: str | Path) -> str:
+    """The curve (zero contour), the Voronoi cells of its singular points shaded, (PNG/SVG)."""
+    import sympy
+
+    plt = _pyplot()
+
+    x, y = sympy.symbols("x y")
+    fn = sympy.lambdify((x, y), sympy.sympify(cv.equation), "numpy")
+    X, Y = np.meshgrid(np.linspace(cv.s[0], cv.s[-1], 400), np.linspace(cv.t[0], cv.t[-1], 400))
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=130)
+    for q in range(len(cv.singular_points)):
+        mask = np.where(cv.label == q, 1.0, np.nan)
+        ax.pcolormesh(cv.s, cv.t, mask, cmap="Reds", vmin=0, vmax=2, shading="nearest", alpha=0.6)
+    ax.contour(X, Y, fn(X, Y), levels=[0], colors="k")
+    if len(cv.singular_points):
+        ax.plot(cv.singular_points[:, 0], cv.singular_points[:, 1], "ro", ms=5)
+    ax.set_title(f"{cv.equation} = 0: Voronoi cells of the singular points (shaded)", fontsize=8)
+    ax.set_aspect("equal")
+    return _save(fig, path)
+
+
+__all__ = ["plot_critical_point_map", "plot_implicit_bias", "plot_plane_slice", "plot_curve_voronoi"]
