@@ -31,7 +31,15 @@ import numpy as np
 from .architectures import Architecture
 from .coefficients import CoefficientMap, SparsePolynomials, coefficient_map
 from .errors import InputError
-from .landscape import RANK_GAP, CriticalSystem, critical_monodromy, critical_system, solve_critical
+from .landscape import (
+    IMAGE_TOL,
+    RANK_GAP,
+    CriticalSystem,
+    critical_monodromy,
+    critical_system,
+    group_by_function,
+    solve_critical,
+)
 from .result import jsonable
 
 REAL_TOL = 1e-7  # |Im| <= REAL_TOL (1 + |.|): real
@@ -273,15 +281,12 @@ def critical_points(
         )
         ev["solve"] = crit.evidence()
         complete = crit.solve.n_failed == 0
-        Z, full = crit.z, crit.full_rank
+        Z = crit.z
         n_components = int(len(crit.singular_z))
         singular_losses = data.loss(cs.c.evaluate(crit.singular_z)) if n_components else np.zeros(0)
-        pure = Z[full]
-        more, trace_ok, ev_mono = _complete_pure(ctx, cs, data.p.astype(complex), pure, rng)
+        more, trace_ok, ev_mono = _complete_pure(ctx, cs, data.p.astype(complex), Z[crit.full_rank], rng)
         ev.update(ev_mono)
-        if len(more):
-            Z = np.concatenate([Z, more])
-            full = np.concatenate([full, np.ones(len(more), dtype=bool)])
+        Z = np.concatenate([Z, more]) if len(more) else Z
     else:
         Z, ev_ed = _ed_points_moved(ctx, cs, data, rng)
         ev.update(ev_ed)
@@ -290,7 +295,6 @@ def critical_points(
         ev["completion"] = ev_mono
         Z = np.concatenate([Z, more]) if len(more) else Z
         complete = False
-        full = np.ones(len(Z), dtype=bool)
         n_components = 0
         singular_losses = np.zeros(0)
     if len(Z):
@@ -314,7 +318,7 @@ def _complete_pure(ctx: Any, cs: CriticalSystem, p: np.ndarray, pure: np.ndarray
     imgs_old = cs.c.evaluate(pure)
     imgs_new = cs.c.evaluate(sols) if len(sols) else np.zeros((0, imgs_old.shape[1]), dtype=complex)
     both = np.concatenate([imgs_old, imgs_new])
-    lab = deduplicate(both, 1e-6, return_labels=True)
+    lab = deduplicate(both, IMAGE_TOL, return_labels=True)
     known = set(lab[: len(pure)].tolist())
     new = [i for i in range(len(sols)) if lab[len(pure) + i] not in known and lab[len(pure) + i] >= 0]
     ev = {"monodromy": res.evidence(), "pure_points_added_by_monodromy": len(new)}
@@ -322,42 +326,26 @@ def _complete_pure(ctx: Any, cs: CriticalSystem, p: np.ndarray, pure: np.ndarray
 
 
 def _ed_points_moved(ctx: Any, cs: CriticalSystem, data: LossData, rng: np.random.Generator):
-    """ED points at generic data by monodromy (trace-tested), moved to the data by a parameter homotopy."""
-    from .homotopy import ParameterHomotopy, solve
-    from .homotopy.solutions import deduplicate
-
+    """ED points at generic data by monodromy (trace-tested), moved to the data by parameter homotopies."""
     k = cs.k
     z0 = (rng.standard_normal((1, k)) + 1j * rng.standard_normal((1, k))) / np.sqrt(2)
     z0, p0 = cs.start_pairs(z0, rng)
     res, _ = critical_monodromy(cs, p0[0], z0, rng, progress=ctx.progress)
-    hom = ParameterHomotopy(cs.system, p0[0], data.p.astype(complex), rng=rng)
-    tr = solve(hom, res.solutions, rng=rng)
-    ok = tr.converged()
+    base = BaseSolutions(p0[0], res.solutions, len(res.solutions), {})
+    Z, ok, stats = move_solutions(cs, base, data.p[None, :], rng)
     ev = {
         "method": "ED points at a generic data point by monodromy (trace test), moved to the data by a "
         "parameter homotopy; critical points of the parametrization (spurious) are not searched",
         "monodromy_at_generic_data": res.evidence(),
-        "parameter_homotopy": tr.evidence(),
+        "parameter_homotopy": stats,
     }
-    Z = tr.endpoints[ok]
-    keep = deduplicate(cs.c.evaluate(Z), 1e-6) if len(Z) else np.zeros(0, dtype=int)
-    return Z[keep], ev
+    return Z[ok], ev
 
 
 def _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_components, singular_losses, ev):
-    from .homotopy.solutions import deduplicate
-
     D = cmap.dimension
     images = cs.c.evaluate(Z) if len(Z) else np.zeros((0, D), dtype=complex)
-    labels = np.full(len(Z), -1, dtype=int)
-    n_fun = {}
-    offset = 0
-    for name, mask in (("pure", full), ("spurious", ~full)):
-        idx = np.flatnonzero(mask)
-        lab = deduplicate(images[idx], 1e-6, return_labels=True) if len(idx) else np.zeros(0, dtype=int)
-        labels[idx] = np.where(lab >= 0, lab + offset, -1)
-        n_fun[name] = int(lab.max(initial=-1)) + 1
-        offset += n_fun[name]
+    labels, n_pure_functions, n_spurious_functions = group_by_function(images, full)
     losses = data.loss(images) if len(Z) else np.zeros(0, dtype=complex)
     seconds_slice = second_derivatives(cs.c)
     seconds_full = second_derivatives(cmap.polynomials)
@@ -385,8 +373,8 @@ def _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_componen
         "complex": len(points),
         "complex_pure": sum(q.kind == "pure" for q in points),
         "complex_spurious": sum(q.kind == "spurious" for q in points),
-        "functions_pure": n_fun["pure"],
-        "functions_spurious": n_fun["spurious"],
+        "functions_pure": n_pure_functions,
+        "functions_spurious": n_spurious_functions,
         "real": len(real),
         "real_pure": sum(q.kind == "pure" for q in real),
         "real_spurious": sum(q.kind == "spurious" for q in real),
@@ -489,7 +477,7 @@ def _shared_endpoints(Z: np.ndarray, ok: np.ndarray, n: int) -> np.ndarray:
     bad = []
     for b in range(len(Z) // n):
         sl = slice(b * n, (b + 1) * n)
-        lab = deduplicate(np.where(ok[sl, None], Z[sl], np.nan), 1e-6, return_labels=True)
+        lab = deduplicate(np.where(ok[sl, None], Z[sl], np.nan), IMAGE_TOL, return_labels=True)
         cnt = np.bincount(lab[lab >= 0], minlength=1)
         bad.append(b * n + np.flatnonzero(ok[sl] & (lab >= 0) & (cnt[np.maximum(lab, 0)] > 1)))
     return np.concatenate(bad) if bad else np.zeros(0, dtype=int)

@@ -39,7 +39,7 @@ from .critical_points import (
     tangent_hessian_eigenvalues,
 )
 from .errors import InputError
-from .landscape import RANK_GAP, critical_system
+from .landscape import IMAGE_TOL, NEAR_SINGULAR, RANK_GAP, critical_system
 from .result import jsonable
 
 COUNT_FIELDS = (
@@ -47,7 +47,6 @@ COUNT_FIELDS = (
     "local_minimum", "strict_saddle", "local_maximum", "degenerate", "failed", "uncertain",
 )
 MAX_GRID_POINTS = 250_000
-NEAR_SINGULAR = (1e-12, 1e-6)  # sigma_k / sigma_1 of J_c in this band: too close to call pure or spurious
 
 
 
@@ -221,7 +220,7 @@ def critical_point_map(
             oks = ok[sl]
             counts["failed"][j, i] = int((~oks).sum())
             zc = Z[sl][oks]
-            distinct = len(deduplicate(zc, 1e-6)) if len(zc) else 0
+            distinct = len(deduplicate(zc, IMAGE_TOL)) if len(zc) else 0
             jumps = int(oks.sum()) - distinct
             counts["uncertain"][j, i] = int(counts["failed"][j, i] > 0 or jumps > 0 or near_singular[sl].any())
             counts["complex"][j, i] = distinct

@@ -193,7 +193,26 @@ class CriticalPoints:
 # sigma_k / sigma_1 of J_c below this: rank deficient (solutions are accurate to ~1e-14; pure critical
 # points near a singular point of M, e.g. the zero function, have small but much larger gaps)
 RANK_GAP = 1e-10
-IMAGE_TOL = 1e-6
+# sigma_k / sigma_1 in this band: a critical point too close to the singular locus to call pure or spurious
+NEAR_SINGULAR = (1e-12, 1e-6)
+IMAGE_TOL = 1e-6  # relative distance below which two functions c(z) are one
+TRACE_DELTA = 0.2  # pencil half-width of the trace tests, relative to |p0|
+
+
+def group_by_function(images: np.ndarray, full: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Labels of the distinct functions among the full-rank points (0..n_pure-1) and then among the
+    rank-deficient ones (n_pure..), and the two counts; -1 for non-finite images."""
+    from .homotopy.solutions import deduplicate
+
+    labels = np.full(len(images), -1, dtype=int)
+    counts = []
+    for mask in (full, ~full):
+        idx = np.flatnonzero(mask)
+        lab = deduplicate(images[idx], IMAGE_TOL, return_labels=True) if len(idx) else np.zeros(0, dtype=int)
+        offset = sum(counts)
+        labels[idx] = np.where(lab >= 0, lab + offset, -1)
+        counts.append(int(lab.max(initial=-1)) + 1)
+    return labels, counts[0], counts[1]
 
 
 def solve_critical(
@@ -202,7 +221,6 @@ def solve_critical(
     """Every isolated solution of G(z; p) = 0 (total-degree homotopy: complete up to path failures,
     which the result reports), classified by the rank of J_c and grouped by image point."""
     from .homotopy import solve_total_degree
-    from .homotopy.solutions import deduplicate
 
     res = solve_total_degree(cs.system, np.asarray(p, dtype=complex).reshape(-1), seed=seed)
     Z = res.solutions
@@ -216,20 +234,8 @@ def solve_critical(
         gap = np.zeros(0)
         images = np.zeros((0, D), dtype=complex)
     full = gap > RANK_GAP
-    labels = np.full(len(Z), -1, dtype=int)
-    counts = []
-    offset = 0
-    for mask in (full, ~full):
-        idx = np.flatnonzero(mask)
-        if len(idx):
-            lab = deduplicate(images[idx], IMAGE_TOL, return_labels=True)
-            labels[idx] = np.where(lab >= 0, lab + offset, -1)
-            n = int(lab.max(initial=-1)) + 1
-        else:
-            n = 0
-        counts.append(n)
-        offset += n
-    return CriticalPoints(Z, images, full, gap, labels, counts[0], counts[1], res, res.singular_solutions)
+    labels, n_smooth, n_spurious = group_by_function(images, full)
+    return CriticalPoints(Z, images, full, gap, labels, n_smooth, n_spurious, res, res.singular_solutions)
 
 
 __all__ += ["CriticalPoints", "solve_critical", "RANK_GAP"]
@@ -291,5 +297,4 @@ def critical_monodromy(
     return res, attempts
 
 
-TRACE_DELTA = 0.2  # pencil half-width of the trace tests, relative to |p0|
-__all__ += ["critical_monodromy", "image_key"]
+__all__ += ["critical_monodromy", "image_key", "group_by_function", "NEAR_SINGULAR", "IMAGE_TOL"]

@@ -72,6 +72,7 @@ def nearest_points(cs: Any, base: Any, U: np.ndarray, rng: np.random.Generator) 
     target is undecided (a failed or merged path, no real critical point, a tie between different
     functions, a nearest point within numerical distance of the singular locus)."""
     from .critical_points import move_solutions
+    from .landscape import NEAR_SINGULAR
 
     n, k = len(base.z), cs.k
     P = cs.parameters(U)
@@ -101,7 +102,7 @@ def nearest_points(cs: Any, base: Any, U: np.ndarray, rng: np.random.Generator) 
                 continue
         sv = np.linalg.svd(cs.c.jacobian(zr[i : i + 1].astype(complex))[0], compute_uv=False)
         gap = sv[-1] / max(sv[0], 1e-300)
-        if 1e-12 < gap < 1e-6:
+        if NEAR_SINGULAR[0] < gap < NEAR_SINGULAR[1]:
             out.append(None)  # too close to the singular locus to call
             continue
         out.append({"z": zr[i], "c": c[i], "dist2": float(dist2[i]), "gap": float(gap),
