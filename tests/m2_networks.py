@@ -146,25 +146,39 @@ M2_ED_LIBRARY = textwrap.dedent(
 _ED_RESULT = re.compile(r"EDRESULT ed=(\d+) dim=(-?\d+) seconds=(\S+)")
 
 
+def _run_m2(script: str, timeout: float) -> tuple[str, bool, float]:
+    """Run a Macaulay2 script in a scratch folder: (stdout + stderr so far, timed out?, wall seconds)."""
+    if M2 is None:
+        raise RuntimeError("Macaulay2 (M2) is not on the PATH")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "script.m2"
+        path.write_text(script)
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [M2, "--script", str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp
+        )
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+            timed_out = True
+        return out, timed_out, time.perf_counter() - t0
+
+
 def m2_ed_degree(network: str, metric: str, seed: int = 3, timeout: float = 300.0) -> dict[str, Any]:
     """Exact ED degree of the closure of the network's image in Macaulay2 (symbolic, over QQ).
 
     Returns {"ed": int, "dim": int (0 for a finite critical set), "seconds": M2 cpu time} or
     {"timeout": True}."""
-    if M2 is None:
-        raise RuntimeError("Macaulay2 (M2) is not on the PATH")
     lib = M2_LIBRARY.replace('needsPackage "NumericalImplicitization";', "")
-    script = lib + M2_ED_LIBRARY + f'\nedDegree({network}, "{metric}", {int(seed)});\n'
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "ed.m2"
-        path.write_text(script)
-        try:
-            out = subprocess.run([M2, "--script", str(path)], capture_output=True, text=True, timeout=timeout, cwd=tmp)
-        except subprocess.TimeoutExpired:
-            return {"timeout": True, "seconds": timeout}
-    m = _ED_RESULT.search(out.stdout)
+    out, timed_out, wall = _run_m2(lib + M2_ED_LIBRARY + f'\nedDegree({network}, "{metric}", {int(seed)});\n', timeout)
+    if timed_out:
+        return {"timeout": True, "seconds": wall}
+    m = _ED_RESULT.search(out)
     if not m:
-        raise RuntimeError(f"Macaulay2 failed on {network}:\n{(out.stdout + out.stderr)[-3000:]}")
+        raise RuntimeError(f"Macaulay2 failed on {network}:\n{out[-3000:]}")
     return {"ed": int(m.group(1)), "dim": int(m.group(2)), "seconds": float(m.group(3))}
 
 
@@ -227,24 +241,8 @@ def m2_image_degree(network: str, seeds: tuple[int, ...] = (1,), timeout: float 
     seconds (Macaulay2's own elapsed time for that run).  On a timeout the runs finished so far
     are returned and the last entry is ``{"timeout": True, "seconds": ...}``.
     """
-    if M2 is None:
-        raise RuntimeError("Macaulay2 (M2) is not on the PATH")
     script = M2_LIBRARY + f"\ntheNetwork = {network};\n" + "".join(f"imageDegree(theNetwork, {int(s)});\n" for s in seeds)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "degree.m2"
-        path.write_text(script)
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            [M2, "--script", str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp
-        )
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-            timed_out = True
-        wall = time.perf_counter() - t0
+    out, timed_out, wall = _run_m2(script, timeout)
     runs = [
         {"degree": int(m.group(1)), "complete": m.group(2) == "true", "trace": float(m.group(3)),
          "seconds": float(m.group(4))}
