@@ -18,20 +18,19 @@ Columns:
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from m2_networks import M2, m2_ed_degree, m2_network, spec_string  # noqa: E402
+from tracker import run_phc  # noqa: E402  (benchmarks/tracker.py)
 
 CASES = {
     "cnn-32": ("cnn", {"k": (3, 2), "r": 2}),
@@ -64,16 +63,9 @@ def _poly_text(system, p) -> str:
 def phcpack_count(system, p, timeout: float) -> dict:
     if shutil.which("phc") is None:
         return {"error": "phc not installed"}
-    with tempfile.TemporaryDirectory() as d:
-        inp, outp = os.path.join(d, "in.txt"), os.path.join(d, "out.txt")
-        Path(inp).write_text(_poly_text(system, p))
-        t0 = time.perf_counter()
-        try:
-            subprocess.run(["phc", "-b", inp, outp], capture_output=True, text=True, timeout=timeout, cwd=d)
-        except subprocess.TimeoutExpired:
-            return {"error": f"timeout after {timeout:.0f}s"}
-        wall = time.perf_counter() - t0
-        report = Path(outp).read_text() if os.path.exists(outp) else ""
+    report, wall = run_phc(_poly_text(system, p), timeout)
+    if report is None:
+        return {"error": wall}
     regular = [int(v) for v in re.findall(r"^Number of regular solutions\s*:\s*(\d+)", report, re.M)]
     return {"seconds": wall, "regular": sum(regular) if regular else None}
 

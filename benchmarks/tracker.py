@@ -97,10 +97,8 @@ def macaulay2(system: PolynomialSystem, timeout: float) -> dict | None:
     return {"seconds": float(m.group(3)), "paths": system.bezout_number, "solutions": int(m.group(2))}
 
 
-def phcpack(system: PolynomialSystem, timeout: float) -> dict | None:
-    if shutil.which("phc") is None:
-        return {"error": "phc not installed (apt-get install -y --no-install-recommends phcpack)"}
-    text = f"{system.n_vars}\n" + "".join(" " + _poly_string(system, p, "^") + ";\n" for p in system.polynomials)
+def run_phc(text: str, timeout: float) -> tuple[str | None, float | str]:
+    """``phc -b`` on a system in PHCpack's input format: (its report, wall seconds) or (None, error)."""
     with tempfile.TemporaryDirectory() as d:
         inp, outp = os.path.join(d, "in.txt"), os.path.join(d, "out.txt")
         with open(inp, "w") as f:
@@ -109,11 +107,20 @@ def phcpack(system: PolynomialSystem, timeout: float) -> dict | None:
         try:
             subprocess.run(["phc", "-b", inp, outp], capture_output=True, text=True, timeout=timeout, cwd=d)
         except subprocess.TimeoutExpired:
-            return {"error": f"timeout after {timeout:.0f}s"}
+            return None, f"timeout after {timeout:.0f}s"
         wall = time.perf_counter() - t0
         if not os.path.exists(outp):
-            return {"error": "phc wrote no output"}
-        report = open(outp).read()
+            return None, "phc wrote no output"
+        return open(outp).read(), wall
+
+
+def phcpack(system: PolynomialSystem, timeout: float) -> dict | None:
+    if shutil.which("phc") is None:
+        return {"error": "phc not installed (apt-get install -y --no-install-recommends phcpack)"}
+    text = f"{system.n_vars}\n" + "".join(" " + _poly_string(system, p, "^") + ";\n" for p in system.polynomials)
+    report, wall = run_phc(text, timeout)
+    if report is None:
+        return {"error": wall}
     mv = re.search(r"^stable mixed volume : (\d+)", report, re.M) or re.search(r"^mixed volume : (\d+)", report, re.M)
     td = re.search(r"^total degree : (\d+)", report, re.M)
     paths = int(mv.group(1)) if mv else (int(td.group(1)) if td else None)
