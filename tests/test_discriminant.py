@@ -61,6 +61,7 @@ def test_save_and_plot(conic_map, tmp_path):
     data = np.load(path)
     np.testing.assert_array_equal(data["count_real_pure"], m.counts["real_pure"])
     summary = json.loads(path.with_suffix(".json").read_text())
+    assert summary["status"].startswith("numerical") and "trace-certified" in summary["status"]
     assert summary["complex_pure_values"] == {"4": int((m.counts["uncertain"] == 0).sum())}
 
 

@@ -90,6 +90,9 @@ class CriticalPointMap:
             "base_solutions_over_C": self.base_solutions,
             "base_pure_over_C": self.base_pure,
             "uncertain_cells": int((~ok).sum()),
+            "status": "numerical (counts from parameter homotopies per cell; uncertain cells excluded; the base "
+            "solve's pure points " + ("trace-certified" if self.evidence.get("base_pure_trace_test_passed")
+                                      else "NOT trace-certified: counts may be lower bounds") + ")",
         }
         for f in ("complex", "complex_pure", "real", "real_pure", "local_minimum"):
             vals, cnt = np.unique(self.counts[f][ok], return_counts=True)

@@ -172,7 +172,11 @@ def plane_slice(spec: str | Architecture, *, seed: int = 0, t_range: tuple[float
             bnd.append((pts_arr[i] + pts_arr[j]) / 2)
     bnd_arr = np.unique(np.round(np.array(bnd).reshape(-1, 2), 6), axis=0)
     ev = {"dim_M": k, "span": e, "degree": deg, "implicit_equation_terms": len(form),
-          "membership": f"real preimage by trust-region least squares from {restarts} random starts, residual <= {tol}"}
+          "membership": f"real preimage by trust-region least squares from {restarts} random starts, residual <= {tol}",
+          "status": {"degree, dimension, span": "certified (analyze)",
+                     "implicit_equation": "certified (exact nullspace over Q, one-dimensional)",
+                     "singular_points": "numerical (homotopy continuation, f checked at the points)",
+                     "in_M": "numerical for 'not found' (True: a real preimage with the stated residual)"}}
     return PlaneSlice(arch, deg, form, coords, y0, a, b, str(f), sing_arr, pts_arr, mem, bnd_arr, ev)
 
 

@@ -51,13 +51,22 @@ class VoronoiResult:
     evidence: dict[str, Any] = field(default_factory=dict)
     nearest_loss: np.ndarray | None = None
 
+    @property
+    def status(self) -> str:
+        """Masses are Monte Carlo estimates (with 95% intervals): always numerical."""
+        return "numerical"
+
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"architecture": self.architecture.spec(), "metric": self.metric, "strata": self.strata,
-                         "samples": self.n_samples, "uncertain": self.n_uncertain, "evidence": self.evidence})
+        return jsonable({"architecture": self.architecture.spec(), "metric": self.metric, "status": self.status,
+                         "strata": self.strata, "samples": self.n_samples, "uncertain": self.n_uncertain,
+                         "evidence": self.evidence})
 
     def to_text(self) -> str:
+        how = "exact nearest points" if self.evidence.get("nearest_point", "").startswith("exact") else \
+            "nearest points by local optimisation"
         lines = [f"{self.architecture.spec()}: Voronoi masses of the strata of M ({self.metric} metric, "
-                 f"{self.n_samples} targets, {self.n_uncertain} uncertain)"]
+                 f"{self.n_samples} targets, {self.n_uncertain} uncertain)",
+                 f"  status: {self.status} (Monte Carlo with Wilson 95% intervals; {how})"]
         lines.append(f"  {'stratum':<24}{'targets':>8}{'mass':>9}  {'95% interval':<18}{'cell dim':>9}")
         for name, s in sorted(self.strata.items(), key=lambda kv: -kv[1]["count"]):
             lo, hi = s["ci95"]
@@ -256,6 +265,7 @@ class VoronoiCell:
     fraction_ball: tuple[int, int]  # (targets with nearest point x, decided targets) in a ball around x
     fraction_normal: tuple[int, int]  # the same for targets x + normal vectors
     evidence: dict[str, Any] = field(default_factory=dict)
+    status: str = "numerical"  # a sampling estimate (probes of a ball and of the normal space)
 
 
 def _real_preimage(cs: Any, y: np.ndarray, rng: np.random.Generator, restarts: int = 20) -> np.ndarray | None:
