@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import factorial, prod
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -96,6 +96,42 @@ class SparsePolynomials:
         T = C.shape[1]
         E = (self.exponents[:, None, :] + self.exponents[None, :, :]).reshape(T * T, -1)
         return SparsePolynomials(E, M.reshape(1, T * T)).compact()
+
+
+def real_least_squares(
+    P: SparsePolynomials,
+    y: np.ndarray,
+    rng: np.random.Generator,
+    restarts: int,
+    *,
+    weight: np.ndarray | None = None,
+    rows: Any = None,
+    stop_tol: float | None = None,
+    max_nfev: int = 500,
+) -> Any:
+    """min over real z of |W (P(z)[rows] - y)| by trust-region least squares from ``restarts`` standard
+    normal starts; the best run (a scipy OptimizeResult).  With ``stop_tol`` (a preimage search) the runs
+    use tight tolerances and stop at the first residual <= stop_tol (1 + |y|_inf)."""
+    from scipy.optimize import least_squares
+
+    sel = slice(None) if rows is None else rows
+    W = np.eye(len(y)) if weight is None else weight
+
+    def fun(z: np.ndarray) -> np.ndarray:
+        return W @ (P.evaluate(z.astype(complex)[None, :])[0].real[sel] - y)
+
+    def jac(z: np.ndarray) -> np.ndarray:
+        return W @ P.jacobian(z.astype(complex)[None, :])[0].real[sel]
+
+    tight = {"xtol": 1e-15, "ftol": 1e-15, "gtol": 1e-15} if stop_tol is not None else {}
+    best = None
+    for _ in range(restarts):
+        r = least_squares(fun, rng.standard_normal(P.n_vars), jac=jac, method="trf", max_nfev=max_nfev, **tight)
+        if best is None or r.cost < best.cost:
+            best = r
+        if stop_tol is not None and np.max(np.abs(r.fun)) <= stop_tol * (1 + np.max(np.abs(y))):
+            break
+    return best
 
 
 @dataclass
@@ -188,4 +224,4 @@ def metric_matrix(cmap: CoefficientMap, metric: str, rng: np.random.Generator) -
     raise InputError(f"unknown metric {metric!r}; choose from: {', '.join(METRICS)}")
 
 
-__all__ = ["CoefficientMap", "SparsePolynomials", "coefficient_map", "metric_matrix", "METRICS"]
+__all__ = ["CoefficientMap", "SparsePolynomials", "coefficient_map", "metric_matrix", "real_least_squares", "METRICS"]

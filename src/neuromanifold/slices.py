@@ -65,11 +65,10 @@ def plane_slice(spec: str | Architecture, *, seed: int = 0, t_range: tuple[float
                 n_lines: int = 121, restarts: int = 8, tol: float = 1e-9) -> PlaneSlice:
     import flint
     import sympy
-    from scipy.optimize import least_squares
 
     from .analysis import analyze
     from .architectures import parse_spec
-    from .coefficients import coefficient_map
+    from .coefficients import coefficient_map, real_least_squares
     from .homotopy import PolynomialSystem, solve_total_degree
 
     arch = parse_spec(spec)
@@ -140,17 +139,9 @@ def plane_slice(spec: str | Architecture, *, seed: int = 0, t_range: tuple[float
     pts, member = [], []
     lines = np.linspace(*t_range, n_lines)
 
-    def jac(theta: np.ndarray) -> np.ndarray:
-        return P.jacobian(np.asarray(theta, dtype=complex)[None, :])[0].real[coords]
-
     def in_M(y: np.ndarray) -> bool:
-        for _ in range(restarts):
-            x0 = rng.standard_normal(N)
-            r = least_squares(lambda th: image(th)[coords] - y, x0, jac=jac, method="trf", xtol=1e-15,
-                              ftol=1e-15, gtol=1e-15, max_nfev=500)
-            if np.max(np.abs(r.fun)) <= tol * (1 + np.max(np.abs(y))):
-                return True
-        return False
+        r = real_least_squares(P, y, rng, restarts, rows=coords, stop_tol=tol)
+        return bool(np.max(np.abs(r.fun)) <= tol * (1 + np.max(np.abs(y))))
 
     for tv in lines:
         coeffs = [float(c.subs(t, tv)) for c in poly_s.all_coeffs()]

@@ -122,22 +122,12 @@ def nearest_points(cs: Any, base: Any, U: np.ndarray, rng: np.random.Generator) 
 def optimised_nearest_points(cs: Any, U: np.ndarray, rng: np.random.Generator, restarts: int) -> tuple[list, dict]:
     """Nearest points by the best of ``restarts`` trust-region least-squares runs on the slice, minimising
     |L (c(z) - u)| with Q = L L^T (not certified: the global minimum can be missed)."""
-    from scipy.optimize import least_squares
+    from .coefficients import real_least_squares
 
     L = np.linalg.cholesky(cs.Q)
-    k = cs.k
     out: list[dict[str, Any] | None] = []
-    runs = 0
     for u in U:
-        best = None
-        for _ in range(restarts):
-            z0 = rng.standard_normal(k)
-            r = least_squares(lambda z: L.T @ (cs.c.evaluate(z.astype(complex)[None, :])[0].real - u), z0,
-                              jac=lambda z: L.T @ cs.c.jacobian(z.astype(complex)[None, :])[0].real, method="trf",
-                              max_nfev=300)
-            runs += 1
-            if best is None or r.cost < best.cost:
-                best = r
+        best = real_least_squares(cs.c, u, rng, restarts, weight=L.T, max_nfev=300)
         z = best.x
         c = cs.c.evaluate(z.astype(complex)[None, :])[0].real
         sv = np.linalg.svd(cs.c.jacobian(z.astype(complex)[None, :])[0], compute_uv=False)
@@ -145,7 +135,7 @@ def optimised_nearest_points(cs: Any, U: np.ndarray, rng: np.random.Generator, r
         # a local optimiser approaches a singular stratum only asymptotically: loose rank tolerance
         out.append({"z": z, "c": c, "dist2": float(2 * best.cost), "gap": float(gap),
                     "rank": int(np.sum(sv > OPT_RANK_TOL * sv[0])), "rank_tol": OPT_RANK_TOL})
-    return out, {"paths_tracked": 0, "optimisation_runs": runs}
+    return out, {"paths_tracked": 0, "optimisation_runs": restarts * len(U)}
 
 
 OPT_RANK_TOL = 1e-4
@@ -270,17 +260,10 @@ class VoronoiCell:
 
 def _real_preimage(cs: Any, y: np.ndarray, rng: np.random.Generator, restarts: int = 20) -> np.ndarray | None:
     """A real slice point z with c(z) = y (trust-region least squares from random starts), or None."""
-    from scipy.optimize import least_squares
+    from .coefficients import real_least_squares
 
-    k = cs.k
-    for _ in range(restarts):
-        z0 = rng.standard_normal(k)
-        r = least_squares(lambda z: cs.c.evaluate(z.astype(complex)[None, :])[0].real - y, z0,
-                          jac=lambda z: cs.c.jacobian(z.astype(complex)[None, :])[0].real, method="trf",
-                          xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=500)
-        if np.max(np.abs(r.fun)) <= 1e-9 * (1 + np.max(np.abs(y))):
-            return r.x
-    return None
+    r = real_least_squares(cs.c, y, rng, restarts, stop_tol=1e-9)
+    return r.x if np.max(np.abs(r.fun)) <= 1e-9 * (1 + np.max(np.abs(y))) else None
 
 
 def voronoi_cell(
