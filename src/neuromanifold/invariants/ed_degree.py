@@ -25,6 +25,7 @@ from ..errors import InputError
 from ..landscape import CriticalSystem, critical_monodromy, critical_system, solve_critical
 from ..result import Result
 from .dimension import dimension_data
+from .witness_set import checkpoint_path
 
 DEFAULT_MAX_ED = 20000
 TOTAL_DEGREE_LIMIT = 2000  # Bezout numbers up to this: complete total-degree solve
@@ -91,14 +92,7 @@ def _by_monodromy(ctx: Context, cs: CriticalSystem, p0: np.ndarray, z0: np.ndarr
                   metric: str, ev: dict[str, Any]) -> tuple[int, str]:
     """Monodromy over the data point from the start solutions z0 (with random smooth critical
     pairs), stopped by the trace test or by stagnation."""
-    ckpt = None
-    if ctx.options.get("checkpoint_dir"):
-        from pathlib import Path
-
-        folder = Path(ctx.options["checkpoint_dir"])
-        folder.mkdir(parents=True, exist_ok=True)
-        safe = "".join(ch if ch.isalnum() else "_" for ch in ctx.arch.spec())
-        ckpt = folder / f"ed_degree-{metric}-{safe}-seed{ctx.seed}.npz"
+    ckpt = checkpoint_path(ctx, f"ed_degree-{metric}")
     res, attempts = critical_monodromy(
         cs, p0, z0, rng, progress=ctx.progress, loops_without_new=int(ctx.options.get("loops_without_new", 8)),
         retries=2 if metric == "generic" else 0, target_count=int(ctx.options.get("max_degree", DEFAULT_MAX_ED)),

@@ -76,7 +76,8 @@ class NetworkWitnessSet:
         return int(len(set(lab[lab >= 0].tolist())))
 
 
-def _checkpoint_path(ctx: Context, name: str) -> Path | None:
+def checkpoint_path(ctx: Context, name: str) -> Path | None:
+    """Where a long computation ``name`` of this (architecture, seed) saves and resumes (None: no checkpoints)."""
     root = ctx.options.get("checkpoint_dir")
     if not root:
         return None
@@ -287,7 +288,7 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
         if per_fiber
         else make_trace_test(system, image=image, repeats=2, delta=TRACE_DELTA, seed=int(rng.integers(2**31)))
     )
-    ckpt = _checkpoint_path(ctx, "fiber" if per_fiber else "degree")
+    ckpt = checkpoint_path(ctx, "fiber" if per_fiber else "degree")
     stall = int(ctx.options.get("loops_without_new", 10 if per_fiber else 8))
     starts = sl.z0
     attempts: list[dict[str, Any]] = []
