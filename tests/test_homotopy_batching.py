@@ -9,25 +9,17 @@ from neuromanifold.arithmetic import Complex128
 from neuromanifold.homotopy import (
     ParameterHomotopy,
     ParameterHomotopyBatch,
-    katsura,
     make_trace_test,
     monodromy_solve,
     solve,
-    with_constant_parameters,
 )
 from neuromanifold.parametrization import Parametrization, jacobian_batch
 
-
-def _katsura_family(n, seed):
-    F = with_constant_parameters(katsura(n))
-    rng = np.random.default_rng(seed)
-    z0 = rng.standard_normal(n + 1) + 1j * rng.standard_normal(n + 1)
-    c0 = F.evaluate(z0[None, :], np.zeros((1, n + 1)))[0]
-    return F, c0, z0
+from systems import katsura_family
 
 
 def test_batch_of_parameter_homotopies_matches_separate_ones():
-    F, c0, z0 = _katsura_family(3, seed=0)
+    F, c0, z0 = katsura_family(3, seed=0)
     rng = np.random.default_rng(1)
     targets = [c0 + rng.standard_normal(4) + 1j * rng.standard_normal(4) for _ in range(3)]
     gammas = [np.exp(2j * np.pi * rng.random()) for _ in range(3)]
@@ -39,7 +31,7 @@ def test_batch_of_parameter_homotopies_matches_separate_ones():
 
 
 def test_monodromy_with_random_starts_finds_and_certifies_every_solution():
-    F, c0, z0 = _katsura_family(4, seed=3)
+    F, c0, z0 = katsura_family(4, seed=3)
 
     def start_pairs(rng, B):  # F(z; c) = G(z) - c: any z solves the system at c = G(z)
         z = rng.standard_normal((B, 5)) + 1j * rng.standard_normal((B, 5))
@@ -54,7 +46,7 @@ def test_monodromy_with_random_starts_finds_and_certifies_every_solution():
 
 @pytest.mark.parametrize("loop_vertices", [1, 2])
 def test_monodromy_loop_shapes(loop_vertices):
-    F, c0, z0 = _katsura_family(3, seed=5)
+    F, c0, z0 = katsura_family(3, seed=5)
     res = monodromy_solve(F, c0, z0[None, :], target_count=8, loop_vertices=loop_vertices, seed=0)
     assert res.n_solutions == 8
 

@@ -26,8 +26,9 @@ from neuromanifold.homotopy import (
     track,
     univariate,
     univariate_family,
-    with_constant_parameters,
 )
+
+from systems import katsura_family
 
 
 def _residual(system, Z, p=None):
@@ -196,17 +197,8 @@ def test_trace_test_passes_on_a_complete_witness_set_and_fails_on_an_incomplete_
 
 
 # ---------------------------------------------------------------------- monodromy
-def _katsura_family(n: int, seed: int):
-    """katsura-n with moving constants, F(z) - c, and one solution z0 at c0 = F(z0)."""
-    F = with_constant_parameters(katsura(n))
-    rng = np.random.default_rng(seed)
-    z0 = rng.standard_normal(n + 1) + 1j * rng.standard_normal(n + 1)
-    c0 = F.evaluate(z0[None, :], np.zeros((1, n + 1)))[0]
-    return F, c0, z0
-
-
 def test_monodromy_recovers_all_katsura4_solutions_and_stops_by_the_trace_test():
-    F, c0, z0 = _katsura_family(4, seed=0)
+    F, c0, z0 = katsura_family(4, seed=0)
     res = monodromy_solve(F, c0, z0[None, :], trace_test=make_trace_test(F, repeats=2), seed=1)
     assert res.n_solutions == 16, res
     assert res.stopping_rule == "trace_test" and res.trace_test_passed and res.complete
@@ -219,7 +211,7 @@ def test_monodromy_recovers_all_katsura4_solutions_and_stops_by_the_trace_test()
 
 
 def test_monodromy_stops_after_k_loops_without_new_solutions():
-    F, c0, z0 = _katsura_family(4, seed=2)
+    F, c0, z0 = katsura_family(4, seed=2)
     res = monodromy_solve(F, c0, z0[None, :], loops_without_new=3, seed=5)
     assert res.stopping_rule == "stagnation" and res.loops_without_new == 3
     assert res.n_solutions == 16 and not res.trace_test_passed
@@ -227,7 +219,7 @@ def test_monodromy_stops_after_k_loops_without_new_solutions():
 
 
 def test_monodromy_interrupt_checkpoint_and_resume(tmp_path):
-    F, c0, z0 = _katsura_family(3, seed=4)
+    F, c0, z0 = katsura_family(3, seed=4)
     ckpt = tmp_path / "sols.npz"
     calls = []
 
@@ -250,7 +242,7 @@ def test_monodromy_interrupt_checkpoint_and_resume(tmp_path):
 
 
 def test_monodromy_progress_bar(capsys):
-    F, c0, z0 = _katsura_family(2, seed=1)
+    F, c0, z0 = katsura_family(2, seed=1)
     res = monodromy_solve(F, c0, z0[None, :], target_count=4, progress=True, seed=0)
     assert res.n_solutions == 4
     assert "monodromy" in capsys.readouterr().err
@@ -268,7 +260,7 @@ def test_monodromy_deduplicates_by_a_key_function():
 
 
 def test_monodromy_rejects_start_points_that_are_not_solutions():
-    F, c0, z0 = _katsura_family(2, seed=0)
+    F, c0, z0 = katsura_family(2, seed=0)
     with pytest.raises(InputError, match="no start solution"):
         monodromy_solve(F, c0, (z0 + 1)[None, :])
 
