@@ -144,6 +144,7 @@ def _cmd_voronoi(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .analysis import DEFAULT_INVARIANTS, INVARIANTS
+    from .coefficients import METRICS
 
     parser = _Parser(prog="neuromanifold", description="Geometry of neural-network function spaces, certified.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -170,34 +171,34 @@ def build_parser() -> argparse.ArgumentParser:
     p_an.add_argument(
         "--metric",
         default="generic",
-        choices=["generic", "bombieri_weyl", "euclidean"],
+        choices=list(METRICS),
         help="metric on function space for ed_degree: a generic positive-definite form (default), the "
         "Bombieri-Weyl norm, or the plain coefficient norm (Frobenius for linear networks)",
     )
     p_an.set_defaults(func=_cmd_analyze)
-    p_co = sub.add_parser("contains", help="is a polynomial function in the Zariski closure of the neuromanifold?")
-    p_co.add_argument("spec")
+    def command(name: str, help_: str, func: Any) -> argparse.ArgumentParser:
+        """A subcommand on one architecture spec, with --json and --seed."""
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("spec", help="architecture spec, e.g. 'mlp(widths=(2,1,1), r=2)'")
+        p.add_argument("--json", action="store_true")
+        p.add_argument("--seed", type=int, default=0)
+        p.set_defaults(func=func)
+        return p
+
+    p_co = command("contains", "is a polynomial function in the Zariski closure of the neuromanifold?", _cmd_contains)
     p_co.add_argument(
         "polynomials", nargs="+", help="one polynomial per output coordinate in x0, x1, ... e.g. '(x0-2*x1)**3'"
     )
-    p_co.add_argument("--json", action="store_true")
-    p_co.add_argument("--seed", type=int, default=0)
-    p_co.set_defaults(func=_cmd_contains)
-    p_cr = sub.add_parser(
-        "critical",
-        help="all critical points of the mean-squared loss on a data set: counts, types, global minimum",
+    p_cr = command(
+        "critical", "all critical points of the mean-squared loss on a data set: counts, types, global minimum",
+        _cmd_critical,
     )
-    p_cr.add_argument("spec")
     p_cr.add_argument("X", help="inputs, one sample per row (.npy, .csv or .txt)")
     p_cr.add_argument("Y", help="outputs, one sample per row (.npy, .csv or .txt)")
-    p_cr.add_argument("--json", action="store_true")
-    p_cr.add_argument("--seed", type=int, default=0)
-    p_cr.set_defaults(func=_cmd_critical)
-    p_di = sub.add_parser(
-        "discriminant",
-        help="map the number and types of real critical points over the data family Y0 + s Y1 + t Y2",
+    p_di = command(
+        "discriminant", "map the number and types of real critical points over the data family Y0 + s Y1 + t Y2",
+        _cmd_discriminant,
     )
-    p_di.add_argument("spec")
     p_di.add_argument("X", help="inputs, one sample per row (.npy, .csv or .txt)")
     p_di.add_argument("Y0", help="targets at (s, t) = (0, 0)")
     p_di.add_argument("Y1", help="direction of s (same shape as Y0)")
@@ -207,18 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_di.add_argument("--grid", type=int, default=41, help="grid points per direction (default 41)")
     p_di.add_argument("--out", default="critical_point_map.png", help="figure (.png, .svg or .pdf)")
     p_di.add_argument("--data", default=None, help="grids (.npz, with a .json summary); default: next to the figure")
-    p_di.add_argument("--json", action="store_true")
-    p_di.add_argument("--seed", type=int, default=0)
-    p_di.set_defaults(func=_cmd_discriminant)
-    p_vo = sub.add_parser(
-        "voronoi", help="Voronoi masses of the strata of M under standard Gaussian targets (exact nearest points)"
+    p_vo = command(
+        "voronoi", "Voronoi masses of the strata of M under standard Gaussian targets (exact nearest points)",
+        _cmd_voronoi,
     )
-    p_vo.add_argument("spec")
     p_vo.add_argument("--samples", type=int, default=1000)
-    p_vo.add_argument("--metric", default="euclidean", choices=["generic", "bombieri_weyl", "euclidean"])
-    p_vo.add_argument("--json", action="store_true")
-    p_vo.add_argument("--seed", type=int, default=0)
-    p_vo.set_defaults(func=_cmd_voronoi)
+    p_vo.add_argument("--metric", default="euclidean", choices=list(METRICS))
     p_ar = sub.add_parser("architectures", help="list the architecture families, their parameters and defaults")
     p_ar.add_argument("--json", action="store_true")
     p_ar.set_defaults(func=_cmd_architectures)
