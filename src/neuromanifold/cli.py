@@ -142,6 +142,55 @@ def _cmd_voronoi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_atlas(args: argparse.Namespace) -> int:
+    from . import atlas as at
+
+    if args.atlas_command == "sweep":
+        summary = at.sweep(args.patterns, only=args.only, db=args.db, seed=args.seed, metric=args.metric,
+                           max_degree=args.max_degree, cluster=args.cluster, retry_failed=args.retry_failed,
+                           progress=sys.stderr.isatty() and not args.json)
+        if args.json:
+            print(json.dumps(summary.to_dict(), indent=2))
+            return 0
+        where = args.db or at.default_path()
+        print(f"{summary.specs} specs: {summary.computed} results computed, {summary.skipped} already in "
+              f"{where}, {len(summary.failed)} failed, {len(summary.invalid)} invalid expansions "
+              f"({summary.workers} worker{'s' if summary.workers != 1 else ''})")
+        for spec, inv, msg in summary.failed:
+            print(f"  failed: {spec} {inv}: {msg}")
+        for text, msg in summary.invalid:
+            print(f"  invalid: {text}: {msg}")
+        return 0
+    if args.atlas_command == "table":
+        from .atlas.tables import PRESETS, TABLE_INVARIANTS, defect_rows, render_defects
+
+        pattern, title = PRESETS[args.preset]
+        at.sweep(pattern, only=list(TABLE_INVARIANTS), db=args.db, progress=sys.stderr.isatty() and not args.json)
+        with at.Atlas(args.db) as a:
+            rows = defect_rows(a, list(at.expand(pattern).specs))
+        print(json.dumps([r.to_dict() for r in rows], indent=2) if args.json else render_defects(rows, title))
+        return 0
+    with at.Atlas(args.db, create=False) as a:
+        rows = a.rows(family=args.family, invariant=args.invariant, status=args.status, spec=args.spec)
+    if args.atlas_command == "show":
+        print(at.to_json(rows) if args.json else at.to_text(rows))
+    elif args.atlas_command == "query":
+        if args.json:
+            print(at.to_json(rows))
+        else:
+            for r in rows:
+                print(f"{r.spec}  {r.invariant} = {at.store.format_value(r.value, r.status)}  seed {r.seed}")
+            print(f"{len(rows)} rows")
+    else:  # export
+        text = {"csv": at.to_csv, "json": at.to_json, "html": at.to_html}[args.format](rows)
+        if args.out in (None, "-"):
+            sys.stdout.write(text)
+        else:
+            Path(args.out).write_text(text)
+            print(f"{len(rows)} rows written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .analysis import DEFAULT_INVARIANTS, INVARIANTS
     from .coefficients import METRICS
@@ -214,6 +263,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_vo.add_argument("--samples", type=int, default=1000)
     p_vo.add_argument("--metric", default="euclidean", choices=list(METRICS))
+    p_at = sub.add_parser("atlas", help="sweep architecture families into an SQLite atlas; show, query, export")
+    at_sub = p_at.add_subparsers(dest="atlas_command", parser_class=_Parser, required=True)
+
+    def atlas_command(name: str, help_: str) -> argparse.ArgumentParser:
+        p = at_sub.add_parser(name, help=help_)
+        p.add_argument("--db", default=None, help="atlas file (default: $NEUROMANIFOLD_ATLAS or the user data dir)")
+        p.set_defaults(func=_cmd_atlas)
+        return p
+
+    p_sw = atlas_command("sweep", "compute invariants for every spec of a pattern such as 'mlp(widths=(2..4, 1..5, 1), r=2..3)'")
+    p_sw.add_argument("patterns", nargs="+", help="spec patterns; a..b ranges over the integers a to b")
+    p_sw.add_argument("--only", default=None, help=f"invariants (default: {', '.join(DEFAULT_INVARIANTS)})")
+    p_sw.add_argument("--seed", type=int, default=0)
+    p_sw.add_argument("--metric", default="generic", choices=list(METRICS))
+    p_sw.add_argument("--max-degree", type=int, default=None)
+    p_sw.add_argument("--cluster", default=None,
+                      help="run on Dask: local (one worker per core), local:N, or a scheduler address tcp://host:port")
+    p_sw.add_argument("--retry-failed", action="store_true", help="recompute results stored as failed")
+    p_sw.add_argument("--json", action="store_true")
+    p_tb = atlas_command("table", "regenerate a published table (sweeping what is missing), defects highlighted")
+    from .atlas.tables import PRESETS
+
+    p_tb.add_argument("preset", choices=list(PRESETS))
+    p_tb.add_argument("--json", action="store_true")
+    for name, help_ in (("show", "one row per spec, one column per invariant"), ("query", "stored results, one per line"),
+                        ("export", "write the selected results as CSV, JSON or an HTML table")):
+        p = atlas_command(name, help_)
+        p.add_argument("--family", default=None)
+        p.add_argument("--invariant", default=None)
+        p.add_argument("--status", default=None, choices=["certified", "numerical", "lower_bound", "upper_bound", "failed"])
+        p.add_argument("--spec", default=None, help="substring of the spec")
+        if name == "export":
+            p.add_argument("--format", default="csv", choices=["csv", "json", "html"])
+            p.add_argument("--out", default=None, help="file (default: standard output)")
+        else:
+            p.add_argument("--json", action="store_true")
     p_ar = sub.add_parser("architectures", help="list the architecture families, their parameters and defaults")
     p_ar.add_argument("--json", action="store_true")
     p_ar.set_defaults(func=_cmd_architectures)

@@ -1,0 +1,8 @@
+"""The atlas: invariants of many architectures in one SQLite database, filled by resumable sweeps."""
+
+from .ranges import Expansion, expand
+from .store import Atlas, AtlasError, Row, default_path, to_csv, to_html, to_json, to_text
+from .sweep import SweepSummary, compute_spec, sweep
+
+__all__ = ["Atlas", "AtlasError", "Expansion", "Row", "SweepSummary", "compute_spec", "default_path", "expand",
+           "sweep", "to_csv", "to_html", "to_json", "to_text"]

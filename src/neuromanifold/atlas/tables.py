@@ -1,0 +1,95 @@
+"""Published tables regenerated from the atlas: dimensions of polynomial MLPs and their defects.
+
+The defect of an architecture is edim - dim, where edim = min(params - hidden rescalings, ambient)
+(Kileel, Trager, Bruna, NeurIPS 2019).  It is reported only when both numbers are certified;
+otherwise the row says which one is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .store import Atlas, Row, pivot
+
+PRESETS: dict[str, tuple[str, str]] = {
+    "mlp-dimensions": (
+        "mlp(widths=(2..4, 1..4, 1..3), r=2..3)",
+        "dimensions of shallow polynomial MLPs, x^2 and x^3 (Kileel-Trager-Bruna 2019); defects: "
+        "Alexander-Hirschowitz (quadrics of rank <= d1, 2 <= d1 < d0) and width-one bottlenecks",
+    ),
+    "mlp-deep": (
+        "mlp(widths=(2..3, 1..3, 1..3, 1..2), r=2)",
+        "dimensions of depth-3 quadratic MLPs (Kileel-Trager-Bruna 2019, Section 5)",
+    ),
+}
+TABLE_INVARIANTS = ("dimension", "expected_dimension", "ambient_dimension")
+
+
+@dataclass
+class DefectRow:
+    spec: str
+    n_params: int
+    dimension: Row | None
+    expected: Row | None
+    ambient: Row | None
+
+    @property
+    def defect(self) -> int | None:
+        """edim - dim when both are certified, else None."""
+        if self.dimension is None or self.expected is None:
+            return None
+        if self.dimension.status != "certified" or self.expected.status != "certified":
+            return None
+        return int(self.expected.value) - int(self.dimension.value)
+
+    @property
+    def filling(self) -> bool | None:
+        if self.dimension is None or self.ambient is None:
+            return None
+        if self.dimension.status != "certified" or self.ambient.status != "certified":
+            return None
+        return int(self.dimension.value) == int(self.ambient.value)
+
+    def to_dict(self) -> dict[str, Any]:
+        def cell(r: Row | None) -> Any:
+            return None if r is None else {"value": r.value, "status": r.status}
+
+        return {"spec": self.spec, "n_params": self.n_params, "dimension": cell(self.dimension),
+                "expected_dimension": cell(self.expected), "ambient_dimension": cell(self.ambient),
+                "defect": self.defect, "filling": self.filling}
+
+
+def defect_rows(atlas: Atlas, specs: list[str], seed: int = 0) -> list[DefectRow]:
+    """The table rows of ``specs`` (in that order) from the atlas, seed ``seed``."""
+    rows = [r for r in atlas.rows(invariant=list(TABLE_INVARIANTS)) if r.seed == seed]
+    _, table = pivot(rows)
+    by_spec = dict(table)
+    out = []
+    for s in specs:
+        cells = by_spec.get(s, {})
+        any_row = next(iter(cells.values()), None)
+        out.append(DefectRow(s, any_row.n_params if any_row else -1, cells.get("dimension"),
+                             cells.get("expected_dimension"), cells.get("ambient_dimension")))
+    return out
+
+
+def render_defects(rows: list[DefectRow], title: str) -> str:
+    """Text table; defective rows marked with '*' and the defect."""
+    def fmt(r: Row | None) -> str:
+        return "-" if r is None else f"{r.value} ({r.status})"
+
+    header = ["", "spec", "params", "dim", "expected", "ambient", "defect"]
+    body = []
+    for r in rows:
+        d = r.defect
+        mark = "*" if d else (" " if d == 0 else "?")
+        body.append([mark, r.spec, str(r.n_params), fmt(r.dimension), fmt(r.expected), fmt(r.ambient),
+                     "-" if d is None else str(d) + (" (filling)" if r.filling else "")])
+    widths = [max(len(x[j]) for x in [header] + body) for j in range(len(header))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in body]
+    n_def = sum(1 for r in rows if r.defect)
+    lines.append(f"* = defective (certified dim < certified expected dim): {n_def} of {len(rows)}; "
+                 "? = a number is not certified")
+    return "\n".join(lines)
