@@ -40,6 +40,7 @@ class Report:
     prime: int
     invariants: dict[str, Result] = field(default_factory=dict)
     seconds: float = 0.0
+    budget: dict[str, Any] | None = None  # {"seconds": ..., "exhausted": ...} when a budget was set
 
     def __getitem__(self, name: str) -> Result:
         return self.invariants[name]
@@ -56,6 +57,7 @@ class Report:
                 "seed": self.seed,
                 "prime": self.prime,
                 "seconds": round(self.seconds, 4),
+                "budget": self.budget,
                 "invariants": {k: r.to_dict() for k, r in self.invariants.items()},
             }
         )
@@ -90,15 +92,21 @@ def analyze(
     checkpoint_dir: str | None = None,
     max_degree: int | None = None,
     metric: str = "generic",
+    budget: float | None = None,
 ) -> Report:
     """Compute invariants of the neuromanifold of ``spec`` (all of them unless ``only``).
 
     Every generic point derives from ``seed``; exact computations run over Z/``prime``.
     ``metric`` (generic | bombieri_weyl | euclidean) is the metric on function space of ``ed_degree``.
+    ``budget`` (seconds): past it the running invariant stops (monodromy keeps its points as a labelled
+    lower bound) and the remaining ones are reported ``not_computed``.
     """
+    from .budget import Budget
+    from .errors import BudgetExceeded
     from .coefficients import METRICS
 
     names = resolve_only(only)
+    clock = Budget(budget)
     if metric not in METRICS:
         raise InputError(f"unknown metric {metric!r}; choose from: {', '.join(METRICS)}")
     t0 = time.perf_counter()
@@ -117,6 +125,21 @@ def analyze(
 
         iterator = tqdm(names, desc=ctx.arch.spec(), unit="invariant", leave=False)
     for name in iterator:
-        report.invariants[name] = INVARIANTS[name](ctx)
+        if clock.exhausted:
+            report.invariants[name] = Result(name, None, "not_computed",
+                                             {"reason": f"the budget of {budget} s ran out before it started"})
+            continue
+        t1 = time.perf_counter()
+        try:
+            with clock.enforced():
+                report.invariants[name] = INVARIANTS[name](ctx)
+        except BudgetExceeded:
+            report.invariants[name] = Result(
+                name, None, "not_computed",
+                {"reason": f"the budget of {budget} s ran out during this computation, before any bound was found"},
+                time.perf_counter() - t1, ctx.seed,
+            )
+    if budget is not None:
+        report.budget = {"seconds": float(budget), "exhausted": clock.exhausted}
     report.seconds = time.perf_counter() - t0
     return report

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import NeuromanifoldError
+from .errors import InputError, NeuromanifoldError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,21 +44,36 @@ def _cmd_architectures(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from .analysis import analyze
+    from .analysis import INVARIANTS, analyze
 
+    only = args.only
+    if args.html and only is None:  # the report shows the whole dictionary
+        from .report.html import dictionary_invariants
+
+        only = dictionary_invariants(list(INVARIANTS))
+    if args.html and Path(args.html).is_dir():
+        raise InputError(f"--html {args.html} is a directory; give a file name such as report.html")
     report = analyze(
         args.spec,
-        only=args.only,
+        only=only,
         seed=args.seed,
         progress=sys.stderr.isatty() and not args.json,
         checkpoint_dir=args.checkpoint_dir,
         max_degree=args.max_degree,
         metric=args.metric,
+        budget=args.budget,
     )
+    if args.html:
+        from .report.html import render_html
+
+        Path(args.html).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.html).write_text(render_html(report), encoding="utf-8")
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(report.to_text())
+        if args.html:
+            print(f"\nHTML report written to {args.html}")
     return 0
 
 
@@ -224,6 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="metric on function space for ed_degree: a generic positive-definite form (default), the "
         "Bombieri-Weyl norm, or the plain coefficient norm (Frobenius for linear networks)",
     )
+    p_an.add_argument("--html", default=None, metavar="PATH",
+                      help="also write a one-page HTML report (default invariants: the whole dictionary)")
+    p_an.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                      help="stop after this many seconds: running invariants keep labelled partial results, "
+                      "the rest are reported not_computed")
     p_an.set_defaults(func=_cmd_analyze)
     def command(name: str, help_: str, func: Any) -> argparse.ArgumentParser:
         """A subcommand on one architecture spec, with --json and --seed."""

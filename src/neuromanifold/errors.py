@@ -13,3 +13,8 @@ class SpecError(NeuromanifoldError, ValueError):
 
 class InputError(NeuromanifoldError, ValueError):
     """Bad arguments to an invariant or a command (message says what to change)."""
+
+
+class BudgetExceeded(KeyboardInterrupt):
+    """The time budget (``--budget``) ran out.  A KeyboardInterrupt, so every computation that keeps a
+    usable partial result on Ctrl-C (monodromy, sweeps) keeps it on a budget stop too."""

@@ -32,6 +32,8 @@ class NumericalRank:
             "gap": float(self.gap),
             "clear_gap": self.clear,
             "point": self.point,
+            # singular values relative to the largest (at most 400), for the spectrum plot
+            "spectrum": [float(f"{x:.3e}") for x in (s[:400] / s[0] if len(s) and s[0] > 0 else s[:400])],
             "method": "SVD of the row-normalised floating-point Jacobian of mu_S at a random point; rank at the "
             "largest singular-value gap above a relative noise floor of 1e-11",
         }

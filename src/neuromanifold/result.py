@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-STATUSES = ("certified", "numerical", "lower_bound", "upper_bound", "failed")
+STATUSES = ("certified", "numerical", "lower_bound", "upper_bound", "failed", "not_computed")
 
 
 def jsonable(x: Any) -> Any:

@@ -14,7 +14,7 @@ endpoint is a solution over p0, and most of the fiber is found this way before t
 
 Stopping rules, the first that fires: ``trace_test`` (a user callback certifies the set),
 ``target_count`` (the expected number was reached), ``stagnation`` (K fresh loops in a row found
-nothing new), ``max_loops``; Ctrl-C gives ``interrupted`` with the points found so far.
+nothing new), ``max_loops``; Ctrl-C gives ``interrupted`` and a spent time budget ``budget``, with the points found so far.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from .tracker import ParameterHomotopyBatch, PathStatus, TrackerOptions, random_
 KeyFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """key(z (B, n), p (m,)) -> (B, k) complex: what identifies a solution (default: z itself)."""
 
-STOPPING_RULES = ("trace_test", "target_count", "stagnation", "max_loops", "interrupted")
+STOPPING_RULES = ("trace_test", "target_count", "stagnation", "max_loops", "interrupted", "budget")
 
 
 @dataclass
@@ -85,6 +85,8 @@ class MonodromyResult:
             "paths_from_random_starts": self.sampled,
             "seconds": round(self.seconds, 4),
             "seed": self.seed if isinstance(self.seed, (int, type(None))) else str(self.seed),
+            # (paths pushed, solutions known) after each push, thinned to at most 100 points
+            "growth": [list(h) for h in self.history[:: max(1, -(-len(self.history) // 100))]],
         }
         if self.trace_tests:
             last = self.trace_tests[-1]
@@ -402,8 +404,10 @@ def monodromy_solve(
                 grown_since_fresh = found
                 stagnant = 0 if found else stagnant + 1
             report()
-    except KeyboardInterrupt:
-        rule = "interrupted"
+    except KeyboardInterrupt as exc:
+        from ..errors import BudgetExceeded
+
+        rule = "budget" if isinstance(exc, BudgetExceeded) else "interrupted"
     finally:
         if bar is not None:
             bar.close()

@@ -167,3 +167,60 @@ def plot_curve_voronoi(cv: "CurveVoronoi", path: str | Path) -> str:
 
 
 __all__ = ["plot_critical_point_map", "plot_implicit_bias", "plot_plane_slice", "plot_curve_voronoi"]
+
+
+def figure_png(fig: Any) -> bytes:
+    """PNG bytes of a figure (closed afterwards): for embedding in HTML reports."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def fig_singular_values(spectrum: list[float], rank: int, title: str = "singular values of d mu") -> Any:
+    """Relative singular values on a log scale, the numerical rank marked (the gap is the evidence)."""
+    plt = _pyplot()
+    s = np.asarray(spectrum, dtype=float)
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    idx = np.arange(1, len(s) + 1)
+    floor = 1e-18
+    ax.semilogy(idx, np.maximum(s, floor), "o-", ms=3, lw=1)
+    ax.axvline(rank + 0.5, color="crimson", ls="--", lw=1, label=f"numerical rank {rank}")
+    ax.set_xlabel("index")
+    ax.set_ylabel("sigma_i / sigma_1")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def fig_monodromy_growth(growth: list[list[int]], title: str) -> Any:
+    """Solutions known against paths pushed during monodromy (a plateau is the stopping evidence)."""
+    plt = _pyplot()
+    g = np.asarray(growth, dtype=float).reshape(-1, 2)
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.step(g[:, 0], g[:, 1], where="post")
+    ax.set_xlabel("paths pushed through monodromy loops")
+    ax.set_ylabel("solutions known")
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def fig_strata(families: list[dict[str, Any]], dim_m: int) -> Any:
+    """Dimensions of the subnetwork strata, coloured by whether their images are singular in M."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.0, 0.35 * max(len(families), 3) + 1.2))
+    names = [f["family"] if "family" in f else f.get("name", "?") for f in families]
+    dims = [f.get("dim", f.get("dimension", 0)) or 0 for f in families]
+    colours = ["crimson" if f.get("singular") is True else ("grey" if f.get("singular") is None else "seagreen")
+               for f in families]
+    ax.barh(range(len(names)), dims, color=colours)
+    ax.axvline(dim_m, color="k", ls=":", lw=1)
+    ax.set_yticks(range(len(names)), names, fontsize=7)
+    ax.set_xlabel(f"dimension of the stratum (dotted: dim M = {dim_m}); red: singular, green: smooth, grey: unknown")
+    ax.invert_yaxis()
+    return fig
