@@ -83,26 +83,6 @@ def _store(atlas: Atlas, payload: dict[str, Any], seed: int, options: dict[str, 
             summary.failed.append((payload["spec"], name, res["evidence"].get("error", "")))
 
 
-def _client(cluster: str) -> tuple[Any, Any, int]:
-    """'local' / 'local:N' -> a LocalCluster of N single-threaded worker processes; else a scheduler address."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:  # pragma: no cover - dask is a dependency
-        raise InputError("--cluster needs dask.distributed: pip install 'dask[distributed]'") from None
-    if cluster == "local" or cluster.startswith("local:"):
-        n = cluster.partition(":")[2] or str(os.cpu_count() or 1)
-        if not n.isdigit() or int(n) < 1:
-            raise InputError(f"--cluster {cluster!r}: write local, local:N (N >= 1 workers) or a scheduler address")
-        lc = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True, dashboard_address=None)
-        return Client(lc), lc, int(n)
-    try:
-        client = Client(cluster, timeout="20s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"cannot reach the Dask scheduler at {cluster!r} ({exc}); "
-                         "give tcp://host:port of a running scheduler, or local[:N]") from None
-    return client, None, len(client.scheduler_info().get("workers", {})) or 1
-
-
 def sweep(
     pattern: str | Iterable[str],
     only: str | Iterable[str] | None = None,
@@ -170,11 +150,9 @@ def sweep(
             else:
                 from distributed import as_completed
 
-                if isinstance(cluster, str):
-                    client, local, summary.workers = _client(cluster)
-                else:  # a distributed.Client the caller owns
-                    client, local = cluster, None
-                    summary.workers = len(client.scheduler_info().get("workers", {})) or 1
+                from ..cluster import connect
+
+                client, local, summary.workers = connect(cluster)
                 try:
                     futures = [client.submit(compute_spec, s, missing, seed, options, pure=False)
                                for s, missing in todo]
