@@ -51,11 +51,11 @@ def _poly_string(system: PolynomialSystem, poly: dict, power: str) -> str:
     return s[2:] if s.startswith("+ ") else "-" + s[2:]
 
 
-def ours(system: PolynomialSystem, repeats: int = 1, predictor: str = "rk4") -> dict:
+def ours(system: PolynomialSystem, repeats: int = 1, predictor: str = "rk4", compiled: bool = True) -> dict:
     best = None
     for r in range(repeats):
         t0 = time.perf_counter()
-        res = solve_total_degree(system, seed=r, predictor=predictor)
+        res = solve_total_degree(system, seed=r, predictor=predictor, compiled=compiled)
         dt = time.perf_counter() - t0
         if best is None or dt < best[0]:
             best = (dt, res)
@@ -145,17 +145,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=1, help="best of this many runs of ours")
     ap.add_argument("--no-reference", action="store_true", help="skip Macaulay2 and PHCpack")
     ap.add_argument("--predictor", default="rk4", choices=["rk4", "heun", "taylor"], help="our predictor")
+    ap.add_argument("--numpy", action="store_true",
+                    help="also time our batched numpy tracker (TrackerOptions(compiled=False)) in the same run")
     args = ap.parse_args(argv)
     systems = args.systems or (
         ["katsura-6", "katsura-8", "cyclic-5", "cyclic-6"]
         if args.quick
         else ["katsura-8", "katsura-9", "katsura-10", "cyclic-5", "cyclic-6", "cyclic-7"]
     )
-    solve_total_degree(katsura(3), seed=0)  # warm up (imports, caches)
+    solve_total_degree(katsura(3), seed=0)  # warm up (imports, caches, the compiled kernel)
     header = f"{'system':<11}{'paths':>6}{'sols':>6} | {'ours s':>8}{'paths/s':>9}{'steps':>6} | " \
              f"{'M2 s':>8}{'paths/s':>9}{'M2/ours':>8} | {'PHC s':>8}{'paths':>6}{'paths/s':>9}{'PHC/ours':>9} | {'vs HC.jl':>8}"
     print(header)
     print("-" * len(header))
+    rates: dict[str, tuple[float, int]] = {}
     for name in systems:
         S = build(name)
         o = ours(S, args.repeats, args.predictor)
@@ -178,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         row += f"{ours_rate / HC_JL_PATHS_PER_SECOND:>7.2f}x"
         print(row, flush=True)
         notes = []
+        rates[name] = (ours_rate, o["solutions"])
         if o["failed"]:
             notes.append(f"ours: {o['failed']} failed paths")
         if "error" in m2:
@@ -190,6 +194,16 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"PHCpack found {phc['solutions']} regular solutions, ours {o['solutions']}")
         for note in notes:
             print(f"{'':<11}  note: {note}")
+    if args.numpy:
+        # a separate pass: torch's worker threads, busy for a while after the numpy tracker's
+        # batched solves, would slow the compiled runs that follow
+        print("\nours with the batched numpy tracker (TrackerOptions(compiled=False)), same process:")
+        solve_total_degree(katsura(3), seed=0, compiled=False)
+        for name in systems:
+            o_np = ours(build(name), args.repeats, args.predictor, compiled=False)
+            rate_np = o_np["paths"] / o_np["seconds"]
+            print(f"{name:<11} numpy: {o_np['seconds']:>7.2f} s {rate_np:>7.0f} paths/s {o_np['solutions']:>5} sols | "
+                  f"compiled/numpy = {rates[name][0] / rate_np:.1f}x")
     print(
         "\nours = solve_total_degree (projective total degree: track + refine + classify + deduplicate);"
         " M2 = NumericalAlgebraicGeometry solveSystem (total degree); PHC = phc -b (polyhedral, continuation"

@@ -40,7 +40,11 @@ def deduplicate(keys: np.ndarray, tol: float = 1e-7, return_labels: bool = False
     if idx.size:
         X = _real(flat[idx])
         tree = cKDTree(X)
-        nbrs = tree.query_ball_point(X, r=_radii(flat[idx], tol), p=np.inf)
+        radii = _radii(flat[idx], tol)
+        if np.all(tree.query_ball_point(X, r=radii, p=np.inf, return_length=True) == 1):
+            labels[idx] = np.arange(len(idx))  # no two points close: every point its own class
+            return labels if return_labels else idx
+        nbrs = tree.query_ball_point(X, r=radii, p=np.inf)
         rows = np.repeat(np.arange(len(idx)), [len(v) for v in nbrs])
         cols = np.concatenate([np.asarray(v, dtype=int) for v in nbrs]) if len(nbrs) else np.zeros(0, int)
         graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(idx), len(idx)))

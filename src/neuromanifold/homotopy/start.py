@@ -26,7 +26,9 @@ from .tracker import (
     StraightLineHomotopy,
     TrackerOptions,
     TrackResult,
+    _tables,
     batched_solve,
+    compiled_tracking,
     condition_numbers,
     random_gamma,
     solve,
@@ -131,6 +133,19 @@ def newton_refine(
     if z.shape[0] == 0:
         return (z, np.zeros(0), np.zeros(0), upd) if return_update else (z, np.zeros(0), np.zeros(0))
     P = broadcast_parameters(p, z.shape[0], system.n_params)
+    if compiled_tracking(system):  # the same iteration path by path in compiled code
+        from . import compiled as K
+
+        B, n, m = z.shape[0], system.n_vars, system.n_params
+        form = (_tables(system).arrays(),)
+        P = np.ascontiguousarray(P, dtype=complex)
+        D, G, T0 = np.zeros((B, m), dtype=complex), np.ones(B, dtype=complex), np.zeros(B)
+        K._newton_range(0, B, z, T0, upd, P, D, G, form, int(iters), float(tol))
+        F, J = np.empty((B, n), dtype=complex), np.empty((B, n, n), dtype=complex)
+        K._values_range(0, B, z, T0, F, J, P, D, G, form)
+        resid = np.where(np.all(np.isfinite(F), axis=1), np.max(np.abs(F), axis=1), np.inf)
+        out = (z, resid, condition_numbers(J))
+        return (*out, upd) if return_update else out
     for _ in range(iters):
         with np.errstate(all="ignore"):
             F, J = system.evaluate_and_jacobian(z, P)

@@ -27,7 +27,7 @@ from ..errors import InputError
 from .solutions import deduplicate
 from .start import newton_refine
 from .system import ParametrizedSystem, as_batch
-from .tracker import ParameterHomotopyBatch, PathStatus, TrackerOptions, random_gamma, solve
+from .tracker import ParameterHomotopyBatch, PathStatus, TrackerOptions, compiled_tracking, random_gamma, solve
 
 ImageFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -113,7 +113,9 @@ def trace_test(
     either way: paths sharing an endpoint are first re-tracked with a finer step control (up to
     ``jump_retries`` times), and a direction whose paths still fail or jump is replaced by a fresh
     one, up to ``redraws`` times in a row.
-    When all repeats together need at most ``batch_paths`` paths they are tracked as one batch.
+    When all repeats together need at most ``batch_paths`` paths they are tracked as one batch,
+    except for systems the compiled tracker handles (there a batch costs its paths, not its steps,
+    so the repeats run one by one and a failing first repeat saves the paths of the others).
     """
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -214,7 +216,8 @@ def trace_test(
 
     # small sets: every repeat in one batch (the cost of a batch is its number of steps);
     # large sets: one repeat at a time, so that an incomplete set costs one repeat
-    together = 2 * n * repeats <= batch_paths
+    compiled_ = compiled_tracking(system, options, **tracker_kwargs)
+    together = 2 * n * repeats <= batch_paths and not compiled_
     done = 0
     redrawn = 0
     while done < repeats:

@@ -10,15 +10,25 @@ z(t - h) ~ sum_k x_k h^k with x_k from the stored LU factors of H_z), then Newto
 z <- z - H_z^{-1} H corrects at the new t.  The size of the first Newton
 update estimates the local predictor error e; a step is accepted when Newton converges within a
 few iterations with contracting updates, and the next step is h * clip(0.9 (e*/e)^{1/(q+1)}),
-q the predictor order; a rejected step halves h.  All paths advance together: every
-evaluation, Jacobian and linear solve is one array operation over the batch of active paths,
-each path with its own t and h.  At t = 0 a final Newton refinement and the condition number of
-H_z decide how each path ended (``PathStatus``).
+q the predictor order; a rejected step halves h.  A rejected step that tried to land on t = 0
+makes the next 1, 2, 4, ... accepted steps stop short of it (h <= endgame_ratio * t): a path to a
+singular endpoint, where no step can land, then approaches t = 0 geometrically instead of
+alternating failed landings with halvings.  All paths advance together: every evaluation,
+Jacobian and linear solve is one array operation over the batch of active paths, each path with
+its own t and h.  At t = 0 a final Newton refinement and the condition number of H_z decide how
+each path ended (``PathStatus``).
+
+Homotopies of a ``PolynomialSystem`` (``Homotopy.compiled_form``) run the same step loop path by
+path in compiled code (``compiled.py``, numba; chunks of paths on threads), which avoids the
+per-step overhead of small batched array operations; the numpy path is the fallback and serves
+every other system.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
@@ -43,6 +53,7 @@ class PathStatus(str, Enum):
 
 
 _STATUS_NAMES = np.array([s.value for s in PathStatus])
+_CPUS = os.cpu_count() or 1
 _SUCCESS, _DIVERGED, _SINGULAR, _MAX_STEPS, _FAILED = range(5)
 _ACTIVE = -1
 
@@ -76,6 +87,13 @@ class Homotopy(ABC):
     #: True when ``taylor_coefficients`` is implemented (usable with ``predictor='taylor'``)
     has_taylor: bool = False
 
+    def compiled_form(self, B: int) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray] | None:
+        """The data of the compiled tracker (``compiled.py``) for polynomial homotopies:
+        ((straight, gamma, tables of F, tables of G), p_target (B, m), dp (B, m), gamma (B,)) with
+        H = (1 - t) F(z) + gamma t G(z) when straight, else H = F(z; p_target + s(t) dp),
+        s(t) = gamma t / (1 + (gamma - 1) t); None for homotopies it cannot evaluate."""
+        return None
+
     def taylor_coefficients(
         self, z: np.ndarray, t: np.ndarray, x1: np.ndarray, solve: Callable[[np.ndarray], np.ndarray], order: int
     ) -> list[np.ndarray]:
@@ -88,6 +106,17 @@ class Homotopy(ABC):
 def random_gamma(rng: np.random.Generator) -> complex:
     """A random point of the unit circle: the gamma trick avoids the discriminant with probability one."""
     return complex(np.exp(2j * np.pi * rng.random()))
+
+
+def _tables(system: Any) -> Any:
+    """The flat tables of a ``PolynomialSystem`` for the compiled tracker (built once per system)."""
+    tab = getattr(system, "_compiled_tables", None)
+    if tab is None:
+        from .compiled import Tables
+
+        tab = Tables(system)
+        system._compiled_tables = tab
+    return tab
 
 
 def _gamma_or_random(gamma: complex | None, rng: np.random.Generator | int | None) -> complex:
@@ -119,16 +148,24 @@ class StraightLineHomotopy(Homotopy):
         self.start_params = None if start_params is None else np.asarray(start_params, dtype=complex)
         broadcast_parameters(self.target_params, 1, target.n_params)
         broadcast_parameters(self.start_params, 1, start.n_params)
-        self._combined = None
+        self._specialized = None
+        self._combined_system = None
         from .polynomial import PolynomialSystem
 
         if isinstance(target, PolynomialSystem) and isinstance(start, PolynomialSystem):
-            # one polynomial system in (z; t): H, H_z, H_t from a single table of monomials
-            self._combined = PolynomialSystem.straight_line(
-                target.specialize(self.target_params), start.specialize(self.start_params), self.gamma
-            )
+            self._specialized = (target.specialize(self.target_params), start.specialize(self.start_params))
             self._one = np.ones(1, dtype=complex)
             self.has_taylor = True
+
+    @property
+    def _combined(self):
+        """For polynomial F, G: K(z; t) = (1 - t) F + gamma t G as one polynomial system in (z; t)
+        (H, H_z, H_t from one table of monomials; built on first use by the numpy tracker)."""
+        if self._specialized is not None and self._combined_system is None:
+            from .polynomial import PolynomialSystem
+
+            self._combined_system = PolynomialSystem.straight_line(*self._specialized, self.gamma)
+        return self._combined_system
 
     def taylor_coefficients(self, z, t, x1, solve, order):
         """Along the path, H(x(s), t - s) = K(x(s); t - s) with K the combined system in (z; t):
@@ -139,6 +176,13 @@ class StraightLineHomotopy(Homotopy):
         p_series[0, :, 0] = t
         p_series[1] = -1.0
         return self._combined.path_taylor(z, x1, p_series, solve, order)
+
+    def compiled_form(self, B):
+        if self._specialized is None:
+            return None
+        F, G = self._specialized
+        empty = np.zeros((B, 0), dtype=complex)
+        return (True, self.gamma, _tables(F), _tables(G)), empty, empty, np.ones(B, dtype=complex)
 
     def with_gamma(self, gamma: complex) -> "StraightLineHomotopy":
         return StraightLineHomotopy(self.target, self.start, gamma, self.target_params, self.start_params)
@@ -194,6 +238,15 @@ class ParameterHomotopy(Homotopy):
 
     def with_gamma(self, gamma: complex) -> "ParameterHomotopy":
         return ParameterHomotopy(self.system, self.p_start, self.p_target, gamma)
+
+    def compiled_form(self, B):
+        from .polynomial import PolynomialSystem
+
+        if not isinstance(self.system, PolynomialSystem):
+            return None
+        tab = _tables(self.system)
+        return ((False, 1.0 + 0j, tab, tab), np.broadcast_to(self.p_target, (B, self.p_target.size)).copy(),
+                np.broadcast_to(self._dp, (B, self._dp.size)).copy(), np.full(B, self.gamma, dtype=complex))
 
     def s(self, t: np.ndarray) -> np.ndarray:
         return self.gamma * t / (1 + (self.gamma - 1) * t)
@@ -256,6 +309,16 @@ class ParameterHomotopyBatch(Homotopy):
         sub._dp = self._dp[idx]
         return sub
 
+    def compiled_form(self, B):
+        from .polynomial import PolynomialSystem
+
+        if not isinstance(self.system, PolynomialSystem):
+            return None
+        self._check(B)
+        tab = _tables(self.system)
+        return ((False, 1.0 + 0j, tab, tab), np.ascontiguousarray(self.p_target), np.ascontiguousarray(self._dp),
+                np.ascontiguousarray(self.gammas))
+
     def _check(self, B: int) -> None:
         if B != self.p_start.shape[0]:
             raise InputError(
@@ -304,6 +367,10 @@ class TrackerOptions:
     max_norm: float = 1e9  # |z|_inf above this: diverged
     singular_t: float = 1e-5  # a path stuck below this t ended at a singular point
     endgame_stop: float = 1e-10  # a step rejected below this t: the path ends at a singular point
+    # after a rejected step onto t_end, steps stop short of it (h <= endgame_ratio (t - t_end)) for
+    # 1, 2, 4, ... accepted steps before the next try: paths to singular endpoints then approach
+    # t_end geometrically instead of alternating failed landings and halvings
+    endgame_ratio: float = 0.7
     final_tol: float = 1e-12
     final_iters: int = 4
     singular_condition: float = 1e9  # cond(H_z) at t = 0 above this: singular
@@ -312,6 +379,9 @@ class TrackerOptions:
     batch_size: int = 8192  # paths per array operation at most
     threads: int = 0  # worker threads over chunks of paths (0: min(2, cpu count))
     min_paths_per_thread: int = 64
+    # track polynomial homotopies (``Homotopy.compiled_form``) path by path in compiled code
+    # (numba) when numba is importable; the batched numpy tracker otherwise
+    compiled: bool = True
 
     def __post_init__(self) -> None:
         if self.predictor not in ("rk4", "heun", "taylor"):
@@ -662,6 +732,8 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
     just_rejected = np.zeros(B, dtype=bool)
     k1 = np.zeros_like(z)  # dz/dt at the current point of every path
     has_k1 = np.zeros(B, dtype=bool)
+    wait = np.zeros(B, dtype=int)  # accepted steps before the next attempt to land on t_end
+    backoff = np.ones(B, dtype=int)
     # samples (z, t) at the last two decade crossings below t = 0.1, for the valuation estimate
     next_sample = np.full(B, 0.1)
     s1z, s2z = np.full_like(z, np.nan), np.full_like(z, np.nan)
@@ -677,7 +749,10 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
         if act.size == 0:
             break
         za, ta = z[act], t[act]
-        ha = np.minimum(h[act], ta - t_end)
+        rem = ta - t_end
+        short = (wait[act] > 0) & (rem >= opts.endgame_stop)
+        ha = np.minimum(h[act], np.where(short, opts.endgame_ratio * rem, rem))
+        jump = ha == rem
         t1 = ta - ha
         need = act[~has_k1[act]]
         if need.size:
@@ -710,11 +785,15 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
         cap = np.where(just_rejected[acc], 1.0, opts.max_growth)
         h[acc] = np.minimum(ha[ok] * np.clip(factor[ok], 0.5, cap), opts.max_step)
         just_rejected[acc] = False
+        wait[acc] = np.maximum(wait[acc] - 1, 0)
         # rejected steps: shrink by the error model, at least halve
         rej = act[~ok]
         rejected[rej] += 1
         h[rej] = ha[~ok] * np.clip(factor[~ok], 0.25, 0.5)
         just_rejected[rej] = True
+        missed = rej[jump[~ok]]  # a failed landing on t_end: approach geometrically for a while
+        wait[missed] = backoff[missed]
+        backoff[missed] *= 2
         crossed = acc[(t[acc] <= next_sample[acc]) & (t[acc] > t_end)]
         if crossed.size:
             s2z[crossed], s2t[crossed] = s1z[crossed], s1t[crossed]
@@ -735,13 +814,34 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
         code[nonfinite] = _FAILED
         out = act[(steps[act] + rejected[act] >= opts.max_steps) & (code[act] == _ACTIVE)]
         code[out] = _MAX_STEPS
-    # classify endpoints
+    refine = lambda fin: _refine(hom.subset(fin), z[fin], t[fin], opts)  # noqa: E731
+    return _finish(hom, z0, z, t, code, steps, rejected, (s1z, s2z, s1t, s2t), opts, t_end, refine)
+
+
+def _finish(
+    hom: Homotopy,
+    z0: np.ndarray,
+    z: np.ndarray,
+    t: np.ndarray,
+    code: np.ndarray,
+    steps: np.ndarray,
+    rejected: np.ndarray,
+    samples: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    opts: TrackerOptions,
+    t_end: float,
+    refine: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+) -> TrackResult:
+    """Classify the endpoints: refine the paths that reached t_end (``refine(idx)`` returns
+    (z, residual, condition, last update) of those paths), then singular / diverged by the
+    condition number, the last Newton update and the valuations z_j(t) ~ t^{v_j}."""
+    B = z.shape[0]
+    s1z, s2z, s1t, s2t = samples
     residual = np.full(B, np.inf)
     cond = np.full(B, np.inf)
     acc_ = np.full(B, np.inf)
     fin = np.flatnonzero((code == _SUCCESS) | (code == _SINGULAR))
     if fin.size:
-        zf, res, cnd, upd = _refine(hom.subset(fin), z[fin], t[fin], opts)
+        zf, res, cnd, upd = refine(fin)
         z[fin], residual[fin], cond[fin], acc_[fin] = zf, res, cnd, upd
         sing = fin[(cond[fin] > opts.singular_condition) | (upd > 1e-6)]
         code[sing] = _SINGULAR
@@ -775,6 +875,80 @@ def _track_batch(hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: flo
     )
 
 
+def _track_compiled(form: tuple, hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: float,
+                    threads: int) -> TrackResult:
+    """``_track_batch`` path by path in compiled code (``compiled.py``), chunks of paths in threads."""
+    from . import compiled as K
+
+    (straight, gsl, tabF, tabG), Ptgt, DP, GAM = form
+    tabs = (complex(gsl), tabF.arrays(), tabG.arrays()) if straight else (tabF.arrays(),)
+    B, n = z0.shape
+    z = np.ascontiguousarray(z0, dtype=complex).copy()
+    t = np.ones(B)
+    steps = np.zeros(B, dtype=np.int64)
+    rejected = np.zeros(B, dtype=np.int64)
+    work = np.zeros(B, dtype=np.int64)  # Jacobian factorisations per path (for profiling)
+    code = np.full(B, _ACTIVE, dtype=np.int64)
+    s1z, s2z = np.full_like(z, np.nan), np.full_like(z, np.nan)
+    s1t, s2t = np.full(B, np.nan), np.full(B, np.nan)
+    fo, io = K.float_options(opts, t_end), K.int_options(opts)
+    # small chunks balance the load (path lengths vary); the result does not depend on them
+    size = max(4, min(256, -(-B // (8 * threads))))
+    bounds = list(range(0, B, size)) + [B]
+    ranges = list(zip(bounds[:-1], bounds[1:]))
+    run = lambda r: K._track_range(r[0], r[1], z, t, steps, rejected, work, code, s1z, s2z, s1t, s2t,  # noqa: E731
+                                   Ptgt, DP, GAM, tabs, fo, io)
+    _map(run, ranges, threads)
+
+    def refine(fin: np.ndarray):
+        zf, tf = np.ascontiguousarray(z[fin]), np.ascontiguousarray(t[fin])
+        P, D, G = np.ascontiguousarray(Ptgt[fin]), np.ascontiguousarray(DP[fin]), np.ascontiguousarray(GAM[fin])
+        upd = np.full(fin.size, np.inf)
+        H = np.empty((fin.size, n), dtype=complex)
+        Hz = np.empty((fin.size, n, n), dtype=complex)
+        K._refine_range(0, fin.size, zf, tf, upd, P, D, G, tabs, opts.final_iters, opts.final_tol)
+        K._values_range(0, fin.size, zf, tf, H, Hz, P, D, G, tabs)
+        residual = np.where(np.all(np.isfinite(H), axis=1), _norm(H), np.inf)
+        return zf, residual, condition_numbers(Hz), upd
+
+    return _finish(hom, z0, z, t, code, steps, rejected, (s1z, s2z, s1t, s2t), opts, t_end, refine)
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+os.register_at_fork(after_in_child=_POOLS.clear)  # a forked child has none of the pool's threads
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A process-wide pool of ``threads`` workers (starting threads per call costs ~1 ms each)."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(threads)
+        if pool is None:
+            pool = _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="tracker")
+        return pool
+
+
+def _map(fn: Callable[[Any], Any], items: list, threads: int) -> list:
+    """[fn(i) for i in items] on ``threads`` threads (the compiled kernels release the GIL): the
+    calling thread and threads - 1 pool workers take the items one by one."""
+    if threads < 2 or len(items) < 2 or threading.current_thread().name.startswith("tracker"):
+        return [fn(i) for i in items]
+    results: list = [None] * len(items)
+    counter = itertools.count()  # next() is atomic under the GIL
+
+    def work() -> None:
+        for i in iter(counter.__next__, None):
+            if i >= len(items):
+                return
+            results[i] = fn(items[i])
+
+    futures = [_pool(threads - 1).submit(work) for _ in range(threads - 1)]
+    work()
+    for f in futures:
+        f.result()
+    return results
+
+
 def track(
     homotopy: Homotopy,
     start_points: np.ndarray,
@@ -795,20 +969,42 @@ def track(
                           empty.astype(int), empty, empty, empty, np.zeros(z0.shape), gammas=[homotopy.gamma])
     else:
         B = z0.shape[0]
-        threads = opts.threads if opts.threads > 0 else min(2, os.cpu_count() or 1)
-        n_chunks = max(-(-B // opts.batch_size), min(threads, B // opts.min_paths_per_thread))
-        bounds = np.linspace(0, B, max(n_chunks, 1) + 1).astype(int)
-        chunks = [(homotopy.subset(slice(a, b)), z0[a:b]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-        if threads > 1 and len(chunks) > 1:
-            # independent paths: chunks run concurrently (numpy, scipy and torch release the GIL)
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                parts = list(pool.map(lambda c: _track_batch(c[0], c[1], opts, t_end), chunks))
+        threads = opts.threads if opts.threads > 0 else min(2, _CPUS)
+        form = _compiled_form(homotopy, B, opts)
+        if form is not None:
+            res = _track_compiled(form, homotopy, z0, opts, t_end, threads)
         else:
-            parts = [_track_batch(h, c, opts, t_end) for h, c in chunks]
-        res = parts[0] if len(parts) == 1 else TrackResult.concatenate(parts)
+            n_chunks = max(-(-B // opts.batch_size), min(threads, B // opts.min_paths_per_thread))
+            bounds = np.linspace(0, B, max(n_chunks, 1) + 1).astype(int)
+            chunks = [(homotopy.subset(slice(a, b)), z0[a:b]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+            # independent paths: chunks run concurrently (numpy, scipy and torch release the GIL)
+            parts = _map(lambda c: _track_batch(c[0], c[1], opts, t_end), chunks, threads)
+            res = parts[0] if len(parts) == 1 else TrackResult.concatenate(parts)
         res.gammas = [homotopy.gamma]
     res.seconds = time.perf_counter() - start
     return res
+
+
+def compiled_tracking(system: ParametrizedSystem, options: TrackerOptions | None = None, **kwargs: Any) -> bool:
+    """Whether parameter homotopies of ``system`` run in the compiled tracker with these options
+    (a ``PolynomialSystem``, numba importable, ``compiled`` and an RK4 / Heun predictor)."""
+    from . import compiled
+    from .polynomial import PolynomialSystem
+
+    opts = replace(options or TrackerOptions(), **kwargs) if kwargs else (options or TrackerOptions())
+    return compiled.AVAILABLE and opts.compiled and opts.predictor != "taylor" and isinstance(system, PolynomialSystem)
+
+
+def _compiled_form(hom: Homotopy, B: int, opts: TrackerOptions) -> tuple | None:
+    """The compiled tracker's data for ``hom`` when it applies: numba importable, ``opts.compiled``,
+    an RK4 / Heun predictor (the Taylor predictor stays batched) and a polynomial homotopy."""
+    if not opts.compiled or opts.predictor == "taylor":
+        return None
+    from . import compiled
+
+    if not compiled.AVAILABLE:
+        return None
+    return hom.compiled_form(B)
 
 
 DEFAULT_RETRY = (PathStatus.FAILED.value, PathStatus.MAX_STEPS.value)

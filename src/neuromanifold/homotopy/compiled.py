@@ -1,0 +1,530 @@
+"""Compiled per-path predictor-corrector for polynomial homotopies (numba).
+
+Two kinds of homotopy of ``PolynomialSystem``s are evaluated here:
+
+    straight line:  H(z, t) = (1 - t) F(z) + gamma t G(z),   H_t = gamma G - F;
+    parameter arc:  H(z, t) = F(z; p(t)),  p(t) = p_target + s(t) dp,
+                    s(t) = gamma t / (1 + (gamma - 1) t),   H_t = (dF/dp) dp ds/dt.
+
+Each system is a monomial table V[k] = V[parent[k]] * x[var[k]] over x = (z, p) and sparse rows
+of coefficients: F_i, (F_z)_ij and (F_p)_il are sums of coefficient * V[k] (``Tables``).
+
+``_track_range`` runs the step loop of ``tracker._track_batch`` (the same RK4 / Heun predictor,
+Newton corrector, step-size control, endgame rule and path endings) for one path at a time in
+machine code, with an n x n complex LU with partial pivoting per Jacobian, so a step costs
+microseconds instead of the per-call overhead of small batched array operations.  Paths are
+independent: chunks of paths run in Python threads (the kernels release the GIL), so the result
+does not depend on the chunking or the thread count.  The two kinds compile separately
+(``overload`` on the type of the ``form`` tuple).  Without numba (``AVAILABLE`` is False) the
+tracker keeps its batched numpy path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:  # pragma: no cover - exercised through AVAILABLE
+    from numba import njit
+    from numba.extending import overload
+
+    AVAILABLE = True
+except Exception:  # pragma: no cover - numba is a dependency; numpy is the fallback
+    AVAILABLE = False
+
+    def njit(*args, **kwargs):  # type: ignore[no-redef]
+        def wrap(f):
+            return f
+
+        return wrap
+
+    def overload(*args, **kwargs):  # type: ignore[no-redef]
+        return njit()
+
+
+# float options (order of ``float_options``) and int options (order of ``int_options``)
+_F_INITIAL, _F_MAX_STEP, _F_MIN_STEP, _F_MIN_REL, _F_CORR_TOL, _F_PRED_TOL, _F_MAX_FIRST, _F_CONTRACT, \
+    _F_GROWTH, _F_MAX_NORM, _F_SING_T, _F_ENDGAME, _F_T_END, _F_RATIO = range(14)
+_I_CORR_ITERS, _I_MAX_STEPS, _I_ORDER = range(3)
+
+_SUCCESS, _DIVERGED, _SINGULAR, _MAX_STEPS, _FAILED = range(5)
+_ACTIVE = -1
+
+
+def float_options(opts, t_end: float) -> np.ndarray:
+    """The float fields of ``TrackerOptions`` the kernel reads, and t_end, as one array."""
+    return np.array(
+        [opts.initial_step, opts.max_step, opts.min_step, opts.min_relative_step, opts.corrector_tol,
+         opts.predictor_tol, opts.max_first_update, opts.contraction, opts.max_growth, opts.max_norm,
+         opts.singular_t, opts.endgame_stop, t_end, opts.endgame_ratio],
+        dtype=np.float64,
+    )
+
+
+def int_options(opts) -> np.ndarray:
+    """max_corrector_iters, max_steps and the predictor order (RK4: 4, Heun: 2)."""
+    order = 2 if opts.predictor == "heun" else 4
+    return np.array([opts.max_corrector_iters, opts.max_steps, order], dtype=np.int64)
+
+
+def _csr(C: np.ndarray, width: int) -> tuple[np.ndarray, ...]:
+    """The nonzero rows of C (slots, M), slot s = i * width + j: (i, j, row pointers, monomial
+    indices, coefficients), slot by slot."""
+    rows, k = np.nonzero(C)
+    slots, start = np.unique(rows, return_index=True)
+    ptr = np.append(start, len(rows)).astype(np.int64)
+    return ((slots // width).astype(np.int64), (slots % width).astype(np.int64), ptr, k.astype(np.int64),
+            C[rows, k].astype(np.complex128))
+
+
+class Tables:
+    """The monomial table and the coefficients of a ``PolynomialSystem`` as flat arrays: monomial
+    k is V[parent[k]] * x[var[k]]; F_i, (F_z)_ij and (F_p)_il are sums of coefficient * monomial
+    over their (CSR) rows."""
+
+    def __init__(self, system) -> None:
+        n, m = system.n_vars, system.n_params
+        M = system._n_monomials
+        parent = np.zeros(M, dtype=np.int64)
+        var = np.zeros(M, dtype=np.int64)
+        for lo, hi, parents, vars_ in system._levels:
+            parent[lo:hi] = parents
+            var[lo:hi] = vars_
+        self.parent, self.var = parent, var
+        self.f = _csr(system._CF.T, 1)  # (n, M)
+        self.z = _csr(system._CZ.T, n)  # (n*n, M)
+        self.p = _csr(system._CP.T, max(m, 1))  # (n*m, M)
+        self.n, self.m, self.M = n, m, M
+
+    def arrays(self) -> tuple:
+        return (self.parent, self.var) + self.f + self.z + self.p
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _system(z, p, dp, tabs, x, V, scale, tscale, H, Hz, Ht, want_t, want_p):
+    """Adds scale F(z; p) to H, scale F_z to Hz and, if want_t, tscale F (want_p: tscale (dF/dp) dp)
+    to Ht, for one polynomial system (``Tables``)."""
+    parent, var, fi, _, fptr, fk, fc, zi, zj, zptr, zk, zc, qi, ql, qptr, qk, qc = tabs
+    n = z.shape[0]
+    m = p.shape[0]
+    for j in range(n):
+        x[j] = z[j]
+    for l in range(m):
+        x[n + l] = p[l]
+    V[0] = 1.0
+    for k in range(1, parent.shape[0]):
+        V[k] = V[parent[k]] * x[var[k]]
+    for u in range(fi.shape[0]):
+        acc = 0j
+        for e in range(fptr[u], fptr[u + 1]):
+            acc += fc[e] * V[fk[e]]
+        H[fi[u]] += scale * acc
+        if want_t:
+            Ht[fi[u]] += tscale * acc
+    for u in range(zi.shape[0]):
+        acc = 0j
+        for e in range(zptr[u], zptr[u + 1]):
+            acc += zc[e] * V[zk[e]]
+        Hz[zi[u], zj[u]] += scale * acc
+    if want_p:
+        for u in range(qi.shape[0]):
+            acc = 0j
+            for e in range(qptr[u], qptr[u + 1]):
+                acc += qc[e] * V[qk[e]]
+            Ht[qi[u]] += tscale * acc * dp[ql[u]]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _zero(H, Hz, Ht):
+    n = H.shape[0]
+    for i in range(n):
+        H[i] = 0.0
+        Ht[i] = 0.0
+        for j in range(n):
+            Hz[i, j] = 0.0
+
+
+def _evaluate(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):  # pragma: no cover - compiled only
+    """H(z, t), H_z and (if want_t) H_t into H, Hz, Ht.  ``form`` is (gamma_sl, tables_F, tables_G)
+    for H = (1 - t) F(z) + gamma_sl t G(z) (H_t = gamma_sl G - F), or (tables_F,) for
+    H = F(z; p(t)), p(t) = ptgt + s(t) dp, s = gam t / (1 + (gam - 1) t), H_t = (dF/dp) dp ds/dt.
+    The two kinds compile separately (``overload`` below picks one by the type of ``form``)."""
+    raise NotImplementedError
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _evaluate_straight(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
+    gsl, tabF, tabG = form
+    x, V, p = ws
+    _zero(H, Hz, Ht)
+    # H = (1 - t) F + gamma t G, H_t = gamma G - F
+    _system(z, p, dp, tabF, x, V, 1.0 - t + 0j, -1.0 + 0j, H, Hz, Ht, want_t, False)
+    _system(z, p, dp, tabG, x, V, gsl * t, gsl, H, Hz, Ht, want_t, False)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _evaluate_parameter(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
+    tabF = form[0]
+    x, V, p = ws
+    m = ptgt.shape[0]
+    den = 1.0 + (gam - 1.0) * t
+    s = gam * t / den
+    for l in range(m):
+        p[l] = ptgt[l] + s * dp[l]
+    _zero(H, Hz, Ht)
+    # H_t = (dF/dp) dp ds/dt
+    _system(z, p, dp, tabF, x, V, 1.0 + 0j, gam / (den * den), H, Hz, Ht, False, want_t)
+
+
+def _monomial_count(form):  # pragma: no cover - compiled only
+    """The size of the monomial buffer V for ``form``."""
+    raise NotImplementedError
+
+
+if AVAILABLE:
+
+    @overload(_monomial_count)
+    def _monomial_count_overload(form):
+        if len(form) == 3:
+            return lambda form: max(form[1][0].shape[0], form[2][0].shape[0])
+        return lambda form: form[0][0].shape[0]
+
+    @overload(_evaluate, inline="always")
+    def _evaluate_overload(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
+        if len(form) == 3:
+            return _evaluate_straight.py_func
+        return _evaluate_parameter.py_func
+
+
+@njit(cache=True, nogil=True)
+def _lu(A, piv):
+    """In-place LU with partial pivoting (largest |re| + |im|, as LAPACK); False when a pivot is
+    zero or not finite (an exactly singular or non-finite matrix)."""
+    n = A.shape[0]
+    for k in range(n):
+        p = k
+        best = abs(A[k, k].real) + abs(A[k, k].imag)
+        for i in range(k + 1, n):
+            v = abs(A[i, k].real) + abs(A[i, k].imag)
+            if v > best:
+                best = v
+                p = i
+        piv[k] = p
+        if not (best > 0.0 and best < np.inf):
+            return False
+        if p != k:
+            for j in range(n):
+                tmp = A[k, j]
+                A[k, j] = A[p, j]
+                A[p, j] = tmp
+        inv = 1.0 / A[k, k]
+        for i in range(k + 1, n):
+            f = A[i, k] * inv
+            A[i, k] = f
+            if f != 0:
+                for j in range(k + 1, n):
+                    A[i, j] -= f * A[k, j]
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _lu_solve(A, piv, b, out, sign):
+    """out = sign * A^{-1} b from the factors of ``_lu``."""
+    n = A.shape[0]
+    for i in range(n):
+        out[i] = sign * b[i]
+    for k in range(n):
+        p = piv[k]
+        if p != k:
+            tmp = out[k]
+            out[k] = out[p]
+            out[p] = tmp
+    for i in range(n):
+        acc = out[i]
+        for j in range(i):
+            acc -= A[i, j] * out[j]
+        out[i] = acc
+    for i in range(n - 1, -1, -1):
+        acc = out[i]
+        for j in range(i + 1, n):
+            acc -= A[i, j] * out[j]
+        out[i] = acc / A[i, i]
+
+
+@njit(cache=True, nogil=True)
+def _norm(v):
+    """max_i |v_i|, NaN when some entry is NaN (as numpy's max)."""
+    mx = 0.0
+    for i in range(v.shape[0]):
+        a = abs(v[i])
+        if a != a:
+            return np.nan
+        if a > mx:
+            mx = a
+    return mx
+
+
+@njit(cache=True, nogil=True)
+def _all_finite(v):
+    for i in range(v.shape[0]):
+        if not (np.isfinite(v[i].real) and np.isfinite(v[i].imag)):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _workspace(form, n, m):
+    """Scratch arrays of ``_evaluate``: x (variables), V (monomials) and p."""
+    M = _monomial_count(form)
+    return (np.empty(n + m, dtype=np.complex128), np.empty(M, dtype=np.complex128), np.empty(m, dtype=np.complex128))
+
+
+@njit(cache=True, nogil=True)
+def _velocity(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, out):
+    """out = dz/dt = -H_z^{-1} H_t at (z, t) (NaN where H_z is singular)."""
+    _evaluate(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, True)
+    if _lu(Hz, piv):
+        _lu_solve(Hz, piv, Ht, out, -1.0)
+    else:
+        for i in range(out.shape[0]):
+            out[i] = np.nan
+
+
+@njit(cache=True, nogil=True)
+def _track_range(lo, hi, Z, T, steps, rejected, work, code, S1Z, S2Z, S1T, S2T, Ptgt, DP, GAM, form, fo, io):
+    """Track paths lo..hi-1 in place: Z (B, n) from T (B,) to t_end (``fo[_F_T_END]``); work counts
+    the Jacobian factorisations of each path."""
+    n = Z.shape[1]
+    m = Ptgt.shape[1]
+    ws = _workspace(form, n, m)
+    H = np.empty(n, dtype=np.complex128)
+    Ht = np.empty(n, dtype=np.complex128)
+    Hz = np.empty((n, n), dtype=np.complex128)
+    piv = np.empty(n, dtype=np.int64)
+    z = np.empty(n, dtype=np.complex128)
+    k1 = np.empty(n, dtype=np.complex128)
+    k2 = np.empty(n, dtype=np.complex128)
+    k3 = np.empty(n, dtype=np.complex128)
+    k4 = np.empty(n, dtype=np.complex128)
+    y = np.empty(n, dtype=np.complex128)
+    zc = np.empty(n, dtype=np.complex128)
+    dz = np.empty(n, dtype=np.complex128)
+    vel = np.empty(n, dtype=np.complex128)
+    t_end = fo[_F_T_END]
+    max_iters = io[_I_CORR_ITERS]
+    max_steps = io[_I_MAX_STEPS]
+    order = io[_I_ORDER]
+    expo = 1.0 / (order + 1)
+    for b in range(lo, hi):
+        ptgt = Ptgt[b]
+        dp = DP[b]
+        gam = GAM[b]
+        for j in range(n):
+            z[j] = Z[b, j]
+        t = T[b]
+        if not _all_finite(z):
+            code[b] = _FAILED
+            continue
+        h = fo[_F_INITIAL]
+        just_rejected = False
+        has_k1 = False
+        next_sample = 0.1
+        nst = 0
+        nrej = 0
+        nlu = 0
+        wait = 0  # accepted steps before the next attempt to land on t_end
+        backoff = 1
+        c = _ACTIVE
+        while c == _ACTIVE:
+            rem = t - t_end
+            if wait > 0 and rem >= fo[_F_ENDGAME]:
+                ha = min(h, fo[_F_RATIO] * rem)
+            else:
+                ha = min(h, rem)
+            jump = ha == rem
+            t1 = t - ha
+            if not has_k1:
+                nlu += 1
+                _velocity(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, k1)
+                has_k1 = True
+            # predictor
+            if order == 2:
+                nlu += 1
+                for j in range(n):
+                    y[j] = z[j] - ha * k1[j]
+                _velocity(y, t - ha, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, k2)
+                for j in range(n):
+                    zc[j] = z[j] - 0.5 * ha * (k1[j] + k2[j])
+            else:
+                nlu += 3
+                for j in range(n):
+                    y[j] = z[j] - 0.5 * ha * k1[j]
+                _velocity(y, t - 0.5 * ha, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, k2)
+                for j in range(n):
+                    y[j] = z[j] - 0.5 * ha * k2[j]
+                _velocity(y, t - 0.5 * ha, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, k3)
+                for j in range(n):
+                    y[j] = z[j] - ha * k3[j]
+                _velocity(y, t - ha, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, k4)
+                for j in range(n):
+                    zc[j] = z[j] - (ha / 6.0) * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
+            # corrector: Newton at t1; H_z [dz, v] = -[H, H_t] with one factorisation
+            ok = False
+            first = np.inf
+            prev = np.inf
+            for it in range(max_iters):
+                _evaluate(zc, t1, ptgt, dp, gam, form, ws, H, Hz, Ht, True)
+                nlu += 1
+                if _lu(Hz, piv):
+                    _lu_solve(Hz, piv, H, dz, -1.0)
+                    _lu_solve(Hz, piv, Ht, vel, -1.0)
+                else:
+                    for j in range(n):
+                        dz[j] = np.nan
+                        vel[j] = np.nan
+                for j in range(n):
+                    zc[j] += dz[j]
+                nrm = _norm(dz) / (1.0 + _norm(zc))
+                if not np.isfinite(nrm):
+                    nrm = np.inf
+                if it == 0:
+                    first = nrm
+                    bad = nrm > fo[_F_MAX_FIRST]
+                else:
+                    bad = nrm > fo[_F_CONTRACT] * prev
+                if nrm <= fo[_F_CORR_TOL] and not bad:
+                    ok = True
+                    break
+                if bad:
+                    break
+                prev = nrm
+            # step-size control
+            err = max(first, 1e-300)
+            factor = 0.9 * (fo[_F_PRED_TOL] / err) ** expo if err < np.inf else 0.0
+            if ok:
+                for j in range(n):
+                    z[j] = zc[j]
+                    k1[j] = vel[j]
+                t = t1
+                nst += 1
+                if wait > 0:
+                    wait -= 1
+                cap = 1.0 if just_rejected else fo[_F_GROWTH]
+                h = min(ha * min(max(factor, 0.5), cap), fo[_F_MAX_STEP])
+                just_rejected = False
+                if t <= next_sample and t > t_end:
+                    S2T[b] = S1T[b]
+                    S1T[b] = t - t_end
+                    for j in range(n):
+                        S2Z[b, j] = S1Z[b, j]
+                        S1Z[b, j] = z[j]
+                    next_sample = 0.1 * (t - t_end) + t_end
+                if t <= t_end:
+                    c = _SUCCESS
+                if _norm(z) > fo[_F_MAX_NORM]:
+                    c = _DIVERGED
+            else:
+                nrej += 1
+                h = ha * min(max(factor, 0.25), 0.5)
+                just_rejected = True
+                if jump:  # approach t_end geometrically for a while, then try again
+                    wait = backoff
+                    backoff *= 2
+                if h < fo[_F_MIN_STEP] or h < fo[_F_MIN_REL] * (t - t_end) or t - t_end < fo[_F_ENDGAME]:
+                    c = _SINGULAR if t - t_end < fo[_F_SING_T] else _FAILED
+            if not _all_finite(z):
+                c = _FAILED
+            if c == _ACTIVE and nst + nrej >= max_steps:
+                c = _MAX_STEPS
+        for j in range(n):
+            Z[b, j] = z[j]
+        T[b] = t
+        steps[b] = nst
+        rejected[b] = nrej
+        work[b] = nlu
+        code[b] = c
+
+
+@njit(cache=True, nogil=True)
+def _refine_range(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol):
+    """Final Newton iterations at the endpoints (``tracker._refine``): an update is taken only
+    while it is finite and at most twice the previous one; upd is the last accepted update."""
+    n = Z.shape[1]
+    m = Ptgt.shape[1]
+    ws = _workspace(form, n, m)
+    H = np.empty(n, dtype=np.complex128)
+    Ht = np.empty(n, dtype=np.complex128)
+    Hz = np.empty((n, n), dtype=np.complex128)
+    piv = np.empty(n, dtype=np.int64)
+    z = np.empty(n, dtype=np.complex128)
+    dz = np.empty(n, dtype=np.complex128)
+    for b in range(lo, hi):
+        for j in range(n):
+            z[j] = Z[b, j]
+        u = np.inf
+        for it in range(iters):
+            _evaluate(z, T[b], Ptgt[b], DP[b], GAM[b], form, ws, H, Hz, Ht, False)
+            if _lu(Hz, piv):
+                _lu_solve(Hz, piv, H, dz, -1.0)
+            else:
+                for j in range(n):
+                    dz[j] = np.nan
+            nrm = _norm(dz) / (1.0 + _norm(z))
+            if np.isfinite(nrm) and nrm <= max(u, 1e-300) * 2:
+                for j in range(n):
+                    if np.isfinite(dz[j].real) and np.isfinite(dz[j].imag):
+                        z[j] += dz[j]
+                u = nrm
+            if u <= tol:
+                break
+        for j in range(n):
+            Z[b, j] = z[j]
+        upd[b] = u
+
+
+@njit(cache=True, nogil=True)
+def _values_range(lo, hi, Z, T, Hout, Hzout, Ptgt, DP, GAM, form):
+    """H and H_z at the points Z (B, n), T (B,)."""
+    n = Z.shape[1]
+    m = Ptgt.shape[1]
+    ws = _workspace(form, n, m)
+    Ht = np.empty(n, dtype=np.complex128)
+    for b in range(lo, hi):
+        _evaluate(Z[b], T[b], Ptgt[b], DP[b], GAM[b], form, ws, Hout[b], Hzout[b], Ht, False)
+
+
+@njit(cache=True, nogil=True)
+def _newton_range(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol):
+    """Newton's method at (T[b]) from Z[b] (``start.newton_refine``): every finite update is
+    taken; upd is the last one relative to 1 + |z|_inf (inf when it was not finite); a path stops
+    once upd <= tol."""
+    n = Z.shape[1]
+    m = Ptgt.shape[1]
+    ws = _workspace(form, n, m)
+    H = np.empty(n, dtype=np.complex128)
+    Ht = np.empty(n, dtype=np.complex128)
+    Hz = np.empty((n, n), dtype=np.complex128)
+    piv = np.empty(n, dtype=np.int64)
+    z = np.empty(n, dtype=np.complex128)
+    dz = np.empty(n, dtype=np.complex128)
+    for b in range(lo, hi):
+        for j in range(n):
+            z[j] = Z[b, j]
+        u = 0.0
+        for it in range(iters):
+            _evaluate(z, T[b], Ptgt[b], DP[b], GAM[b], form, ws, H, Hz, Ht, False)
+            if _lu(Hz, piv):
+                _lu_solve(Hz, piv, H, dz, -1.0)
+            else:
+                for j in range(n):
+                    dz[j] = np.nan
+            if _all_finite(dz):
+                for j in range(n):
+                    z[j] += dz[j]
+                u = _norm(dz) / (1.0 + _norm(z))
+            else:
+                u = np.inf
+            if u <= tol:
+                break
+        for j in range(n):
+            Z[b, j] = z[j]
+        upd[b] = u
