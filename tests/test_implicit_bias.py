@@ -1,5 +1,6 @@
 """Batched gradient descent (vmap) vs Voronoi masses."""
 
+import numpy as np
 import pytest
 
 from neuromanifold.errors import InputError
@@ -17,6 +18,19 @@ def test_fractions_and_masses(tmp_path):
     assert any(n.startswith("critical of mu") for n in r.voronoi.strata)
     # gradient descent reaches a critical point (the loss stops decreasing) on most runs
     assert r.evidence["gradient_descent"]["median_final_loss"] < 1e-3
+    # ground truth per run: a target u0 + u1 t + u2 t^2 with real roots lies in M (descent ends on it, a
+    # regular point when the roots are distinct); one with complex roots projects onto the double-root
+    # boundary, images of critical points of mu.  Classified runs must agree; unclassified ones are few
+    # and reported with a reason.
+    U = r.targets
+    inside = U[:, 1] ** 2 >= 4 * U[:, 0] * U[:, 2]
+    lab = np.array(r.labels)
+    classified = (lab == "smooth") | np.char.startswith(lab.astype(str), "critical of mu")
+    assert classified.mean() >= 0.8
+    agree = (lab[classified] == "smooth") == inside[classified]
+    assert agree.mean() >= 0.97, agree.mean()
+    unc = r.evidence["classification"]["unclassified"]
+    assert sum(unc.values()) == int(np.sum(lab == "unclassified"))
     path = plot_implicit_bias(r, str(tmp_path / "bias.png"))
     assert (tmp_path / "bias.png").stat().st_size > 5000 and path.endswith(".png")
     assert "GD fraction" in r.to_text()

@@ -62,3 +62,26 @@ def test_cli_table(capsys):
     assert main(["analyze", "linear(widths=(3, 2, 3))", "--only", "singularities"]) == 0
     out = capsys.readouterr().out
     assert "subnetwork strata (dim M = 8)" in out and "layer 1: 1 of 2 neurons" in out
+
+
+def test_collapsed_layers():
+    """A collapsed layer (diagonal weights, the identity up to rescaling) gives a network of lower depth.
+
+    mlp((3, 3, 3, 1), r=2) with W2 diagonal computes sum_j c_j l_j(x)^4 for three linear forms: the third
+    secant of the Veronese v_4(P^2), of dimension 3 * 3 = 9 (Alexander-Hirschowitz; (3 vars, degree 4)
+    is exceptional only for 5 summands).  linear((4, 3, 2, 4)) with W2 (2 x 3) diagonal still reaches all
+    4 x 4 matrices of rank <= 2: dimension 2 (4 + 4 - 2) = 12 = dim M, regular points of mu (certified).
+    """
+    _, fams = families("mlp(widths=(3, 3, 3, 1), r=2)")
+    assert fams["layer 2 collapsed"]["dimension"] == 9
+    _, fams = families("linear(widths=(4, 3, 2, 4))")
+    f = fams["layer 2 collapsed"]
+    assert f["dimension"] == 12 and f["critical"] is False and f["critical_status"] == "certified"
+    assert f["singular"] is False
+    # layer 1 collapsed (W1 diagonal, 3 x 4): functions of the first 3 inputs only, rank <= 2: 2 (3 + 4 - 2)
+    assert fams["layer 1 collapsed"]["dimension"] == 10 and fams["layer 1 collapsed"]["singular"] is False
+    arch = parse_spec("attention(widths=(2, 2, 1), a=(2, 2), t=2)")
+    col = {f.name: f for f in subnetwork_families(arch)}
+    assert {"layer 1 collapsed", "layer 2 collapsed"} <= set(col)
+    assert len(col["layer 1 collapsed"].zero) == 2 + 2 + 2  # off-diagonal entries of Q1, K1, V1 (2 x 2)
+    assert len(col["layer 2 collapsed"].zero) == 2 + 2 + 1  # Q2, K2 (2 x 2): two each; V2 (1 x 2): V2[0, 1]

@@ -39,6 +39,10 @@ def test_masses_sum_to_one_and_match_the_real_root_probability():
     assert lo <= p_real <= hi, (p_real, r.strata)
     boundary = [s for name, s in r.strata.items() if name.startswith("critical of mu")]
     assert boundary and sum(s["mass"] for s in boundary) == pytest.approx(1 - r.strata["smooth"]["mass"])
+    # cells: M is full-dimensional (interior points: 0-dimensional cells, codim M = 0); the double-root
+    # boundary is a surface whose points have the outward normal ray as cell: 1 > codim M (singular stratum)
+    assert r.strata["smooth"]["cell_dimension"] == 0
+    assert all(s["cell_dimension"] == 1 and s["cell_dimension_status"] == "numerical" for s in boundary)
 
 
 def test_bad_distribution():
@@ -75,3 +79,6 @@ def test_optimisation_fallback_is_labelled_and_agrees():
     p_real = float(np.mean(u[:, 1] ** 2 >= 4 * u[:, 0] * u[:, 2]))
     lo, hi = r.strata["smooth"]["ci95"]
     assert lo <= p_real <= hi
+    # cell dimensions from continuing the local optima: the same as with exact nearest points
+    assert r.strata["smooth"]["cell_dimension"] == 0
+    assert [s["cell_dimension"] for n, s in r.strata.items() if n.startswith("critical of mu")] == [1]

@@ -4,10 +4,13 @@ For targets u drawn as in ``voronoi`` (standard Gaussian coefficient vectors) we
 at once: theta -> 1/2 |c(theta) - u|_Q^2, c the exact coefficient map written in torch, one gradient
 per (target, initialisation) pair with ``torch.func.vmap(torch.func.grad(...))``, plain gradient
 descent from Gaussian initialisations of scale ``init_scale``.  The stratum a run ends on is read
-off the final parameter point: ``smooth`` when the Jacobian of c has full rank dim M there
-(sigma_min / sigma_max above ``rank_tol``: gradient descent approaches singular strata only
-asymptotically, so the tolerance is loose), else ``critical of mu (rank r)``, and ``zero function``
-when c vanishes.  The Voronoi masses of the same strata (exact nearest points) are the prediction of
+off the trend of the singular values sigma_1 >= ... >= sigma_k (k = dim M) of the Jacobian of c between
+the middle and the end of the run (``classify_endpoints``): descent onto a regular point of mu
+converges exponentially, so sigma_i / sigma_1 stop moving (``smooth`` when all are stable and
+sigma_k / sigma_1 >= 1e-3); descent onto a critical point of mu converges only asymptotically and the
+vanishing ones keep shrinking while the loss has stalled at its limit (``critical of mu (rank r)``, r the
+stable ones); ``zero function`` when
+c vanishes; runs fitting neither pattern are ``unclassified`` and counted as such, with the reason.  The Voronoi masses of the same strata (exact nearest points) are the prediction of
 the "singularities attract in proportion to their Voronoi cells" picture.
 """
 
@@ -32,6 +35,8 @@ class ImplicitBiasResult:
     voronoi: VoronoiResult
     runs: int
     evidence: dict[str, Any] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)  # the stratum of every run
+    targets: np.ndarray | None = None  # (runs, D): the target of every run
 
     def table(self) -> list[tuple[str, float, list[float], float, list[float]]]:
         names = sorted(set(self.gd) | set(self.voronoi.strata))
@@ -66,7 +71,6 @@ def implicit_bias(
     lr: float = 0.02,
     init_scale: float = 0.5,
     metric: str = "euclidean",
-    rank_tol: float = 1e-3,
     voronoi_samples: int = 1000,
     seed: int = 0,
     progress: bool = False,
@@ -109,25 +113,16 @@ def implicit_bias(
         from tqdm.auto import tqdm
 
         it = tqdm(it, desc="gradient descent", unit="step")
+    half = None
     with torch.no_grad():
-        for _ in it:
+        for i in it:
+            if i == steps - steps // 2:
+                half = theta.clone()
             g = step(theta, U)
             g = torch.nan_to_num(g, nan=0.0, posinf=0.0, neginf=0.0)
             theta = theta - lr * torch.clamp(g, -1e3, 1e3)
-    th = theta.numpy().astype(complex)
-    c = cmap.polynomials.evaluate(th).real
-    J = cmap.polynomials.jacobian(th).real  # (B, D, N)
-    s = np.linalg.svd(J, compute_uv=False)
-    labels = []
-    for b in range(len(th)):
-        if not np.all(np.isfinite(s[b])):
-            labels.append("diverged")
-        elif np.max(np.abs(c[b])) <= 1e-3 * (1 + np.max(np.abs(U[b].numpy()))):
-            labels.append("zero function")
-        elif s[b, k - 1] > rank_tol * s[b, 0]:
-            labels.append("smooth")
-        else:
-            labels.append(f"critical of mu (rank {int(np.sum(s[b] > rank_tol * s[b, 0]))})")
+    Un = U.numpy()
+    labels, reasons = classify_endpoints(cmap.polynomials, Q, half.numpy(), theta.numpy(), Un, k)
     runs = len(labels)
     gd = {}
     for name in sorted(set(labels)):
@@ -137,12 +132,75 @@ def implicit_bias(
     final = np.array([float(loss(theta[b], U[b])) for b in range(runs)])
     ev = {
         "gradient_descent": {"steps": steps, "lr": lr, "init_scale": init_scale, "targets": n_targets,
-                             "initialisations_per_target": n_inits, "rank_tol": rank_tol,
+                             "initialisations_per_target": n_inits,
                              "median_final_loss": float(np.median(final)),
                              "implementation": "torch.func.vmap(torch.func.grad(loss)) over all runs"},
+        "classification": {
+            "rule": "singular values sigma_1 >= ... >= sigma_k of the Jacobian of c (k = dim M) at the last step "
+            "and half-way: a ratio sigma_i / sigma_1 that shrank by more than 10% over the second half is "
+            "converging to 0 (a critical point of mu is approached, only asymptotically); one within 5% is "
+            "stable.  smooth: all stable and sigma_k / sigma_1 >= 1e-3; critical of mu (rank r): r stable, the others "
+            "shrinking or below 1e-6, and the loss stalled (it fell by at most its final value over the second "
+            "half); anything else unclassified",
+            "unclassified": {r: reasons.count(r) for r in sorted(set(reasons)) if r},
+        },
         "seconds": round(time.perf_counter() - t0, 3),
     }
-    return ImplicitBiasResult(arch, gd, vor, runs, ev)
+    return ImplicitBiasResult(arch, gd, vor, runs, ev, labels, Un)
+
+
+STABLE, SHRINKING = 0.05, 0.10  # relative change of sigma_i / sigma_1 over the second half of the run
+SMOOTH_FLOOR, ZERO_FLOOR = 1e-3, 1e-6
+LOSS_STALLED = 1.0  # a run on a critical point of mu: the loss fell by at most this * its final value in the second half
+
+
+def classify_endpoints(P: Any, Q: np.ndarray, half: np.ndarray, final: np.ndarray, U: np.ndarray, k: int
+                       ) -> tuple[list[str], list[str]]:
+    """Stratum of each gradient-descent endpoint from the trend of the singular values of J_c.
+
+    Descent onto a regular point of mu converges exponentially (the normalised singular values stop
+    moving); onto a critical point of mu it converges only asymptotically, and the singular values
+    that vanish there keep shrinking.  Returns labels and, for ``unclassified`` runs, the reason."""
+    labels, reasons = [], []
+    c = P.evaluate(final.astype(complex)).real
+    ch = P.evaluate(half.astype(complex)).real
+    L1 = 0.5 * np.einsum("bi,ij,bj->b", c - U, Q, c - U)
+    L0 = 0.5 * np.einsum("bi,ij,bj->b", ch - U, Q, ch - U)
+    s1 = np.linalg.svd(P.jacobian(final.astype(complex)).real, compute_uv=False)[:, :k]
+    s0 = np.linalg.svd(P.jacobian(half.astype(complex)).real, compute_uv=False)[:, :k]
+    for b in range(len(final)):
+        if not (np.all(np.isfinite(s1[b])) and np.all(np.isfinite(c[b]))):
+            labels.append("diverged")
+            reasons.append("")
+            continue
+        if np.max(np.abs(c[b])) <= 1e-3 * (1 + np.max(np.abs(U[b]))):
+            labels.append("zero function")
+            reasons.append("")
+            continue
+        r1, r0 = s1[b] / max(s1[b, 0], 1e-300), s0[b] / max(s0[b, 0], 1e-300)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change = np.where(r0 > 0, r1 / r0, 1.0)
+        zero = r1 < ZERO_FLOOR
+        stable = (np.abs(change - 1) <= STABLE) & ~zero
+        shrinking = (change <= 1 - SHRINKING) | zero
+        if not np.all(stable | shrinking):
+            labels.append("unclassified")
+            reasons.append("a singular value neither stable nor shrinking")
+        elif stable.all():
+            if r1[-1] >= SMOOTH_FLOOR:
+                labels.append("smooth")
+                reasons.append("")
+            else:
+                labels.append("unclassified")
+                reasons.append("stable, but sigma_k / sigma_1 between the floors 1e-6 and 1e-3")
+        elif L0[b] - L1[b] > LOSS_STALLED * L1[b]:
+            # still falling fast: descent towards a point of M it has not reached (not a limit on a stratum)
+            labels.append("unclassified")
+            reasons.append("singular values shrinking while the loss still falls (not converged)")
+        else:
+            labels.append(f"critical of mu (rank {int(stable.sum())})")
+            reasons.append("")
+    return labels, reasons
 
 
 __all__ = ["implicit_bias", "ImplicitBiasResult"]

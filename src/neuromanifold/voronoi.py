@@ -141,6 +141,18 @@ def optimised_nearest_points(cs: Any, U: np.ndarray, rng: np.random.Generator, r
 OPT_RANK_TOL = 1e-4
 
 
+def stratum_label(nr: dict[str, Any], u: np.ndarray) -> str:
+    """The stratum of a nearest point: ``zero function``, ``smooth`` (sigma_min / sigma_max of the slice
+    Jacobian above the rank gap) or ``critical of mu (rank r)``."""
+    from .landscape import RANK_GAP
+
+    if np.max(np.abs(nr["c"])) <= 1e-9 * (1 + np.max(np.abs(u))):
+        return "zero function"
+    if nr["gap"] > nr.get("rank_tol", RANK_GAP):
+        return "smooth"
+    return f"critical of mu (rank {nr['rank']})"
+
+
 def voronoi_masses(
     spec: str | Architecture,
     *,
@@ -151,17 +163,23 @@ def voronoi_masses(
     seed: int = 0,
     total_degree_limit: int = 50_000,
     restarts: int = 20,
+    cell_probes: int = 3,
     progress: bool = False,
 ) -> VoronoiResult:
     """Masses of the Voronoi cells of the strata of M under a target distribution in coefficient space.
 
     distribution: "gaussian" (standard normal coefficients) or a callable rng, n -> (n, D) targets.
     Nearest points are exact when the critical-point system has Bezout number <= total_degree_limit;
-    otherwise the best of ``restarts`` local optimisations per target, labelled as such in the evidence."""
+    otherwise the best of ``restarts`` local optimisations per target, labelled as such in the evidence.
+
+    The Voronoi cell of a nearest point x is the fiber of the nearest-point map u -> x(u) over x.  For
+    each stratum, at ``cell_probes`` of its sampled targets u, the Jacobian of u -> x(u) is taken by
+    central differences (the nearest points of u +- h e_j, which must stay in the stratum); its rank rho
+    is the local dimension of the stratum's nearest points and D - rho the dimension of their cells
+    (numerical: singular-value gap; D - dim M at smooth points, larger at singular ones)."""
     from .context import Context
     from .critical_points import base_solutions
     from .invariants.ed_degree import ed_critical_system
-    from .landscape import RANK_GAP
 
     t0 = time.perf_counter()
     if n_samples < 1 or batch < 1:
@@ -189,6 +207,7 @@ def voronoi_masses(
     base = base_solutions(ctx, cs, pstar, rng) if exact else None
     labels: list[str] = []
     ranks: dict[str, list[int]] = {}
+    probes: dict[str, list[tuple[np.ndarray, dict[str, Any]]]] = {}  # stratum -> (target, nearest point)
     losses = []
     uncertain = tracked = 0
     batches = range(0, n_samples, batch)
@@ -206,28 +225,27 @@ def voronoi_masses(
             if nr is None:
                 uncertain += 1
                 continue
-            if np.max(np.abs(nr["c"])) <= 1e-9 * (1 + np.max(np.abs(U[g]))):
-                label = "zero function"
-            elif nr["gap"] > nr.get("rank_tol", RANK_GAP):
-                label = "smooth"
-            else:
-                label = f"critical of mu (rank {nr['rank']})"
+            label = stratum_label(nr, U[g])
             labels.append(label)
             ranks.setdefault(label, []).append(nr["rank"])
+            if len(probes.setdefault(label, [])) < cell_probes:
+                probes[label].append((U[g].copy(), nr))
             losses.append(nr["dist2"] / 2)
     m = len(labels)
+    nearest_fn = (lambda V: nearest_points(cs, base, V, rng)[0]) if exact else None
     strata: dict[str, dict[str, Any]] = {}
     for name in sorted(set(labels)):
         cnt = labels.count(name)
         lo, hi = wilson_interval(cnt, m)
+        cell = _cell_dimension(cs, probes[name], name, nearest_fn, D)
         strata[name] = {
             "count": cnt,
             "mass": cnt / m if m else 0.0,
             "ci95": [lo, hi],
             "rank_of_slice_jacobian": int(np.median(ranks[name])),
-            # the nearest points of the smooth stratum have (D - dim M)-dimensional cells (normal spaces);
-            # a stratum met with positive mass by a point set of dimension e has cells of dimension D - e
-            "cell_dimension": D - k if name == "smooth" else (D if name == "zero function" else None),
+            "cell_dimension": cell["value"],
+            "cell_dimension_status": cell["status"],
+            "cell_dimension_evidence": cell["evidence"],
         }
     ev = {
         "method": "nearest real critical point of 1/2 |c(theta) - u|_Q^2 for each sampled target u: complete solve "
@@ -243,6 +261,58 @@ def voronoi_masses(
             "an upper bound on the distance, the stratum of a local optimum when the runs miss the global one"),
     }
     return VoronoiResult(ctx.arch, metric, strata, m, uncertain, ev, np.array(losses))
+
+
+CELL_STEP = 1e-5  # central-difference step, relative to 1 + |u|_inf
+CELL_RANK_TOL = 1e-4  # singular values of the nearest-point Jacobian below this (relative) are zero
+CELL_GAP = 1e3  # ... when the next one up is at least this much larger
+
+
+def _polish(cs: Any, z0: np.ndarray, u: np.ndarray) -> dict[str, Any]:
+    """The local nearest point continued from the slice point z0 to the target u (least squares, warm start)."""
+    from scipy.optimize import least_squares
+
+    L = np.linalg.cholesky(cs.Q)
+    fun = lambda z: L.T @ (cs.c.evaluate(z.astype(complex)[None, :])[0].real - u)  # noqa: E731
+    jac = lambda z: L.T @ cs.c.jacobian(z.astype(complex)[None, :])[0].real  # noqa: E731
+    r = least_squares(fun, z0, jac=jac, method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=500)
+    return {"c": cs.c.evaluate(r.x.astype(complex)[None, :])[0].real}
+
+
+def _cell_dimension(cs: Any, probes: list, label: str, nearest_fn: Any, D: int) -> dict[str, Any]:
+    """Dimension of the Voronoi cells of a stratum: D - rank of d(u -> nearest point) at probe targets."""
+    dims, evid = [], []
+    for u, nr in probes:
+        h = CELL_STEP * (1 + np.max(np.abs(u)))
+        V = np.concatenate([u[None, :] + h * np.eye(D), u[None, :] - h * np.eye(D)])
+        if nearest_fn is not None:
+            near = nearest_fn(V)
+            if any(q is None or stratum_label(q, v) != label for q, v in zip(near, V)):
+                evid.append({"skipped": "a perturbed target was undecided or left the stratum"})
+                continue
+            X = np.array([q["c"] for q in near])
+        else:  # optimisation fallback: continue the local optimum found for u
+            X = np.array([_polish(cs, nr["z"], v)["c"] for v in V])
+        Jx = (X[:D] - X[D:]).T / (2 * h)  # (D, D): d x / d u
+        sv = np.linalg.svd(Jx, compute_uv=False)
+        if sv[0] <= 1e-8:
+            rho, gap = 0, float("inf")  # the nearest point does not move: a vertex (zero function)
+        else:
+            rel = sv / sv[0]
+            rho = int(np.sum(rel > CELL_RANK_TOL))
+            gap = float(rel[rho - 1] / rel[rho]) if rho < D and rel[rho] > 0 else float("inf")
+            if rho == D and rel[-1] < CELL_GAP * CELL_RANK_TOL:
+                gap = 0.0  # the smallest singular value is neither clearly zero nor clearly not
+        if gap < CELL_GAP:
+            evid.append({"skipped": "no clear singular-value gap", "singular_values": sv.tolist()})
+            continue
+        dims.append(D - rho)
+        evid.append({"rank_of_nearest_point_map": rho, "gap": gap, "singular_values": sv.tolist()})
+    if not dims:
+        return {"value": None, "status": "inconclusive", "evidence": evid}
+    if len(set(dims)) > 1:
+        return {"value": min(dims), "status": "lower_bound", "evidence": evid + [{"note": "probes disagree"}]}
+    return {"value": dims[0], "status": "numerical", "evidence": evid}
 
 
 @dataclass

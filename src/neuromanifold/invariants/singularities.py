@@ -1,7 +1,11 @@
 """Subnetworks, the critical locus of mu and singular points of M.
 
 A subnetwork family is a coordinate subspace of parameter space: some parameters set to zero
-(hidden neurons removed, filter taps dropped, attention rank lowered, rows of V zeroed).  For each
+(hidden neurons removed, filter taps dropped, attention rank lowered, rows of V zeroed, layers
+collapsed).  A layer is collapsed when its weights are diagonal (W_i[j, c] = 0 for j != c; a CNN filter
+with one tap; an attention layer with diagonal Q_i, K_i, V_i): up to the rescaling symmetry the weight
+is the identity, so the network is one of lower depth whose activation at that junction is the
+composite (x^r)^r (for linear networks: the lower-depth network itself).  For each
 family F, at a generic point theta of F:
 
 * ``dimension``: the dimension of mu(F), the rank of d mu restricted to F (exact rank mod p at a
@@ -14,8 +18,11 @@ family F, at a generic point theta of F:
   point with several limiting tangent spaces (a cone, a node, a determinantal variety) the excess
   stays O(1).  The test compares t = 1e-3 and 1e-4: the excess singular value shrinking tenfold
   means smooth along this branch; staying put means singular.  A unibranch singularity (a cusp)
-  has one limiting tangent space and is not seen by this test: such points are reported
-  ``critical value`` (every fiber point found by Gauss-Newton is critical), not ``singular``.
+  has one limiting tangent space and is not seen by this test, so a second criterion decides when
+  the tangent-cone test does not say singular: the multiplicity of the Zariski closure of M at
+  mu(theta) (``multiplicity.network_multiplicity``, the local degree from the witness set):
+  multiplicity 1 is a smooth point, >= 2 a singular one.  It also tests the images of families of
+  regular points of mu whose image has lower dimension (a self-intersection of M is singular there).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from ..architectures import Architecture
 from ..architectures.attention import Attention
 from ..architectures.conv import CNN
 from ..architectures.dense import MLP
+from ..architectures.equivariant import GroupDense
 from ..arithmetic import Complex128, ModP, rank_mod_p
 from ..context import Context
 from ..parametrization import Parametrization
@@ -73,6 +81,14 @@ def subnetwork_families(arch: Architecture) -> list[SubnetworkFamily]:
             zero = zero[:-1] + [arch.index(f"b{arch.depth}", (o, 0)) for o in range(w[-1])]
         fams.append(SubnetworkFamily("zero function", f"output layer W{arch.depth} zero (the vertex of M)",
                                      sorted(zero)))
+        if arch.depth >= 2:
+            for i in range(1, arch.depth + 1):  # layer i collapsed: W_i diagonal (the identity up to scaling)
+                zero = [arch.index(f"W{i}", (j, c)) for j in range(w[i]) for c in range(w[i - 1]) if j != c]
+                if zero:
+                    fams.append(SubnetworkFamily(
+                        f"layer {i} collapsed",
+                        f"W{i} diagonal (the identity up to rescaling): layer {i} removed"
+                        + ("" if arch.r == 1 else ", its activation composed with the neighbouring x^r"), sorted(zero)))
     elif isinstance(arch, CNN):
         for i, ki in enumerate(arch.k):
             if ki < 2:
@@ -84,6 +100,12 @@ def subnetwork_families(arch: Architecture) -> list[SubnetworkFamily]:
         L = arch.depth
         fams.append(SubnetworkFamily("zero function", f"filter {L} zero (the vertex of M)",
                                      [arch.index(f"w{L}", (j,)) for j in range(arch.k[-1])]))
+        if L >= 2:
+            for i, ki in enumerate(arch.k):  # layer i collapsed: a one-tap filter (k_i = 2: "last tap dropped")
+                if ki >= 3:
+                    fams.append(SubnetworkFamily(
+                        f"layer {i + 1} collapsed", f"filter {i + 1} reduced to its first tap: the depth-{L - 1} "
+                        "network without layer " + str(i + 1), [arch.index(f"w{i + 1}", (j,)) for j in range(1, ki)]))
     elif isinstance(arch, Attention):
         for i in range(arch.depth):
             a, d_in, d_out = arch.a[i], arch.widths[i], arch.widths[i + 1]
@@ -99,6 +121,17 @@ def subnetwork_families(arch: Architecture) -> list[SubnetworkFamily]:
         L, dl, dp = arch.depth, arch.widths[-1], arch.widths[-2]
         fams.append(SubnetworkFamily("zero function", f"V{L} zero (the vertex of M)",
                                      [arch.index(f"V{L}", (j, c)) for j in range(dl) for c in range(dp)]))
+        if L >= 2:
+            for i in range(L):  # layer i collapsed: Q_i, K_i, V_i diagonal (X -> X X^T X up to scalings)
+                zero = [arch.index(f"{M}{i + 1}", (j, c)) for M, rows in (("Q", arch.a[i]), ("K", arch.a[i]),
+                                                                          ("V", arch.widths[i + 1]))
+                        for j in range(rows) for c in range(arch.widths[i]) if j != c]
+                if zero:
+                    fams.append(SubnetworkFamily(
+                        f"layer {i + 1} collapsed", f"Q{i + 1}, K{i + 1}, V{i + 1} diagonal: layer {i + 1} is the "
+                        "parameter-free cubic X -> X X^T X up to scalings", sorted(zero)))
+    elif isinstance(arch, GroupDense):  # equivariant families: hidden copies of the G-set removed
+        fams += [SubnetworkFamily(name, desc, zero) for name, desc, zero in arch.subnetworks()]
     return fams
 
 
@@ -126,6 +159,29 @@ def _tangent_test(par: Parametrization, theta: np.ndarray, k: int, rng: np.rando
     return {"excess_singular_value": dict(zip([str(t) for t in TANGENT_STEPS], excess)), "verdict": verdict}
 
 
+MULTIPLICITY_MAX_AMBIENT = 100  # witness sets of M in larger spans are too slow for a side test
+MULTIPLICITY_MAX_DEGREE = 200  # the witness set used for multiplicities stops (inconclusive) beyond this
+
+
+def _multiplicity(ctx: Context, theta: np.ndarray, rng: np.random.Generator, ambient: int) -> dict[str, Any]:
+    """``network_multiplicity`` at theta from a witness set of degree <= MULTIPLICITY_MAX_DEGREE, or an
+    inconclusive record (span too large, degree above the cap, witness set failed)."""
+    from ..errors import InputError
+    from .multiplicity import network_multiplicity
+
+    if ambient > MULTIPLICITY_MAX_AMBIENT:
+        return {"multiplicity": None, "verdict": "not tested", "status": "inconclusive",
+                "evidence": {"reason": f"span(M) has dimension {ambient} > {MULTIPLICITY_MAX_AMBIENT}: no witness set"}}
+    cap = min(int(ctx.options.get("max_degree", MULTIPLICITY_MAX_DEGREE)), MULTIPLICITY_MAX_DEGREE)
+    sub = ctx.cached("multiplicity_context", lambda: Context(ctx.arch, seed=ctx.seed, prime=ctx.prime,
+                                                             options={**ctx.options, "max_degree": cap}))
+    try:
+        return network_multiplicity(sub, theta, rng)
+    except (InputError, RuntimeError, ValueError, np.linalg.LinAlgError) as exc:
+        return {"multiplicity": None, "verdict": "inconclusive", "status": "inconclusive",
+                "evidence": {"reason": f"witness set failed: {exc}"}}
+
+
 def singularities(ctx: Context) -> Result:
     t0 = time.perf_counter()
     arch = ctx.arch
@@ -139,6 +195,9 @@ def singularities(ctx: Context) -> Result:
     par_f = Parametrization(arch, Complex128(), n_samples, ctx.rng("singularities-inputs"))
     par_p = Parametrization(arch, ModP(ctx.prime), n_samples, ctx.rng("singularities-inputs-p"))
     rows: list[dict[str, Any]] = []
+    amb = ambient_data(ctx)
+    filling = bool(amb["certified"] and amb["value"] == k and d.certified)
+    use_mult = bool(ctx.options.get("multiplicity", True)) and d.certified and not filling
     for fam in fams:
         free = np.setdiff1d(np.arange(N), fam.zero)
         th_p = ModP(ctx.prime).random((N,), rng)
@@ -168,16 +227,27 @@ def singularities(ctx: Context) -> Result:
             tt = _tangent_test(par_f, theta, k, rng)
             row["tangent_cone_test"] = tt
             row["singular"] = {"singular": True, "smooth along this branch": False}.get(tt["verdict"])
-            row["singular_status"] = "numerical" if row["singular"] is not None else "inconclusive"
+            row["singular_status"] = {
+                True: "numerical (tangent-cone test: several limiting tangent spaces)",
+                False: "numerical (tangent-cone test: one limiting tangent space along the branch seen; a unibranch "
+                "singularity is not excluded)",
+                None: "inconclusive"}[row["singular"]]
         else:
             row["singular"] = False if nr_fam.rank == k else None
             row["singular_status"] = (
                 "not a singular stratum: generic points of the family are regular points of mu"
                 if nr_fam.rank == k else "not critical (a regular point of mu); singularity not tested"
             )
+        if row["singular"] is not True and nr_fam.rank < k and use_mult:
+            # a unibranch singularity (one limiting tangent space) or a self-intersection of M: the
+            # multiplicity of the Zariski closure at mu(theta) decides (1: smooth, >= 2: singular)
+            mult = _multiplicity(ctx, theta, rng, int(amb["value"]) if amb["certified"] else 10**9)
+            row["multiplicity"] = mult
+            if mult["multiplicity"] is not None:
+                row["singular"] = mult["multiplicity"] >= 2
+                row["singular_status"] = f"numerical (multiplicity {mult['multiplicity']}, local degree)"
         rows.append(row)
-    amb = ambient_data(ctx)
-    if amb["certified"] and amb["value"] == k and d.certified:
+    if filling:
         for row in rows:  # the closure of M is a linear space: a smooth variety
             row["singular"] = False
             row["singular_status"] = "certified: M is dense in its linear span (dim M = ambient dimension)"
@@ -186,7 +256,8 @@ def singularities(ctx: Context) -> Result:
         "dim_M": k,
         "families": rows,
         "method": "subnetwork families (coordinate subspaces with zeros); ranks of d mu_S exactly mod p and "
-        "numerically at a generic point of each family; tangent-cone test at critical ones",
+        "numerically at a generic point of each family; tangent-cone test at critical ones; multiplicity of the "
+        "Zariski closure (local degree from the witness set) where that test does not say singular",
     }
     status = "numerical" if rows else "failed"
     if not rows:
