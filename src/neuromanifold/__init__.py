@@ -4,10 +4,21 @@ from .analysis import INVARIANTS, Report, analyze
 from .architectures import Architecture, parse_spec
 from .errors import InputError, NeuromanifoldError, SpecError
 from .critical_points import critical_points
+from .invariants.conservation_laws import conservation_laws_of_map
+from .equivariant_comparison import compare_equivariant
 from .membership import contains
 from .result import Result
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):  # torch is imported only when a torch module is analysed
+    if name == "analyze_module":
+        from .torch_module import analyze_module
+
+        return analyze_module
+    raise AttributeError(f"module 'neuromanifold' has no attribute {name!r}")
+
 
 __all__ = [
     "INVARIANTS",
@@ -18,6 +29,9 @@ __all__ = [
     "Result",
     "SpecError",
     "analyze",
+    "analyze_module",
+    "compare_equivariant",
+    "conservation_laws_of_map",
     "contains",
     "critical_points",
     "parse_spec",

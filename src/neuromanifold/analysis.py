@@ -15,6 +15,8 @@ from .invariants import dimension as _dim
 from .invariants import ed_degree as _ed
 from .invariants import singularities as _sing
 from .invariants import fibers as _fib
+from .invariants import covering as _cov
+from .invariants import conservation_laws as _claws
 from .result import Result, jsonable
 
 INVARIANTS: dict[str, Callable[[Context], Result]] = {
@@ -27,7 +29,20 @@ INVARIANTS: dict[str, Callable[[Context], Result]] = {
     "fiber_points": _deg.fiber_points,
     "ed_degree": _ed.ed_degree,
     "singularities": _sing.singularities,
+    "log_covering_number": _cov.log_covering_number,
+    "epsilon_net": _cov.epsilon_net,
+    "conservation_laws": _claws.conservation_laws,
 }
+def invariant_function(name: str, arch: Architecture) -> Callable[[Context], Result]:
+    """The implementation of invariant ``name`` for ``arch``: the registered one for polynomial families; for
+    non-polynomial ones (``relu``) the numerical version, the generic one, or a one-line refusal."""
+    if getattr(arch, "polynomial", True):
+        return INVARIANTS[name]
+    from .invariants import functional as _fun
+
+    return _fun.for_nonpolynomial(name, INVARIANTS[name])
+
+
 DEFAULT_INVARIANTS = ("dimension", "expected_dimension", "ambient_dimension", "fiber_dimension", "hidden_symmetries")
 
 
@@ -93,6 +108,9 @@ def analyze(
     max_degree: int | None = None,
     metric: str = "generic",
     budget: float | None = None,
+    eps: float | None = None,
+    radius: float | None = None,
+    law_degree: int | None = None,
 ) -> Report:
     """Compute invariants of the neuromanifold of ``spec`` (all of them unless ``only``).
 
@@ -100,6 +118,10 @@ def analyze(
     ``metric`` (generic | bombieri_weyl | euclidean) is the metric on function space of ``ed_degree``.
     ``budget`` (seconds): past it the running invariant stops (monodromy keeps its points as a labelled
     lower bound) and the remaining ones are reported ``not_computed``.
+    ``eps``, ``radius``: scale and ball of ``log_covering_number`` and ``epsilon_net`` (default 0.1, 1.0).
+    ``law_degree``: largest degree of the explicit polynomial ``conservation_laws`` (default 2; 0: count only).
+    Non-polynomial families (``relu``) get numerical versions of the dimension invariants; the others are
+    reported ``not_computed`` with the reason (InputError when every requested one is undefined).
     """
     from .budget import Budget
     from .errors import BudgetExceeded
@@ -113,11 +135,26 @@ def analyze(
     options: dict[str, Any] = {"metric": metric}
     if checkpoint_dir is not None:
         options["checkpoint_dir"] = checkpoint_dir
+    for key, val in (("covering_eps", eps), ("covering_radius", radius)):
+        if val is not None:
+            options[key] = val
     if max_degree is not None:
         if int(max_degree) < 1:
             raise InputError("max_degree must be a positive integer")
         options["max_degree"] = int(max_degree)
+    if law_degree is not None:
+        if isinstance(law_degree, bool) or not isinstance(law_degree, int) or not 0 <= law_degree <= _claws.MAX_LAW_DEGREE:
+            raise InputError(f"law_degree must be an integer from 0 to {_claws.MAX_LAW_DEGREE} (0: count the laws only), "
+                             f"got {law_degree!r}")
+        options["law_degree"] = law_degree
     ctx = Context(spec, seed=seed, prime=prime, progress=progress, options=options)
+    polynomial = getattr(ctx.arch, "polynomial", True)
+    if not polynomial:
+        from .invariants import functional as _fun
+
+        reasons = [_fun.undefined_reason(n, ctx.arch, available=True) for n in names]
+        if all(reasons):
+            raise InputError(reasons[0])
     report = Report(ctx.arch, ctx.seed, ctx.prime)
     iterator: Iterable[str] = names
     if progress:
@@ -132,7 +169,7 @@ def analyze(
         t1 = time.perf_counter()
         try:
             with clock.enforced():
-                report.invariants[name] = INVARIANTS[name](ctx)
+                report.invariants[name] = invariant_function(name, ctx.arch)(ctx)
         except BudgetExceeded:
             report.invariants[name] = Result(
                 name, None, "not_computed",

@@ -38,14 +38,35 @@ def _cmd_architectures(args: argparse.Namespace) -> int:
         print(f"  form: {fam['form']}")
         for p in fam["parameters"]:
             default = "required" if p["required"] else f"default {p['default']!r}"
-            print(f"    {p['name']:<7} {default:<18} {p['doc']}")
+            print(f"    {p['name']:<11} {default:<21} {p['doc']}")
         print()
+    return 0
+
+
+def _cmd_analyze_torch(args: argparse.Namespace) -> int:
+    from .torch_module import analyze_file
+
+    shape = None
+    if args.input_shape:
+        try:
+            shape = tuple(int(v) for v in args.input_shape.replace("x", ",").split(",") if v.strip())
+        except ValueError:
+            raise InputError(f"--input-shape {args.input_shape!r}: give integers such as 3 or 2,4") from None
+    report = analyze_file(args.torch, input_shape=shape, n_inputs=args.n_inputs, draws=args.draws, init=args.init,
+                          seed=args.seed, progress=sys.stderr.isatty() and not args.json)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
     return 0
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from .analysis import INVARIANTS, analyze
 
+    if args.torch:
+        if args.spec:
+            raise InputError("give either an architecture spec or --torch FILE.py:ClassName, not both")
+        return _cmd_analyze_torch(args)
+    if not args.spec:
+        raise InputError("analyze needs an architecture spec, e.g. 'mlp(widths=(2,3,1), r=2)', or --torch FILE.py:ClassName")
     only = args.only
     if args.html and only is None:  # the report shows the whole dictionary
         from .report.html import dictionary_invariants
@@ -62,6 +83,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         max_degree=args.max_degree,
         metric=args.metric,
         budget=args.budget,
+        eps=args.eps,
+        radius=args.radius,
+        law_degree=args.law_degree,
     )
     if args.html:
         from .report.html import render_html
@@ -206,6 +230,53 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare_equivariant(args: argparse.Namespace) -> int:
+    from .equivariant_comparison import compare_equivariant
+
+    cmp = compare_equivariant(args.spec, only=args.only, seed=args.seed, metric=args.metric, budget=args.budget,
+                              progress=sys.stderr.isatty() and not args.json)
+    print(json.dumps(cmp.to_dict(), indent=2) if args.json else cmp.to_text())
+    return 0
+
+
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from .equivariant.experiment import run, write_report
+
+    res = run(args.setting, progress=sys.stderr.isatty(), seeds=args.seeds, epochs=args.epochs,
+              n_train=args.n_train, n_test=args.n_test)
+    paths = write_report(res, args.out)
+    print(paths["markdown"].read_text().split("\n![")[0].rstrip())
+    print(f"\nreport: {paths['markdown']}\nfigure: {paths['figure']}\ndata:   {paths['json']}")
+    return 0
+
+
+def _cmd_counterfactuals(args: argparse.Namespace) -> int:
+    from .flows.experiment import run_counterfactuals, write_report
+
+    rep = run_counterfactuals(progress=sys.stderr.isatty(), data=args.data, seed=args.seed, epochs=args.epochs,
+                              flow=args.flow, noise=args.noise, starts=args.starts, targets=args.targets)
+    paths = write_report(rep, args.out)
+    print(paths["markdown"].read_text().split("\n![")[0].rstrip())
+    print("\n" + "\n".join(f"{k}: {p}" for k, p in paths.items()))
+    return 0
+
+
+def _cmd_dynamics_experiment(args: argparse.Namespace) -> int:
+    """experiment dynamics|ensemble|harmonics (neuromanifold.dynamics): options map onto the config fields."""
+    from .dynamics.experiment import run_experiment, write_report
+
+    opts = {k: v for k, v in vars(args).items() if k.startswith("opt_")}
+    opts = {k[4:]: v for k, v in opts.items()}
+    for key in ("supports", "groups"):
+        if opts.get(key) is not None:
+            opts[key] = tuple(s.strip() for s in opts[key].split(",") if s.strip())
+    res = run_experiment(args.experiment, seed=args.seed, progress=sys.stderr.isatty(), **opts)
+    paths = write_report(args.experiment, res, args.out)
+    print(paths["markdown"].read_text().split("\n![")[0].rstrip())
+    print("\n" + "\n".join(f"{k}: {p}" for k, p in paths.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .analysis import DEFAULT_INVARIANTS, INVARIANTS
     from .coefficients import METRICS
@@ -213,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="neuromanifold", description="Geometry of neural-network function spaces, certified.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     p_an = sub.add_parser("analyze", help="compute invariants of an architecture's neuromanifold")
-    p_an.add_argument("spec", help="architecture spec, e.g. 'mlp(widths=(2,3,1), r=2)'")
+    p_an.add_argument("spec", nargs="?", default=None, help="architecture spec, e.g. 'mlp(widths=(2,3,1), r=2)'")
     p_an.add_argument(
         "--only",
         default=None,
@@ -244,6 +315,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_an.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                       help="stop after this many seconds: running invariants keep labelled partial results, "
                       "the rest are reported not_computed")
+    p_an.add_argument("--eps", type=float, default=None, help="scale of log_covering_number and epsilon_net (default 0.1)")
+    p_an.add_argument("--radius", type=float, default=None,
+                      help="radius of the ball about 0 in coefficient space for the covering invariants (default 1)")
+    p_an.add_argument("--law-degree", type=int, default=None, metavar="K",
+                      help="conservation_laws: largest degree of the explicit polynomial laws (default 2; 0: count only)")
+    p_an.add_argument("--torch", default=None, metavar="FILE.py:CLASS",
+                      help="analyze a torch.nn.Module instead of a spec: functional dimension on a finite input set")
+    p_an.add_argument("--input-shape", default=None, help="with --torch: shape of one input sample, e.g. 3 or 2,4")
+    p_an.add_argument("--n-inputs", type=int, default=None, help="with --torch: number of inputs (default ~2 n_params/out)")
+    p_an.add_argument("--draws", type=int, default=20, help="with --torch: random parameter draws (default 20)")
+    p_an.add_argument("--init", default="normal", choices=["normal", "module"],
+                      help="with --torch: parameter draws i.i.d. N(0,1) or from the layers' reset_parameters")
     p_an.set_defaults(func=_cmd_analyze)
     def command(name: str, help_: str, func: Any) -> argparse.ArgumentParser:
         """A subcommand on one architecture spec, with --json and --seed."""
@@ -283,6 +366,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_vo.add_argument("--samples", type=int, default=1000)
     p_vo.add_argument("--metric", default="euclidean", choices=list(METRICS))
+    p_ce = command(
+        "compare-equivariant", "invariants of an equivariant family (gcnn, mlp(..., equivariant=G)) beside its "
+        "unconstrained counterpart", _cmd_compare_equivariant,
+    )
+    p_ce.add_argument("--only", default=None, help="comma-separated invariants (default: dimension,degree,ed_degree)")
+    p_ce.add_argument("--metric", default="generic", choices=list(METRICS), help="metric of ed_degree")
+    p_ce.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                      help="seconds per architecture; unfinished invariants keep labelled partial results")
     p_at = sub.add_parser("atlas", help="sweep architecture families into an SQLite atlas; show, query, export")
     at_sub = p_at.add_subparsers(dest="atlas_command", parser_class=_Parser, required=True)
 
@@ -319,6 +410,72 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--out", default=None, help="file (default: standard output)")
         else:
             p.add_argument("--json", action="store_true")
+    p_ex = sub.add_parser("experiment", help="run an experiment and write a report (markdown, figures, JSON)")
+    ex_sub = p_ex.add_subparsers(dest="experiment", parser_class=_Parser, required=True)
+    p_eq = ex_sub.add_parser("equivariance", help="equivariant networks versus rotation augmentation on the bundled digits")
+    p_eq.add_argument("--setting", choices=["planar", "sphere"], default="planar",
+                      help="planar: C4-CNN vs augmented CNN on rotated 8x8 digits; sphere: spherical CNN vs augmented "
+                      "planar CNNs (1x, 5x, 25x parameters) on digits projected onto S^2")
+    p_eq.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3)")
+    p_eq.add_argument("--epochs", type=int, default=None, help="epochs over the un-augmented training set (default 20)")
+    p_eq.add_argument("--n-train", type=int, default=None, help="training digits per seed")
+    p_eq.add_argument("--n-test", type=int, default=None, help="test digits per seed")
+    p_eq.add_argument("--out", default="equivariance_report", help="output directory (default ./equivariance_report)")
+    p_eq.set_defaults(func=_cmd_experiment)
+    p_cf = ex_sub.add_parser("counterfactuals", help="diffeomorphic counterfactuals (base space of a normalizing "
+                             "flow) vs adversarial examples; the induced metric along the data manifold")
+    p_cf.add_argument("--data", choices=["helix", "digits"], default="helix",
+                      help="helix: points near a helix in R^3 (exact distances); digits: the bundled 8x8 digits (Glow)")
+    p_cf.add_argument("--seed", type=int, default=0)
+    p_cf.add_argument("--epochs", type=int, default=None, help="flow training epochs (default: helix 100, digits 40)")
+    p_cf.add_argument("--flow", choices=["nsf", "realnvp", "glow"], default=None,
+                      help="helix: nsf (default) or realnvp (zuko); digits: glow (normflows)")
+    p_cf.add_argument("--noise", type=float, default=None, help="helix: noise level (std, default 0.05)")
+    p_cf.add_argument("--starts", type=int, default=None, help="start points (default: helix 100, digits 10)")
+    p_cf.add_argument("--targets", choices=["adjacent", "random"], default=None,
+                      help="helix: target class of each start (default adjacent: nearest other segment)")
+    p_cf.add_argument("--out", default="counterfactuals_report", help="output directory (default ./counterfactuals_report)")
+    p_cf.set_defaults(func=_cmd_counterfactuals)
+    # training dynamics under symmetry (issue 9): option --x-y sets field x_y of the experiment's config
+    dyn_options = {
+        "dynamics": ("restricted (equivariant) vs augmented training: distance of the layers from E, compatible vs "
+                     "incompatible kernel supports (C4, digits)", [
+                         ("--seeds", int, "seeds, one run per support each (default 1; ~5-10 min per seed on 2 cores)"),
+                         ("--supports", str, "comma-separated 3x3 supports among full, cross, skew, center (default cross,skew)"),
+                         ("--reps", str, "hidden channel representation: regular (default) or trivial"),
+                         ("--fields", int, "hidden fields (default 2)"),
+                         ("--n-train", int, "training digits (default 80)"),
+                         ("--weight-decay", float, "L2 coefficient (default 1e-3)"),
+                         ("--aug-steps", int, "augmented gradient-descent steps (default 500)"),
+                         ("--perturbation", float, "relative size of the perturbation off E (default 1e-6)")]),
+        "ensemble": ("deep ensembles trained with full C4 augmentation: invariance of the ensemble mean vs size and "
+                     "training time, test and noise inputs, and the NTK (digits)", [
+                         ("--members", int, "ensemble members trained at once (default 32)"),
+                         ("--width", int, "MLP width (default 64)"),
+                         ("--steps", int, "SGD steps (default 1000)"),
+                         ("--lr", float, "learning rate (default 0.05)"),
+                         ("--n-train", int, "training digits (default 500)"),
+                         ("--n-test", int, "test digits (default 200)")]),
+        "harmonics": ("invariant power-spectral networks on C_n, products, dihedral groups: distance of the weights "
+                      "from the irreps, Cayley table recovered from the weights", [
+                          ("--seeds", int, "seeds per group (default 3)"),
+                          ("--groups", str, "comma-separated groups, e.g. C5,C8,C2xC3,D3 (default)"),
+                          ("--steps", int, "Adam steps (default 1500)"),
+                          ("--lr", float, "Adam learning rate (default 0.01)"),
+                          ("--reg", float, "weight of the unitarity penalty (default 3)"),
+                          ("--loss", str, "expected (closed-form average over inputs, default) or sampled pairs")]),
+    }
+    for name, (help_, options) in dyn_options.items():
+        p = ex_sub.add_parser(name, help=help_)
+        p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+        for flag, typ, h in options:
+            p.add_argument(flag, type=typ, default=None, dest="opt_" + flag[2:].replace("-", "_"),
+                           metavar=flag[2:].upper().replace("-", "_"), help=h)
+        if name == "ensemble":
+            p.add_argument("--no-control", action="store_false", default=None, dest="opt_control",
+                           help="skip the ensemble trained without augmentation")
+        p.add_argument("--out", default=f"{name}_report", help=f"output directory (default ./{name}_report)")
+        p.set_defaults(func=_cmd_dynamics_experiment)
     p_ar = sub.add_parser("architectures", help="list the architecture families, their parameters and defaults")
     p_ar.add_argument("--json", action="store_true")
     p_ar.set_defaults(func=_cmd_architectures)

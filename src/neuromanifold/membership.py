@@ -61,7 +61,7 @@ def _values(arch: Architecture, f: FunctionLike, inputs: np.ndarray, n_samples: 
             "(one sample, flattened row-major)"
         )
     fn = sympy.lambdify(xs, polys, "numpy")
-    flat = np.moveaxis(np.asarray(inputs), -1, 0).reshape(n_samples, -1) if arch.family in ("mlp", "linear", "cnn") else np.asarray(inputs).reshape(n_samples, -1)
+    flat = arch.flat_inputs(np.asarray(inputs))  # (samples, n_inputs) in the order of x0, x1, ...
     vals = np.array([np.broadcast_to(np.asarray(v, dtype=complex), (n_samples,)) for v in fn(*flat.T)]).T
     return vals.reshape(-1)
 

@@ -4,6 +4,8 @@ from .attention import Attention
 from .base import AffineField, Architecture, DiscreteSymmetry, Param
 from .conv import CNN
 from .dense import MLP, Linear
+from .equivariant import GCNN, EquivariantMLP
+from .relu import ReLU
 from .spec import families, parse_spec
 
 __all__ = [
@@ -12,9 +14,12 @@ __all__ = [
     "Attention",
     "CNN",
     "DiscreteSymmetry",
+    "EquivariantMLP",
+    "GCNN",
     "Linear",
     "MLP",
     "Param",
+    "ReLU",
     "families",
     "parse_spec",
 ]

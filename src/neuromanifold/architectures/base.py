@@ -81,6 +81,8 @@ class Architecture(ABC):
     summary: ClassVar[str]
     form: ClassVar[str]  # the valid form, e.g. "mlp(widths=(d0,...,dh), r=2, bias=False)"
     spec_params: ClassVar[tuple[Param, ...]]
+    # False for piecewise-polynomial families (relu): no exact/modular forward pass, numerical invariants only
+    polynomial: ClassVar[bool] = True
 
     @classmethod
     def usage(cls) -> str:

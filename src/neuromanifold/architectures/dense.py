@@ -28,23 +28,35 @@ class MLP(Architecture):
 
     family: ClassVar[str] = "mlp"
     summary: ClassVar[str] = "dense network with activation x^r between layers (bias=True: affine layers)"
-    form: ClassVar[str] = "mlp(widths=(d0,...,dh), r=2, bias=False) with h >= 1, every d_i >= 1, r >= 1"
+    form: ClassVar[str] = (
+        "mlp(widths=(d0,...,dh), r=2, bias=False, equivariant=None, action=\"regular\") with h >= 1, every d_i >= 1, "
+        "r >= 1; equivariant: a group 'C<n>', 'D<n>' or 'S<n>' whose action (regular or natural) the weights commute "
+        "with, every d_i then a multiple of the number of points acted on"
+    )
     spec_params: ClassVar[tuple[Param, ...]] = (
         Param("widths", None, "layer widths (d0,...,dh), input first; at least two entries", required=True),
         Param("r", 2, "exponent of the activation x^r (r=1: linear network)"),
         Param("bias", False, "affine layers W x + b instead of linear ones"),
+        Param("equivariant", None, "group 'C<n>', 'D<n>' or 'S<n>': weights commute with its permutation action"),
+        Param("action", "regular", "with equivariant: each layer is copies of the 'regular' or 'natural' G-set"),
     )
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "MLP":
-        check_keys(cls.family, kw, {"widths", "r", "bias"})
-        if "widths" not in kw:
-            from ..errors import SpecError
+        from ..errors import SpecError
 
+        check_keys(cls.family, kw, {"widths", "r", "bias", "equivariant", "action"})
+        if "widths" not in kw:
             raise SpecError(f"{cls.family}: widths is required; valid form: {cls.form}")
         widths = int_tuple(cls.family, "widths", kw["widths"], min_len=2)
         r = positive_int(cls.family, "r", kw.get("r", 2))
         bias = boolean(cls.family, "bias", kw.get("bias", False))
+        if kw.get("equivariant") is not None:  # weights in the commutant of a group action
+            from .equivariant import EquivariantMLP
+
+            return EquivariantMLP.build(widths, r, bias, kw["equivariant"], kw.get("action", "regular"))
+        if "action" in kw:
+            raise SpecError(f"{cls.family}: action= needs equivariant=GROUP; valid form: {cls.form}")
         return cls(widths, r, bias)
 
     def spec(self) -> str:

@@ -28,6 +28,10 @@ from .dense import MLP
 
 def gauge_indices(arch: Architecture) -> list[int] | None:
     """Flat parameter indices to freeze, or None if the family has no gauge for these sizes."""
+    from .equivariant import GroupDense
+
+    if isinstance(arch, GroupDense):  # equivariant families: per-copy rescalings / End_G units (their docstring)
+        return arch.gauge()
     idx: list[int] = []
     if isinstance(arch, MLP):
         w = arch.widths

@@ -17,8 +17,10 @@ def _families() -> dict[str, type[Architecture]]:
     from .attention import Attention
     from .conv import CNN
     from .dense import MLP, Linear
+    from .equivariant import GCNN
+    from .relu import ReLU
 
-    return {cls.family: cls for cls in (Linear, MLP, CNN, Attention)}
+    return {cls.family: cls for cls in (Linear, MLP, CNN, Attention, GCNN, ReLU)}
 
 
 def families() -> dict[str, type[Architecture]]:

@@ -48,7 +48,7 @@ def iter_spec(spec: str, names: list[str], seed: int, options: dict[str, Any]) -
     ``Context.rng(purpose)``, so the order does not change any value), yielding after each invariant.
     Failures (a NeuromanifoldError) become 'failed' results carrying the message."""
     from .. import __version__
-    from ..analysis import INVARIANTS
+    from ..analysis import invariant_function
     from ..context import Context
     from ..result import Result
 
@@ -56,7 +56,7 @@ def iter_spec(spec: str, names: list[str], seed: int, options: dict[str, Any]) -
     ctx = Context(spec, seed=seed, prime=options["prime"], options=opts)
     for name in names:
         try:
-            res = INVARIANTS[name](ctx)
+            res = invariant_function(name, ctx.arch)(ctx)
         except NeuromanifoldError as exc:
             res = Result(name, None, "failed", {"error": str(exc)})
         yield {"spec": spec, "family": ctx.arch.family, "n_params": ctx.arch.n_params,

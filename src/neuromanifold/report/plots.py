@@ -224,3 +224,264 @@ def fig_strata(families: list[dict[str, Any]], dim_m: int) -> Any:
     ax.set_xlabel(f"dimension of the stratum (dotted: dim M = {dim_m}); red: singular, green: smooth, grey: unknown")
     ax.invert_yaxis()
     return fig
+
+
+def plot_rotation_accuracy(res: Any, path: str | Path) -> str:
+    """Equivariance experiment (planar): test accuracy against rotation angle, mean +- std over seeds."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for name, rec in res.models.items():
+        angles = [float(a) for a in rec["accuracy"]]
+        acc = np.array([rec["accuracy"][a] for a in rec["accuracy"]], dtype=float)  # (angles, seeds)
+        sd = acc.std(axis=1, ddof=1) if acc.shape[1] > 1 else np.zeros(len(angles))
+        ax.errorbar(angles, 100 * acc.mean(axis=1), yerr=100 * sd, marker="o", ms=3, capsize=2,
+                    label=f"{name} ({rec['parameters']} params)")
+    for a in (90, 180, 270):
+        ax.axvline(a, color="grey", lw=0.5, ls=":")
+    ax.set_xlabel("rotation of the test digits (degrees)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(f"rotated digits, {res.config['seeds']} seeds (mean ± std)", fontsize=10)
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def plot_augmentation_curves(res: Any, path: str | Path) -> str:
+    """Equivariance experiment (sphere): accuracy and mIoU on rotated test digits against augmentation amount."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.6))
+    for ax, metric, label in ((axes[0], "accuracy_rotated", "classification accuracy (%)"),
+                              (axes[1], "miou_rotated", "segmentation mIoU (%)")):
+        for name, rec in res.models.items():
+            levels = sorted(rec["levels"], key=int)
+            xs = [int(a) for a in levels]
+            vals = [np.asarray(rec["levels"][a][metric], dtype=float) for a in levels]
+            m = np.array([100 * v.mean() for v in vals])
+            s = np.array([100 * v.std(ddof=1) if len(v) > 1 else 0.0 for v in vals])
+            lab = f"{name} ({rec['parameters']} params)"
+            if rec.get("size_multiple") is None and len(xs) == 1:  # trained without augmentation: a band
+                ax.axhline(m[0], color="k", lw=1.5, label=lab + ", a = 0")
+                ax.axhspan(m[0] - s[0], m[0] + s[0], color="k", alpha=0.12)
+            else:
+                ax.errorbar([x + 0.5 for x in xs], m, yerr=s, marker="o", ms=3, capsize=2, label=lab)
+        ax.set_xscale("log")
+        ax.set_xlabel("augmentation a + 0.5 (random rotations per training digit; a = 0: canonical pose)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"digits on S^2, rotated test set, {res.config['seeds']} seeds (mean ± std)", fontsize=10)
+    return _save(fig, path)
+
+
+# --- diffeomorphic counterfactuals (neuromanifold.flows) -------------------------------------------------
+def plot_helix_trajectories(arrays: dict[str, Any], path: str | Path, n_paths: int = 12) -> str:
+    """3-D view: training points near the helix, gradient-ascent paths in base space (counterfactuals,
+    blue) and in data space (adversarial, red) from the same starts; right: end-point distances."""
+    plt = _pyplot()
+    helix, base, data = arrays["helix"], arrays["base"], arrays["data"]
+    fig = plt.figure(figsize=(11, 5), dpi=120)
+    ax = fig.add_subplot(1, 2, 1, projection="3d")
+    x = arrays["train_x"][:800]
+    ax.scatter(x[:, 0], x[:, 1], x[:, 2], s=1, c="0.75", alpha=0.5)
+    t = np.linspace(0, helix.length, 400)
+    h = helix.point(t)
+    ax.plot(h[:, 0], h[:, 1], h[:, 2], c="0.3", lw=0.8)
+    for i in range(min(n_paths, len(base.x0))):
+        for res, col in ((base, "tab:blue"), (data, "tab:red")):
+            tr = res.trajectory[i]
+            ax.plot(tr[:, 0], tr[:, 1], tr[:, 2], c=col, lw=1.2)
+            ax.scatter(*tr[-1], c=col, s=14, marker="x")
+        ax.scatter(*base.x0[i], c="k", s=10)
+    ax.set_title("ascent paths: base space (blue) vs data space (red)")
+    ax2 = fig.add_subplot(1, 2, 2)
+    lim = max(arrays["d_base"].max(), arrays["d_data"].max()) * 1.05
+    ax2.scatter(arrays["d_data"], arrays["d_base"], s=10)
+    ax2.plot([0, lim], [0, lim], "k--", lw=0.8)
+    ax2.set_xlabel("distance to helix, data-space end point")
+    ax2.set_ylabel("distance to helix, base-space end point")
+    ax2.set_title("exact distances (below the diagonal: counterfactual closer)")
+    return _save(fig, path)
+
+
+def plot_induced_metric_training(arrays: dict[str, Any], path: str | Path) -> str:
+    """Median tangent value t^T gamma^{-1} t and normal eigenvalues of gamma^{-1} against the training
+    epoch (left) and against the noise level of the data (right)."""
+    plt = _pyplot()
+    cps, sweep = arrays["checkpoints"], arrays["noise_sweep"]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4), dpi=120)
+    ep = [max(c.epoch, 0.5) for c in cps]
+    for key, lab in (("tangent_median", "tangent t^T g^-1 t"), ("normal_max_median", "normal, largest"),
+                     ("normal_min_median", "normal, smallest")):
+        a1.plot(ep, [c.summary[key] for c in cps], "o-", label=lab)
+    a1.set_xscale("log")
+    a1.set_yscale("log")
+    a1.set_xlabel("epoch (0 drawn at 0.5)")
+    a1.set_title("induced inverse metric while training")
+    a1.legend(fontsize=8)
+    nz = [s["noise"] for s in sweep]
+    for key, lab in (("tangent_median", "tangent"), ("normal_max_median", "normal, largest"),
+                     ("normal_min_median", "normal, smallest")):
+        a2.plot(nz, [s[key] for s in sweep], "o-", label=lab)
+    a2.plot(nz, [n * n for n in nz], "k--", lw=0.8, label="noise^2")
+    a2.set_xscale("log")
+    a2.set_yscale("log")
+    a2.set_xlabel("noise level (std)")
+    a2.set_title("trained flows: normal eigenvalues vs noise")
+    a2.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_counterfactual_digits(arrays: dict[str, Any], path: str | Path) -> str:
+    """Rows: original, counterfactual (base space), adversarial (data space), and the two difference
+    maps (counterfactual - original, adversarial - original; symmetric colour scale)."""
+    plt = _pyplot()
+    base, data = arrays["base"], arrays["data"]
+    n = len(base.x0)
+    rows = [("original", base.x0), ("counterfactual", base.x), ("adversarial", data.x),
+            ("cf - orig", base.x - base.x0), ("adv - orig", data.x - data.x0)]
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.2 * n + 1, 1.3 * len(rows)), dpi=120, squeeze=False)
+    for r, (name, imgs) in enumerate(rows):
+        for i in range(n):
+            ax = axes[r, i]
+            img = imgs[i].reshape(8, 8)
+            if r < 3:
+                ax.imshow(img, cmap="gray_r", vmin=0, vmax=1)
+            else:
+                m = max(np.abs(imgs).max(), 1e-6)
+                ax.imshow(img, cmap="RdBu_r", vmin=-m, vmax=m)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_ylabel(name, fontsize=8)
+            if r == 0:
+                ax.set_title(f"{arrays['labels'][i]}->{base.target[i]}", fontsize=8)
+            if r in (1, 2):
+                res = base if r == 1 else data
+                ax.set_xlabel(f"p={res.prob[i]:.2f}", fontsize=7)
+    return _save(fig, path)
+
+
+def plot_metric_spectrum(spectra: np.ndarray, path: str | Path) -> str:
+    """Eigenvalues of gamma^{-1} = J J^T (descending) at test digits, log scale."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    for s in spectra:
+        ax.plot(np.arange(1, len(s) + 1), s, c="tab:blue", alpha=0.3, lw=0.8)
+    ax.plot(np.arange(1, spectra.shape[1] + 1), np.median(spectra, 0), c="k", lw=1.5, label="median")
+    ax.set_yscale("log")
+    ax.set_xlabel("index")
+    ax.set_ylabel("eigenvalue of gamma^-1")
+    ax.set_title("induced inverse metric at test digits")
+    ax.legend()
+    return _save(fig, path)
+
+
+# --- training dynamics under symmetry (neuromanifold.dynamics) -------------------------------------------
+def plot_dynamics_distance(d: dict[str, Any], path: str | Path) -> str:
+    """Restricted-then-augmented training: distance of the layers from E over augmented steps, one panel per
+    kernel support (compatible and incompatible side by side), one line per seed (and perturbed runs dashed)."""
+    plt = _pyplot()
+    supports = list(dict.fromkeys(r["support"] for r in d["runs"]))
+    fig, axes = plt.subplots(1, len(supports), figsize=(4.8 * len(supports), 3.8), squeeze=False, sharey=True)
+    for ax, s in zip(axes[0], supports):
+        for i, r in enumerate(x for x in d["runs"] if x["support"] == s):
+            col = f"C{i}"
+            ax.plot(r["steps"], np.maximum(r["distance"], 1e-300), color=col, label=f"seed {r['seed']}: from A*")
+            if r["distance_perturbed"]:
+                ax.plot(r["steps"], r["distance_perturbed"], color=col, ls="--",
+                        label=f"seed {r['seed']}: from A* + perturbation off E")
+        r0 = next(x for x in d["runs"] if x["support"] == s)
+        kind = "compatible" if r0["compatible"] else "incompatible"
+        ax.set_title(f"support '{s}' ({kind})", fontsize=10)
+        ax.set_yscale("log")
+        ax.set_xlabel("augmented gradient-descent step")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("||A_t - Pi_E A_t||_F")
+    fig.suptitle("restricted (in E ∩ L) to a stationary point, then augmented training", fontsize=10)
+    return _save(fig, path)
+
+
+def plot_ensemble_invariance(d: dict[str, Any], path: str | Path) -> str:
+    """Ensembles: invariance deviation of the mean logits against ensemble size (final checkpoint) and against
+    training step (largest ensemble vs single members), test and noise inputs, augmented vs control."""
+    plt = _pyplot()
+    sizes, cps = d["sizes"], d["checkpoints"]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    for c in d["curves"]:
+        lab = ("augmented" if c["augmented"] else "control") + f", {c['data']}"
+        ls = "-" if c["augmented"] else ":"
+        mk = "o" if c["data"] == "test" else "s"
+        dev = np.asarray(c["deviation"])
+        sd = np.asarray([[0.0 if v is None else v for v in row] for row in c["deviation_std"]])
+        axes[0].errorbar(sizes, dev[-1], yerr=sd[-1], ls=ls, marker=mk, ms=3, capsize=2, label=lab)
+        x = [max(t, 0.5) for t in cps]
+        axes[1].plot(x, dev[:, -1], ls=ls, marker=mk, ms=3, label=lab + f", m={sizes[-1]}")
+        axes[1].plot(x, dev[:, 0], ls=ls, marker=mk, ms=3, alpha=0.4, label=lab + ", m=1")
+    if sizes:
+        ref = np.asarray(sizes, dtype=float)
+        first = next(c for c in d["curves"] if c["augmented"])
+        axes[0].plot(ref, first["deviation"][-1][0] / np.sqrt(ref), "k--", lw=0.8, label="1/sqrt(m)")
+    axes[0].set_xscale("log", base=2)
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("ensemble size m")
+    axes[0].set_ylabel("invariance deviation of mean logits")
+    axes[0].set_title(f"after {cps[-1]} steps", fontsize=10)
+    axes[1].set_xscale("symlog", linthresh=1)
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("training step")
+    axes[1].set_title("during training", fontsize=10)
+    for k, style in (("init", "o-"), ("final", "s-")):
+        if k in d["ntk_error"]:
+            yerr = [0.0 if v is None else v for v in d["ntk_error_std"][k]]
+            axes[2].errorbar(sizes, d["ntk_error"][k], yerr=yerr, fmt=style, ms=3, capsize=2,
+                             label=f"mean NTK, {k}")
+    axes[2].set_xscale("log", base=2)
+    axes[2].set_yscale("log")
+    axes[2].set_xlabel("ensemble size m")
+    axes[2].set_ylabel("max_g |Θ(gx,gx') - Θ(x,x')| / |Θ|")
+    axes[2].set_title("NTK equivariance error (augmented)", fontsize=10)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    return _save(fig, path)
+
+
+def plot_harmonics(d: dict[str, Any], path: str | Path) -> str:
+    """Harmonics: Cayley-table accuracy and the largest irrep residual of the blocks over training, one
+    line per (group, seed)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    groups = list(dict.fromkeys(r["group"] for r in d["runs"]))
+    for r in d["runs"]:
+        col = f"C{groups.index(r['group'])}"
+        first = r["seed"] == min(x["seed"] for x in d["runs"] if x["group"] == r["group"])
+        lab = r["group"] if first else None
+        axes[0].plot(r["steps"], r["accuracy_curve"], color=col, alpha=0.8, label=lab)
+        axes[1].plot(r["steps"], np.maximum(r["residual_curve"], 1e-16), color=col, alpha=0.8, label=lab)
+    axes[0].set_ylabel("Cayley table: fraction of entries right")
+    axes[1].set_ylabel("max irrep residual of the weights")
+    axes[1].set_yscale("log")
+    for ax in axes:
+        ax.set_xlabel("Adam step")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("power-spectral network trained for invariance on the regular representation", fontsize=10)
+    return _save(fig, path)
+
+
+def plot_covering(net: Any, path: str | Path, bound: Any = None) -> str:
+    """log of the Monte-Carlo eps-net size (``epsilon_net`` Result) against eps, beside the upper bound on
+    log N_eps(M cap B_R) (its ``by_eps`` rows, or the ``log_covering_number`` Result when given)."""
+    plt = _pyplot()
+    rows = net.evidence["by_eps"]
+    eps = np.array([r["eps"] for r in rows])
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.plot(eps, [r["log_net_size"] for r in rows], "o-", label=f"greedy eps-net, {net.evidence['samples']} samples (numerical)")
+    b_rows = bound.evidence["by_eps"] if bound is not None else rows
+    ax.plot([r["eps"] for r in b_rows], [r["log_bound"] for r in b_rows], "s--", label="bound from dim and degree (upper_bound)")
+    ax.set_xscale("log")
+    ax.set_xlabel("eps")
+    ax.set_ylabel("log N_eps(M ∩ B_R)")
+    ax.set_title(f"covering numbers, R = {net.evidence['radius']:g}")
+    ax.legend(fontsize=8)
+    return _save(fig, path)

@@ -5,7 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 
+def _conservation_line(ev: dict[str, Any]) -> str:
+    lie = ev.get("lie_algebra", {})
+    gap = lie.get("gap")
+    gap_s = "inf" if gap in (float("inf"), "inf", None) else f"{float(gap):.1e}"
+    parts = [f"{ev['n_params']} params - Lie algebra rank {lie.get('rank')} (gap {gap_s})"]
+    pl = ev.get("polynomial_laws")
+    if isinstance(pl, dict) and "count" in pl:
+        parts.append(f"{pl['count']} polynomial laws of degree <= {pl['degree']} ({pl['independent']} independent, "
+                     f"{pl['status']}; {'agree' if pl['agrees_with_lie_count'] else 'do not agree'} with the Lie count)")
+    elif isinstance(pl, dict) and pl.get("skipped"):
+        parts.append(f"polynomial search skipped: {pl['skipped']}")
+    dr = ev.get("drift")
+    if isinstance(dr, dict) and dr.get("max_law_drift") is not None:
+        parts.append(f"max drift {dr['max_law_drift']:.1e} (|theta|^2: {dr['control']['drift']:.1e})")
+    if ev.get("note"):
+        parts.append(str(ev["note"]))
+    return "; ".join(parts)
+
+
 def _evidence_line(name: str, ev: dict[str, Any]) -> str:
+    if name == "conservation_laws" and "lie_algebra" in ev:
+        return _conservation_line(ev)
     parts = []
     if "lower_bound" in ev and isinstance(ev["lower_bound"], dict) and "upper_bound" in ev:
         lb, ub = ev["lower_bound"], ev["upper_bound"]
@@ -52,6 +73,12 @@ def _evidence_line(name: str, ev: dict[str, Any]) -> str:
         parts.append(f"{len(ev['families'])} subnetwork families, table below")
     if "generator_rank" in ev:
         parts.append(f"{ev['known_generators']} known generators")
+    if name == "log_covering_number" and "degree_upper_bound" in ev:
+        parts.append(f"log N_eps(M cap B_R), eps={ev['eps']:g}, R={ev['radius']:g}; dim <= {ev['dimension_upper_bound']}, "
+                     f"deg <= {ev['degree_upper_bound']:g} ({ev['degree']['used']})")
+    if name == "epsilon_net" and "samples" in ev:
+        parts.append(f"greedy eps-separated points of M cap B_R, eps={ev['eps']:g}, R={ev['radius']:g}, "
+                     f"{ev['samples']} samples")
     return "; ".join(parts)
 
 
@@ -91,20 +118,34 @@ def render_text(report: Any) -> str:
             lines.append(f"    v{i}: " + "; ".join(comps))
         if pf.get("fields_omitted"):
             lines.append(f"    (+{pf['fields_omitted']} more)")
+    cl = report.invariants.get("conservation_laws")
+    pl = cl.evidence.get("polynomial_laws") if cl is not None else None
+    if isinstance(pl, dict) and pl.get("formulas"):
+        drifts = cl.evidence.get("drift", {}).get("laws") or [None] * len(pl["formulas"])
+        lines.append("")
+        lines.append(f"  conservation laws of degree <= {pl['degree']} ({pl['status']}; drift along a gradient flow):")
+        shown = 40
+        for i, (f, d) in enumerate(zip(pl["formulas"][:shown], drifts), 1):
+            lines.append(f"    h{i} = {f}" + (f"    [drift {d:.1e}]" if isinstance(d, (int, float)) else ""))
+        if len(pl["formulas"]) > shown:
+            lines.append(f"    (+{len(pl['formulas']) - shown} more in the JSON report)")
     sg = report.invariants.get("singularities")
     if sg is not None and sg.evidence.get("families"):
         lines.append("")
         lines.append(f"  subnetwork strata (dim M = {sg.evidence['dim_M']}):")
-        table = [("family", "dim", "critical point of mu", "image singular in M", "excess (t=1e-3, 1e-4)")]
+        table = [("family", "dim", "critical point of mu", "image singular in M", "excess (t=1e-3, 1e-4)",
+                  "multiplicity")]
         for f in sg.evidence["families"]:
             tt = f.get("tangent_cone_test", {}).get("excess_singular_value")
             exc = ", ".join(f"{v:.1e}" for v in tt.values()) if tt else "-"
             crit = f"{'yes' if f['critical'] else 'no'} ({f['critical_status']})"
             sing = {True: "yes", False: "no", None: "?"}[f["singular"]]
-            table.append((f["family"], str(f["dimension"]), crit, sing, exc))
-        w = [max(len(r[i]) for r in table) for i in range(5)]
+            mu = f.get("multiplicity")
+            mult = "-" if mu is None else (str(mu["multiplicity"]) if mu["multiplicity"] is not None else "?")
+            table.append((f["family"], str(f["dimension"]), crit, sing, exc, mult))
+        w = [max(len(r[i]) for r in table) for i in range(6)]
         for i, r in enumerate(table):
-            lines.append("    " + "  ".join(r[j].ljust(w[j]) for j in range(5)))
+            lines.append("    " + "  ".join(r[j].ljust(w[j]) for j in range(6)))
             if i == 0:
                 lines.append("    " + "  ".join("-" * x for x in w))
     return "\n".join(lines)
