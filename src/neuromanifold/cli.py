@@ -277,6 +277,10 @@ def _cmd_dynamics_experiment(args: argparse.Namespace) -> int:
     return 0
 
 
+_CLUSTER_HELP = ("run path tracking on a Dask cluster: local (a LocalCluster, one worker per core), local:N, "
+                 "or a scheduler address tcp://host:8786 (results equal the single-process run)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .analysis import DEFAULT_INVARIANTS, INVARIANTS
     from .coefficients import METRICS
@@ -327,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_an.add_argument("--draws", type=int, default=20, help="with --torch: random parameter draws (default 20)")
     p_an.add_argument("--init", default="normal", choices=["normal", "module"],
                       help="with --torch: parameter draws i.i.d. N(0,1) or from the layers' reset_parameters")
+    p_an.add_argument("--cluster", default=None, metavar="local[:N]|ADDRESS", help=_CLUSTER_HELP)
     p_an.set_defaults(func=_cmd_analyze)
     def command(name: str, help_: str, func: Any) -> argparse.ArgumentParser:
         """A subcommand on one architecture spec, with --json and --seed."""
@@ -334,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("spec", help="architecture spec, e.g. 'mlp(widths=(2,1,1), r=2)'")
         p.add_argument("--json", action="store_true")
         p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--cluster", default=None, metavar="local[:N]|ADDRESS", help=_CLUSTER_HELP)
         p.set_defaults(func=func)
         return p
 
@@ -489,6 +495,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command != "atlas" and getattr(args, "cluster", None):  # atlas sweeps hand out whole invariants
+            from .cluster import using
+
+            with using(args.cluster):
+                return args.func(args)
         return args.func(args)
     except NeuromanifoldError as exc:
         print(f"neuromanifold: error: {exc}", file=sys.stderr)

@@ -970,8 +970,13 @@ def track(
     else:
         B = z0.shape[0]
         threads = opts.threads if opts.threads > 0 else min(2, _CPUS)
-        form = _compiled_form(homotopy, B, opts)
-        if form is not None:
+        from ..cluster import current_client
+
+        client = current_client()
+        form = None if client is not None and B >= CLUSTER_MIN_PATHS else _compiled_form(homotopy, B, opts)
+        if client is not None and B >= CLUSTER_MIN_PATHS:
+            res = _track_on_cluster(client, homotopy, z0, opts, t_end)
+        elif form is not None:
             res = _track_compiled(form, homotopy, z0, opts, t_end, threads)
         else:
             n_chunks = max(-(-B // opts.batch_size), min(threads, B // opts.min_paths_per_thread))
@@ -983,6 +988,32 @@ def track(
         res.gammas = [homotopy.gamma]
     res.seconds = time.perf_counter() - start
     return res
+
+
+CLUSTER_MIN_PATHS = 128  # fewer paths than this are tracked here even inside ``cluster.using``
+
+
+def _track_on_cluster(client: Any, homotopy: Homotopy, z0: np.ndarray, opts: TrackerOptions,
+                      t_end: float) -> TrackResult:
+    """``track`` with the paths split into chunks that run as Dask tasks on ``client``'s workers.
+
+    Paths are independent and each chunk is tracked by the same code as here (compiled or batched), so
+    the endpoints and statuses equal those of the single-process run; the chunks come back in order."""
+    from ..cluster import n_workers
+
+    B = z0.shape[0]
+    n_chunks = max(1, min(4 * n_workers(client), -(-B // 32)))  # chunks of >= 32 paths
+    bounds = np.linspace(0, B, n_chunks + 1).astype(int)
+    hom_future = client.scatter(homotopy, broadcast=True)  # sent once to every worker, not once per chunk
+    futures = [client.submit(_track_chunk, hom_future, z0[a:b], a, b, opts, t_end, pure=False)
+               for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    parts = client.gather(futures)
+    return parts[0] if len(parts) == 1 else TrackResult.concatenate(parts)
+
+
+def _track_chunk(homotopy: Homotopy, z0: np.ndarray, a: int, b: int, opts: TrackerOptions, t_end: float) -> TrackResult:
+    """One Dask task: paths a..b of ``homotopy`` (no cluster client is set on a worker: tracked locally)."""
+    return track(homotopy.subset(slice(a, b)), z0, opts, t_end)
 
 
 def compiled_tracking(system: ParametrizedSystem, options: TrackerOptions | None = None, **kwargs: Any) -> bool:
