@@ -58,7 +58,9 @@ def test_every_section_status_figure_and_the_json(report):
         assert f'id="inv-{name}"' in page
         block = page.split(f'id="inv-{name}"')[1].split('class="invariant"')[0]
         assert re.search(rf">{res.status}</span>", block), name  # the value is printed with its status
+    assert all(any(n in report.invariants for n in names) for _, _, names in SECTIONS)  # no empty section
     assert c.imgs >= 2  # singular-value spectrum, monodromy growth, strata
+    assert "greedy eps-net" in page and report.invariants["epsilon_net"].status == "numerical"
     assert json.loads(c.json_text.replace("<\\/", "</")) == json.loads(json.dumps(report.to_dict()))
 
 

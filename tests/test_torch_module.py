@@ -200,3 +200,15 @@ def test_cli_torch(capsys, tmp_path):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert msg in err and err.count("\n") == 1
+
+
+def test_conservation_laws_of_modules(analyze_cached):
+    """ReLU module: one law per hidden neuron (the rescaling symmetries); the x^2 module has the laws of
+    the built-in family mlp(widths=(3,2,1), r=2), |W1[j,:]|^2 - 2 W2[0,j]^2, found independently."""
+    relu = nm.analyze_module(ex.ReLUNet(), draws=2)["conservation_laws"]
+    assert (relu.value, relu.status) == (3, "numerical") and relu.evidence["drift"]["max_law_drift"] < 1e-6
+    quad = nm.analyze_module(ex.QuadraticNet(), draws=2)["conservation_laws"]
+    family = analyze_cached("mlp(widths=(3,2,1), r=2)", only=("conservation_laws",))["conservation_laws"]
+    assert quad.value == family.value == 2
+    assert quad.evidence["polynomial_laws"]["agrees_with_lie_count"]
+    assert "theta0**2 + theta1**2 + theta2**2 - 2*theta6**2" in quad.evidence["polynomial_laws"]["formulas"]

@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -435,16 +435,9 @@ def _conservation(module: Any, model: _Model, theta0: Any) -> Result:
     ok, why = piecewise_polynomial(module)
     if not ok:
         return Result("conservation_laws", None, "not_computed", {"reason": f"not piecewise polynomial: {why}"})
-    try:
-        from .invariants import conservation_laws as cl
-    except ImportError:
-        return Result("conservation_laws", None, "not_computed",
-                      {"reason": "the conservation_laws invariant is not available in this installation"})
-    hook: Callable[..., Result] | None = getattr(cl, "module_conservation_laws", None)
-    if hook is None:
-        return Result("conservation_laws", None, "not_computed",
-                      {"reason": "invariants.conservation_laws has no entry point for torch modules"})
-    return hook(model.values, theta0, piecewise=why)
+    from .invariants.conservation_laws import module_conservation_laws
+
+    return module_conservation_laws(model.values, theta0, piecewise=why)
 
 
 def analyze_file(target: str, **kwargs: Any) -> ModuleReport:

@@ -19,7 +19,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("ed-degree", "Optimization: ED degree", ("ed_degree",)),
     ("singularities", "Subnetworks: singularities", ("singularities",)),
     ("conservation-laws", "Training dynamics: conservation laws", ("conservation_laws",)),
-    ("covering", "Sample complexity: covering numbers", ("covering_bound", "covering_number", "covering")),
+    ("covering", "Sample complexity: covering numbers", ("log_covering_number", "epsilon_net")),
 )
 
 STATUS_COLOURS = {"certified": "#1b7f3b", "numerical": "#a06a00", "lower_bound": "#2a5db0",
@@ -65,6 +65,10 @@ def _figures(name: str, res: Any) -> list[str]:
         if mono and mono.get("growth") and len(mono["growth"]) > 1:
             out.append(_img(plots.figure_png(plots.fig_monodromy_growth(mono["growth"], f"{name}: monodromy")),
                             f"{name}: solutions found against paths tracked (stopping rule: {mono.get('stopping_rule')})"))
+        if name == "epsilon_net" and ev.get("by_eps"):
+            out.append(_img(plots.figure_png(plots.fig_covering(res)),
+                            "log size of a greedy eps-net of sampled points of M in the ball (numerical) beside the "
+                            "upper bound from dimension and degree"))
         if name == "singularities" and ev.get("families"):
             out.append(_img(plots.figure_png(plots.fig_strata(ev["families"], int(ev.get("dim_M", 0)))),
                             "subnetwork strata: dimension and singularity of their images"))

@@ -470,6 +470,11 @@ def plot_harmonics(d: dict[str, Any], path: str | Path) -> str:
 
 
 def plot_covering(net: Any, path: str | Path, bound: Any = None) -> str:
+    """``fig_covering`` saved to ``path``."""
+    return _save(fig_covering(net, bound), path)
+
+
+def fig_covering(net: Any, bound: Any = None) -> Any:
     """log of the Monte-Carlo eps-net size (``epsilon_net`` Result) against eps, beside the upper bound on
     log N_eps(M cap B_R) (its ``by_eps`` rows, or the ``log_covering_number`` Result when given)."""
     plt = _pyplot()
@@ -484,4 +489,4 @@ def plot_covering(net: Any, path: str | Path, bound: Any = None) -> str:
     ax.set_ylabel("log N_eps(M ∩ B_R)")
     ax.set_title(f"covering numbers, R = {net.evidence['radius']:g}")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return fig
