@@ -18,8 +18,56 @@ from .monomials import MONOMIAL_LIMIT
 from .spec import boolean, check_keys, fmt_tuple, int_tuple, positive_int
 
 
+class DenseLayers:
+    """The layout shared by the dense families (``mlp``, ``relu``): fields ``widths`` and ``bias``,
+    layers W_i (d_i x d_{i-1}) and b_i (d_i x 1), inputs (d_0, S), outputs (d_h, S), and the forward
+    pass W_h s(... s(W_1 X + b_1) ...) + b_h with the family's ``activation`` s between layers."""
+
+    widths: tuple[int, ...]
+    bias: bool
+
+    def activation(self, H: Any) -> Any:  # pragma: no cover - every family defines it
+        raise NotImplementedError
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths) - 1
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        shapes: dict[str, tuple[int, ...]] = {}
+        for i in range(self.depth):
+            shapes[f"W{i + 1}"] = (self.widths[i + 1], self.widths[i])
+            if self.bias:
+                shapes[f"b{i + 1}"] = (self.widths[i + 1], 1)
+        return shapes
+
+    def input_shape(self, n_samples: int) -> tuple[int, ...]:
+        return (self.widths[0], n_samples)
+
+    def forward(self, params: dict[str, Any], X: Any) -> Any:
+        """W_h s(... s(W_1 X + b_1) ...) + b_h on a batch X of shape (d_0, S)."""
+        H = X
+        for i in range(self.depth):
+            H = params[f"W{i + 1}"] @ H
+            if self.bias:
+                H = H + params[f"b{i + 1}"]
+            if i < self.depth - 1:
+                H = self.activation(H)
+        return H
+
+    def output_size(self) -> int:
+        return self.widths[-1]
+
+    def output_to_matrix(self, Y: Any, n_samples: int) -> Any:
+        return Y.mT
+
+    @property
+    def n_inputs(self) -> int:
+        return self.widths[0]
+
+
 @dataclass(frozen=True, repr=False)
-class MLP(Architecture):
+class MLP(DenseLayers, Architecture):
     """Dense network with widths (d_0, ..., d_h) and activation x^r (r = 1: linear network)."""
 
     widths: tuple[int, ...]
@@ -62,40 +110,8 @@ class MLP(Architecture):
     def spec(self) -> str:
         return f"mlp(widths={fmt_tuple(self.widths)}, r={self.r}, bias={self.bias})"
 
-    @property
-    def depth(self) -> int:
-        return len(self.widths) - 1
-
-    def param_shapes(self) -> dict[str, tuple[int, ...]]:
-        shapes: dict[str, tuple[int, ...]] = {}
-        for i in range(self.depth):
-            shapes[f"W{i + 1}"] = (self.widths[i + 1], self.widths[i])
-            if self.bias:
-                shapes[f"b{i + 1}"] = (self.widths[i + 1], 1)
-        return shapes
-
-    def input_shape(self, n_samples: int) -> tuple[int, ...]:
-        return (self.widths[0], n_samples)
-
-    def forward(self, params: dict[str, Any], X: Any) -> Any:
-        H = X
-        for i in range(self.depth):
-            H = params[f"W{i + 1}"] @ H
-            if self.bias:
-                H = H + params[f"b{i + 1}"]
-            if i < self.depth - 1 and self.r != 1:
-                H = H**self.r
-        return H
-
-    def output_size(self) -> int:
-        return self.widths[-1]
-
-    def output_to_matrix(self, Y: Any, n_samples: int) -> Any:
-        return Y.mT
-
-    @property
-    def n_inputs(self) -> int:
-        return self.widths[0]
+    def activation(self, H: Any) -> Any:
+        return H if self.r == 1 else H**self.r
 
     @property
     def degree_in_inputs(self) -> int:

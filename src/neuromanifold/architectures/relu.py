@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .base import AffineField, Architecture, DiscreteSymmetry, FieldBuilder, Param
+from .dense import DenseLayers
 from .spec import boolean, check_keys, fmt_tuple, int_tuple
 
 
@@ -41,7 +42,7 @@ def relu(H: Any, spec: str = "relu") -> Any:
 
 
 @dataclass(frozen=True, repr=False)
-class ReLU(Architecture):
+class ReLU(DenseLayers, Architecture):
     """Dense ReLU network with widths (d_0, ..., d_h)."""
 
     widths: tuple[int, ...]
@@ -69,45 +70,12 @@ class ReLU(Architecture):
     def spec(self) -> str:
         return f"relu(widths={fmt_tuple(self.widths)}, bias={self.bias})"
 
-    @property
-    def depth(self) -> int:
-        return len(self.widths) - 1
+    def activation(self, H: Any) -> Any:
+        return relu(H, self.spec())
 
     @property
     def hidden_neurons(self) -> int:
         return sum(self.widths[1:-1])
-
-    def param_shapes(self) -> dict[str, tuple[int, ...]]:
-        shapes: dict[str, tuple[int, ...]] = {}
-        for i in range(self.depth):
-            shapes[f"W{i + 1}"] = (self.widths[i + 1], self.widths[i])
-            if self.bias:
-                shapes[f"b{i + 1}"] = (self.widths[i + 1], 1)
-        return shapes
-
-    def input_shape(self, n_samples: int) -> tuple[int, ...]:
-        return (self.widths[0], n_samples)
-
-    def forward(self, params: dict[str, Any], X: Any) -> Any:
-        """W_h s(... s(W_1 X + b_1) ...) + b_h on a batch X of shape (d_0, S) (numpy float or torch)."""
-        H = X
-        for i in range(self.depth):
-            H = params[f"W{i + 1}"] @ H
-            if self.bias:
-                H = H + params[f"b{i + 1}"]
-            if i < self.depth - 1:
-                H = relu(H, self.spec())
-        return H
-
-    def output_size(self) -> int:
-        return self.widths[-1]
-
-    def output_to_matrix(self, Y: Any, n_samples: int) -> Any:
-        return Y.mT
-
-    @property
-    def n_inputs(self) -> int:
-        return self.widths[0]
 
     @property
     def degree_in_inputs(self) -> int:
