@@ -10,7 +10,7 @@ import numpy as np
 if TYPE_CHECKING:
     from ..implicit_bias import ImplicitBiasResult
     from ..plane_curves import CurveVoronoi
-    from ..slices import PlaneSlice
+    from ..slices import PlaneSlice, SurfaceSlice
 
 
 def _pyplot():
@@ -126,22 +126,89 @@ def plot_implicit_bias(res: "ImplicitBiasResult", path: str | Path) -> str:
     return _save(fig, path)
 
 
+_BOUNDARY_STYLE = {"critical value": ("^", "tab:blue"), "at infinity": ("v", "tab:purple"),
+                   "undecided": ("X", "tab:orange")}
+
+
+def _boundary_markers(ax: Any, bps: list, three_d: bool = False) -> None:
+    """Refined boundary points, one legend entry per label (critical value / at infinity / undecided)."""
+    for label, (marker, colour) in _BOUNDARY_STYLE.items():
+        P = np.array([bp.point for bp in bps if bp.label == label])
+        if len(P):
+            args = (P[:, 0], P[:, 1], P[:, 2]) if three_d else (P[:, 0], P[:, 1])
+            ax.scatter(*args, marker=marker, s=70, color=colour, edgecolors="k", linewidths=0.6, zorder=5,
+                       label=f"boundary of M on the curve: {label} ({len(P)})")
+
+
 def plot_plane_slice(sl: "PlaneSlice", path: str | Path) -> str:
-    """The slice curve: points in M, points only on the Zariski closure, singular points, boundary points."""
+    """The slice curve: its points in M and not in M, the singular points in M (filled) and not in M
+    (open), the refined boundary points marked by their label; legend."""
     plt = _pyplot()
 
-    fig, ax = plt.subplots(figsize=(5.5, 5), dpi=130)
+    fig, ax = plt.subplots(figsize=(6, 5.2), dpi=130)
     P, m = sl.points, sl.in_M
-    ax.plot(P[m, 0], P[m, 1], ".", color="k", ms=3, label="in M (real preimage)")
-    ax.plot(P[~m, 0], P[~m, 1], ".", color="0.7", ms=3, label="on the Zariski closure only")
-    if len(sl.singular_points):
-        ax.plot(sl.singular_points[:, 0], sl.singular_points[:, 1], "rs", ms=6, label="singular points of the curve")
-    if len(sl.boundary):
+    ax.plot(P[m, 0], P[m, 1], ".", color="k", ms=3, label=f"curve in M (real preimage, {int(m.sum())})")
+    ax.plot(P[~m, 0], P[~m, 1], "x", color="0.6", ms=3,
+            label=f"curve not in M (Zariski closure only, {int((~m).sum())})")
+    S = sl.singular_points
+    sm = np.asarray(getattr(sl, "singular_in_M", np.zeros(len(S), dtype=bool)), dtype=bool)
+    if len(S) and len(sm) == len(S):
+        if sm.any():
+            ax.plot(S[sm, 0], S[sm, 1], "s", color="tab:red", ms=7, label=f"singular point in M ({int(sm.sum())})")
+        if (~sm).any():
+            ax.plot(S[~sm, 0], S[~sm, 1], "s", mfc="none", mec="tab:red", mew=1.5, ms=8,
+                    label=f"singular point not in M ({int((~sm).sum())})")
+    elif len(S):
+        ax.plot(S[:, 0], S[:, 1], "rs", ms=6, label="singular points of the curve")
+    bps = getattr(sl, "boundary_points", [])
+    if bps:
+        _boundary_markers(ax, bps)
+    elif len(sl.boundary):
         ax.plot(sl.boundary[:, 0], sl.boundary[:, 1], "b^", ms=6, label="the curve leaves M")
     ax.set_xlabel("s")
     ax.set_ylabel("t")
     ax.set_title(f"{sl.architecture.spec()}: a plane slice (degree {sl.degree} curve)", fontsize=8)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=6.5, loc="best")
+    return _save(fig, path)
+
+
+def plot_surface_slice(ss: "SurfaceSlice", path: str | Path) -> str:
+    """A 3-space slice (the seed talk's picture): sampled real points of the surface (grey), its
+    singular curve in M (orange) and not in M (open purple), the refined points where the singular
+    curve leaves M marked by their label; legend.  Drawn in the sampling box (plus the boundary
+    points)."""
+    plt = _pyplot()
+
+    fig = plt.figure(figsize=(6.4, 5.6), dpi=130)
+    ax = fig.add_subplot(projection="3d")
+    P = ss.points
+    if len(P):
+        ax.scatter(P[:, 0], P[:, 1], P[:, 2], s=1.5, color="0.65", alpha=0.35, depthshade=False,
+                   label=f"real surface (samples, membership not tested, {len(P)})")
+    lo = np.min(P, axis=0) if len(P) else np.full(3, -1.0)
+    hi = np.max(P, axis=0) if len(P) else np.full(3, 1.0)
+    if len(ss.boundary):
+        lo, hi = np.minimum(lo, ss.boundary.min(axis=0)), np.maximum(hi, ss.boundary.max(axis=0))
+    C, m = ss.singular_curve, ss.singular_in_M
+    inside = np.all((C >= lo - 1e-9) & (C <= hi + 1e-9), axis=1) if len(C) else np.zeros(0, dtype=bool)
+    if (m & inside).any():
+        Q = C[m & inside]
+        ax.scatter(Q[:, 0], Q[:, 1], Q[:, 2], s=14, color="tab:orange", depthshade=False,
+                   label=f"singular curve in M ({int(m.sum())})")
+    if (~m & inside).any():
+        Q = C[~m & inside]
+        ax.scatter(Q[:, 0], Q[:, 1], Q[:, 2], s=18, facecolors="none", edgecolors="tab:purple", depthshade=False,
+                   label=f"singular curve not in M ({int((~m).sum())})")
+    _boundary_markers(ax, ss.boundary_points, three_d=True)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_zlim(lo[2], hi[2])
+    ax.set_xlabel("s")
+    ax.set_ylabel("t")
+    ax.set_zlabel("w")
+    ax.set_title(f"{ss.architecture.spec()}: a 3-space slice (degree {ss.degree} surface), its singular curve",
+                 fontsize=8)
+    ax.legend(fontsize=6, loc="upper left")
     return _save(fig, path)
 
 
@@ -166,7 +233,8 @@ def plot_curve_voronoi(cv: "CurveVoronoi", path: str | Path) -> str:
     return _save(fig, path)
 
 
-__all__ = ["plot_critical_point_map", "plot_implicit_bias", "plot_plane_slice", "plot_curve_voronoi"]
+__all__ = ["plot_critical_point_map", "plot_implicit_bias", "plot_plane_slice", "plot_surface_slice",
+           "plot_curve_voronoi"]
 
 
 def figure_png(fig: Any) -> bytes:
