@@ -165,3 +165,22 @@ def test_mlp_plane_slice_boundary_at_infinity(tmp_path):
 def test_plane_slice_bad_input(kwargs, word):
     with pytest.raises(InputError, match=word):
         plane_slice(SPEC, **kwargs)
+
+
+def test_cli_slice(tmp_path, capsys):
+    import json
+
+    from neuromanifold.cli import main
+
+    png = tmp_path / "slice.png"
+    assert main(["slice", SPEC, "--out", str(png), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["kind"] == "plane" and d["degree"] == 4 and png.stat().st_size > 5000
+    assert len(d["singular"]) == len(d["singular_in_M"]) and isinstance(d["boundary_points"], list)
+    # the exact curve of the JSON vanishes at its singular points
+    s, t = sympy.symbols("s t")
+    f = sympy.sympify(d["equation"])
+    for p in d["singular"]:
+        assert abs(float(f.subs({s: p[0], t: p[1]}))) < 1e-6 * (1 + max(abs(v) for v in p) ** 4)
+    assert main(["slice", "mlp(widths=(2,2,1), r=2)"]) == 2  # fills its span: no hypersurface to slice
+    assert "error" in capsys.readouterr().err

@@ -181,6 +181,45 @@ def _cmd_voronoi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_slice(args: argparse.Namespace) -> int:
+    """A plane (or, with --surface, a 3-space) slice of M's hypersurface: curve, singular points,
+    membership in the real image, refined and labelled boundary points; a figure with --out."""
+    import numpy as np
+
+    from .result import jsonable
+    from .slices import plane_slice, surface_slice
+
+    sl = surface_slice(args.spec, seed=args.seed) if args.surface else plane_slice(args.spec, seed=args.seed)
+    if args.out:
+        from .report.plots import plot_plane_slice, plot_surface_slice
+
+        (plot_surface_slice if args.surface else plot_plane_slice)(sl, args.out)
+    sing_in = np.asarray(sl.singular_in_M, dtype=bool)
+    if args.json:
+        d = {"spec": sl.architecture.spec(), "kind": "surface" if args.surface else "plane", "degree": sl.degree,
+             "equation": sl.surface if args.surface else sl.curve,
+             "singular": (sl.singular_curve if args.surface else sl.singular_points).tolist(),
+             "singular_in_M": sing_in.tolist(), "boundary_points": [b.to_dict() for b in sl.boundary_points],
+             "evidence": sl.evidence, "figure": args.out}
+        print(json.dumps(jsonable(d), indent=2))
+        return 0
+    kind = "3-space y0 + s a + t b + w c" if args.surface else "plane y0 + s a + t b"
+    print(f"{sl.architecture.spec()}: degree-{sl.degree} hypersurface cut by the {kind} through a real point of M")
+    import sympy
+
+    eq = sympy.sympify(sl.surface if args.surface else sl.curve).evalf(6)  # exact in --json
+    print(f"  {'surface f(s,t,w)' if args.surface else 'curve f(s,t)'} = {eq}")
+    what = "points of the singular curve" if args.surface else "singular points of the curve"
+    print(f"  {what}: {len(sing_in)} ({int(sing_in.sum())} in M, {int((~sing_in).sum())} not; numerical)")
+    print(f"  boundary points (where the real {'singular curve' if args.surface else 'curve'} leaves M): "
+          f"{len(sl.boundary_points)}")
+    for line in sl.boundary_summary():
+        print(f"    {line}")
+    if args.out:
+        print(f"  figure: {args.out}")
+    return 0
+
+
 def _cmd_atlas(args: argparse.Namespace) -> int:
     from . import atlas as at
 
@@ -372,6 +411,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_vo.add_argument("--samples", type=int, default=1000)
     p_vo.add_argument("--metric", default="euclidean", choices=list(METRICS))
+    p_sl = command("slice", "a plane (or 3-space) slice of M: its curve, singular points and where the real "
+                   "curve leaves M (M is semialgebraic)", _cmd_slice)
+    p_sl.add_argument("--surface", action="store_true",
+                      help="cut by a 3-space: the singular curve of the surface and its pinch points (slower)")
+    p_sl.add_argument("--out", default=None, metavar="PNG", help="write the figure here")
     p_ce = command(
         "compare-equivariant", "invariants of an equivariant family (gcnn, mlp(..., equivariant=G)) beside its "
         "unconstrained counterpart", _cmd_compare_equivariant,
