@@ -17,6 +17,7 @@ from .invariants import singularities as _sing
 from .invariants import fibers as _fib
 from .invariants import covering as _cov
 from .invariants import conservation_laws as _claws
+from .invariants import critical_locus as _crit
 from .result import Result, jsonable
 
 INVARIANTS: dict[str, Callable[[Context], Result]] = {
@@ -32,6 +33,7 @@ INVARIANTS: dict[str, Callable[[Context], Result]] = {
     "log_covering_number": _cov.log_covering_number,
     "epsilon_net": _cov.epsilon_net,
     "conservation_laws": _claws.conservation_laws,
+    "subnetwork_conjecture": _crit.subnetwork_conjecture,
 }
 def invariant_function(name: str, arch: Architecture) -> Callable[[Context], Result]:
     """The implementation of invariant ``name`` for ``arch``: the registered one for polynomial families; for

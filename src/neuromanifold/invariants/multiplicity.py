@@ -39,7 +39,8 @@ def local_multiplicity(
 
     For each delta-size eps, the points of X cut by y + delta + L (|delta| = eps (1 + |y|)) within
     sqrt(eps) of y are counted; the count is accepted when it is the same for every eps, the counted
-    points lie within eps^(3/4) and the others stay put (relative distances).  Up to
+    points lie within eps^(3/4) (or the farthest of them moves in at least as fast as sqrt(eps) between the
+    sizes: a branch with a large constant) and the others stay put (relative distances).  Up to
     ``attempts`` tries with fresh delta and gammas.  Returns ``multiplicity`` (int, or None when
     inconclusive), ``verdict`` ("smooth", "singular", "inconclusive"), ``status`` and ``evidence``."""
     y = np.asarray(y, dtype=complex).reshape(-1)
@@ -67,7 +68,7 @@ def _count_near(system: Any, Z0: np.ndarray, b0: np.ndarray, y: np.ndarray, rng:
     opts = TrackerOptions(predictor_tol=1e-5, max_first_update=1e-3, max_steps=20000)
     lo = int(round(-np.log10(min(scales))))
     ts = [10.0 ** -j for j in range(1, lo + 1)]
-    counts, nearest, failed, statuses, separated, distinct, far = [], [], [], [], [], [], []
+    counts, nearest, failed, statuses, separated, distinct, far, reach = [], [], [], [], [], [], [], []
     Z, b_prev, alive = Z0, np.asarray(b0, dtype=complex), np.ones(n, dtype=bool)
     for i, t in enumerate(ts):
         b1 = R @ (y + t * d)
@@ -94,13 +95,17 @@ def _count_near(system: Any, Z0: np.ndarray, b0: np.ndarray, y: np.ndarray, rng:
         counts.append(c)
         nearest.append([float(v) for v in dist[: min(len(dist), c + 2)]])
         separated.append(bool(c == 0 or dist[c - 1] <= t**0.75))
+        reach.append(float(dist[c - 1]) if c else 0.0)
         far.append(float(dist[c]) if len(dist) > c else np.inf)
     m = counts[0] if counts else 0
     # the points not counted stay put (they do not converge to y): at the smallest delta they lie beyond
     # 10 sqrt(delta) and no nearer than a tenth of where they were at the largest delta
     stays = bool(far and far[-1] >= 10 * np.sqrt(min(scales)) and far[-1] >= 0.1 * far[0])
-    conclusive = (len(set(counts)) == 1 and not any(failed) and m >= 1 and all(separated) and all(distinct)
-                  and stays)
+    # the counted points converge to y: each within |delta|^(3/4), or (a branch whose constant is large,
+    # e.g. the far point of a node) the farthest of them moved in at least as fast as sqrt(|delta|)
+    shrinks = bool(len(reach) >= 2 and reach[-1] <= np.sqrt(min(scales) / max(scales)) * reach[0])
+    conclusive = (len(set(counts)) == 1 and not any(failed) and m >= 1 and (all(separated) or shrinks)
+                  and all(distinct) and stays)
     ev = {
         "witness_points": n,
         "delta": list(scales),
@@ -108,6 +113,8 @@ def _count_near(system: Any, Z0: np.ndarray, b0: np.ndarray, y: np.ndarray, rng:
         "nearest_relative_distances": nearest,
         "failed_paths": failed,
         "distinct_endpoints": distinct,
+        "counted_within_delta_3_4": separated,
+        "counted_converge": shrinks,
         "path_status": statuses,
         "method": "local degree: witness points of X moved to y + delta + L (L generic through y), counted within "
         "sqrt(|delta|) of y",

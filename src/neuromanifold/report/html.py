@@ -17,7 +17,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("fibers", "Identifiability: fibers and hidden symmetries", ("fiber_dimension", "hidden_symmetries", "fiber_points")),
     ("degree", "Curvature: degree", ("degree",)),
     ("ed-degree", "Optimization: ED degree", ("ed_degree",)),
-    ("singularities", "Subnetworks: singularities", ("singularities",)),
+    ("singularities", "Subnetworks: singularities", ("singularities", "subnetwork_conjecture")),
     ("conservation-laws", "Training dynamics: conservation laws", ("conservation_laws",)),
     ("covering", "Sample complexity: covering numbers", ("log_covering_number", "epsilon_net")),
 )

@@ -69,6 +69,11 @@ def _evidence_line(name: str, ev: dict[str, Any]) -> str:
         parts.append(ev["why_lower_bound"])
     if ev.get("reason") and "monodromy" not in ev:
         parts.append(str(ev["reason"]))
+    if name == "subnetwork_conjecture" and "critical_points" in ev:
+        n_dp = len(ev.get("double_points") or [])
+        parts.append(f"{len(ev['critical_points'])} real critical points and {n_dp} double points of mu sampled "
+                     f"({ev['search']['starts']} starts each): {ev['singular_images']} singular images, "
+                     f"{ev['counterexamples']} of those in no subnetwork family, {ev['undecided']} undecided; tables below")
     if "families" in ev and "dim_M" in ev:
         parts.append(f"{len(ev['families'])} subnetwork families, table below")
     if "generator_rank" in ev:
@@ -148,4 +153,70 @@ def render_text(report: Any) -> str:
             lines.append("    " + "  ".join(r[j].ljust(w[j]) for j in range(6)))
             if i == 0:
                 lines.append("    " + "  ".join("-" * x for x in w))
+    sc = report.invariants.get("subnetwork_conjecture")
+    if sc is not None and "critical_points" in sc.evidence:
+        lines += _conjecture_block(sc.evidence)
     return "\n".join(lines)
+
+
+def _conjecture_block(ev: dict[str, Any], shown: int = 30) -> list[str]:
+    """The sampled critical points of mu: zero layers, rank of d mu, |f|, singular in M, families."""
+    lines = ["", f"  real critical points of mu (dim M = {ev['dim_M']}; is the image singular, in which subnetwork family):"]
+    modes = ev["search"].get("by_mode", {})
+    what = {"layers": "every layer on its unit sphere", "sphere": "the layers jointly on the unit sphere",
+            "free": "no normalisation"}
+    lines.append("    starts: " + "; ".join(f"{m['starts']} with {what.get(k, k)} -> {m['accepted']} critical"
+                                          for k, m in modes.items()))
+    table = [("#", "zero layers", "rank d mu", "|f|_inf", "singular in M", "families")]
+    for i, r in enumerate(ev["critical_points"][:shown], 1):
+        table.append((str(i), ", ".join(r["zero_layers"]) or "-", str(r["rank_of_d_mu"]), f"{_sup(r):.2g}",
+                      _singular_cell(r), _families_cell(r)))
+    lines += _table(table)
+    if len(ev["critical_points"]) > shown:
+        lines.append(f"    (+{len(ev['critical_points']) - shown} more in the JSON report)")
+    for key in ("note", "caveat"):
+        if ev.get(key):
+            lines.append(f"    {key}: {ev[key]}")
+    ds = ev.get("double_point_search") or {}
+    if ds.get("skipped"):
+        lines += ["", f"  double points of mu: not sampled ({ds['skipped']})"]
+    elif "double_points" in ev:
+        lines += ["", f"  double points of mu (one function from two parameter points no rescaling of layers relates; "
+                      f"{ds.get('accepted', 0)} from {ds.get('starts', 0)} starts):"]
+        table = [("#", "separation", "|f|_inf", "singular in M", "families")]
+        for i, r in enumerate(ev["double_points"][:shown], 1):
+            table.append((str(i), f"{r['separation']:.2f}", f"{_sup(r):.2g}", _singular_cell(r), _families_cell(r)))
+        if len(table) > 1:
+            lines += _table(table)
+        if len(ev["double_points"]) > shown:
+            lines.append(f"    (+{len(ev['double_points']) - shown} more in the JSON report)")
+    return lines
+
+
+def _sup(row: dict[str, Any]) -> float:
+    return max((abs(v) for v in row["function"]), default=0.0)
+
+
+def _singular_cell(row: dict[str, Any]) -> str:
+    return f"{ {True: 'yes', False: 'no', None: '?'}[row['singular']]} ({row['singular_status']}: {row['singular_reason']})"
+
+
+def _families_cell(row: dict[str, Any]) -> str:
+    fams = row["families"]
+    if fams is None:
+        return "- (smooth point: not tested)"
+    if not fams:
+        return "none"
+    return ", ".join(fams[:2]) + (f" (+{len(fams) - 2})" if len(fams) > 2 else "")
+
+
+def _table(table: list[tuple[str, ...]]) -> list[str]:
+    """Left-aligned columns, the last one unpadded, a rule under the header."""
+    n = len(table[0]) - 1
+    w = [max(len(row[j]) for row in table) for j in range(n)]
+    out = []
+    for i, row in enumerate(table):
+        out.append("    " + "  ".join(row[j].ljust(w[j]) for j in range(n)) + "  " + row[n])
+        if i == 0:
+            out.append("    " + "  ".join("-" * x for x in w) + "  " + "-" * 8)
+    return out
