@@ -81,6 +81,8 @@ def ensure_escnn_venv(venv: Path) -> tuple[Path | None, str]:
         if r.returncode != 0:  # escnn's heavy optional dependencies (py3nj, lie_learn) may not build
             r2 = subprocess.run(pip + ["numpy<2", "scipy", "autograd", "pymanopt"], capture_output=True, text=True)
             r3 = subprocess.run(pip + ["--no-deps", "escnn"], capture_output=True, text=True)
+            # lie_learn is imported by escnn's groups; it builds where py3nj does not (py3nj is optional)
+            subprocess.run(pip + ["lie_learn"], capture_output=True, text=True)
             if r2.returncode or r3.returncode:
                 return None, "pip install escnn failed: " + (r.stderr.strip().splitlines() or ["?"])[-1]
         probe = subprocess.run(check, capture_output=True, text=True)
