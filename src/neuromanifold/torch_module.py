@@ -437,7 +437,13 @@ def _conservation(module: Any, model: _Model, theta0: Any) -> Result:
         return Result("conservation_laws", None, "not_computed", {"reason": f"not piecewise polynomial: {why}"})
     from .invariants.conservation_laws import module_conservation_laws
 
-    return module_conservation_laws(model.values, theta0, piecewise=why)
+    res = module_conservation_laws(model.values, theta0, piecewise=why)
+    if res.evidence is not None and ("relu" in why.lower() or "piecewise linear" in why.lower()):
+        res.evidence["locality"] = (
+            "counted at the module's own parameters on its input set: on a piecewise-linear module the count "
+            "belongs to the activation region of these inputs (a neuron active on every input, or dead on every "
+            "input, adds laws), so other parameter draws can give more")
+    return res
 
 
 def analyze_file(target: str, **kwargs: Any) -> ModuleReport:
