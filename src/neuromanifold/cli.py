@@ -467,7 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="planar: C4-CNN vs augmented CNN on rotated 8x8 digits; sphere: spherical CNN vs augmented "
                       "planar CNNs (1x, 5x, 25x parameters) on digits projected onto S^2")
     p_eq.add_argument("--seeds", type=int, default=None, help="number of seeds (default 3)")
-    p_eq.add_argument("--epochs", type=int, default=None, help="epochs over the un-augmented training set (default 20)")
+    p_eq.add_argument("--epochs", type=int, default=None, help="training budget in epochs (planar, default 40: "
+                      "epochs over each model's training set, the 90-degree-augmented set counting 4 poses; sphere, "
+                      "default 20: epochs of the un-augmented set, the same gradient steps for every model)")
     p_eq.add_argument("--n-train", type=int, default=None, help="training digits per seed")
     p_eq.add_argument("--n-test", type=int, default=None, help="test digits per seed")
     p_eq.add_argument("--out", default="equivariance_report", help="output directory (default ./equivariance_report)")
