@@ -229,3 +229,34 @@ def test_registered_and_rendered(capsys):
     rows = inv["evidence"]["critical_points"]
     assert inv["value"] == 0 and inv["status"] == "numerical" and len(rows) >= 1
     assert {"theta", "function", "singular", "families", "multiplicity"} <= set(rows[0])
+
+
+def test_equivariant_singular_images_lie_in_isotypic_families(monkeypatch):
+    """gcnn C3, r = 2: the sampled singular images that lie in no coordinate family (a filter with a vanishing
+    Fourier component: w2 proportional to (1,1,1) makes the output G-invariant) lie in an isotypic family.
+    The vanishing component is read off with numpy's FFT at the critical point itself; without the isotypic
+    families the same sample has counterexamples (the check can fail)."""
+    spec = 'gcnn(group="C3", layers=2)'
+    res = conjecture(spec, n_starts=16)
+    ev = res.evidence
+    assert res.value == 0 and res.status == "numerical"
+    crit = ev["by_sample"]["critical_points"]
+    assert crit["points"] == 16 and crit["singular"] >= 8 and crit["counterexamples"] == 0
+    assert crit["undecided_in_no_family"] == 0 and ev["counterexamples"] == 0 and ev["undecided_in_no_family"] == 0
+    iso = 0
+    for row in ev["critical_points"]:
+        if row["singular"] is not True or row["zero_layers"]:
+            continue
+        assert row["multiplicity"] == 2 and any("component of the filter zero" in f for f in row["families"])
+        th = np.asarray(row["theta"])
+        nontrivial_zero = [np.max(np.abs(np.fft.fft(th[3 * i:3 * i + 3])[1:])) < 1e-6 for i in (0, 1)]
+        assert any(nontrivial_zero)
+        for i in (0, 1):  # theta in the family puts its image there (the image may lie in others too)
+            if nontrivial_zero[i]:
+                assert f"layer {i + 1}: isotypic #1 component of the filter zero" in row["families"]
+        iso += 1
+    assert iso >= 5
+    coordinate_only = [f for f in sg.subnetwork_families(nm.parse_spec(spec)) if f.coordinate]
+    monkeypatch.setattr(sg, "subnetwork_families", lambda arch: coordinate_only)
+    res0 = cl.subnetwork_conjecture(Context(spec, seed=0), n_starts=16)
+    assert res0.value >= 5 and res0.evidence["counterexamples"] == res0.value

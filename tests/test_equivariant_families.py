@@ -308,7 +308,9 @@ def test_fiber_points_are_the_right_translations():
 def test_singularities_use_copy_removal_families():
     rep = nm.analyze('mlp(widths=(3,6,3), r=2, equivariant="C3")', only="singularities")
     names = [row["family"] for row in rep["singularities"].evidence["families"]]
-    assert names == ["layer 1: 1 of 2 copies", "zero function"]
+    assert names[:2] == ["layer 1: 1 of 2 copies", "zero function"]
+    assert names[2:] == [f"layer {i}: {c} component of the weights zero" for i in (1, 2)
+                         for c in ("trivial", "isotypic #1")]
     rows = rep["singularities"].evidence["families"]
     assert rows[0]["dimension"] == nm.analyze('mlp(widths=(3,3,3), r=2, equivariant="C3")',
                                               only="dimension")["dimension"].value
@@ -393,3 +395,108 @@ def test_membership_reads_polynomials_in_the_gcnn_input_order():
     spec = 'gcnn(group="C2", layers=1, r=2)'
     assert nm.contains(spec, ["2*x0 + 3*x1", "3*x0 + 2*x1"]).value is True
     assert nm.contains(spec, ["2*x0 + 3*x1", "2*x0 + 3*x1"]).value is False
+
+
+# ------------------------------------------------------------------ isotypic subnetwork families
+
+# number of real irreducible representations (independent facts): C_n has floor(n/2) + 1 (trivial, the sign
+# for even n, and the 2-dim rotations), D_3 = S_3 three, D_4 five; in the natural action of D_n / S_n on n
+# points only the trivial and the standard / rotation representations occur
+N_COMPONENTS = [("C3", "regular", 2), ("C4", "regular", 3), ("C5", "natural", 3), ("D3", "regular", 3),
+                ("D4", "regular", 5), ("S3", "natural", 2), ("D4", "natural", 3)]
+
+
+@pytest.mark.parametrize("name,kind,count", N_COMPONENTS)
+def test_isotypic_projectors_come_from_the_group(name, kind, count):
+    """The projectors are orthogonal, idempotent, commute with every P_g, are mutually orthogonal and sum
+    to the identity; the trivial one projects onto the constants; their number is the number of real
+    irreducibles occurring in R^X, and for the regular action each character is zero off the identity
+    except for the trivial one's."""
+    from neuromanifold.architectures.groups import isotypic_components, permutation_matrices
+
+    G = group(name)
+    perm = G.action(kind)
+    comps = isotypic_components(G, perm)
+    Pg = permutation_matrices(perm)
+    n = perm.shape[1]
+    assert len(comps) == count and comps[0].trivial and not any(c.trivial for c in comps[1:])
+    assert np.allclose(comps[0].projector, np.full((n, n), 1 / n))
+    assert np.allclose(sum(c.projector for c in comps), np.eye(n))
+    for c in comps:
+        Q = c.projector
+        assert np.allclose(Q @ Q, Q) and np.allclose(Q, Q.T)
+        assert all(np.allclose(M @ Q, Q @ M) for M in Pg)
+        assert np.allclose(c.character, [np.trace(M @ Q) for M in Pg])
+        for d in comps:
+            if d is not c:
+                assert np.allclose(Q @ d.projector, 0)
+    assert np.allclose(sum(c.character for c in comps), [np.trace(M) for M in Pg])
+
+
+@pytest.mark.parametrize("spec", ['gcnn(group="C3", layers=2)', 'gcnn(group="C4", layers=2)',
+                                  'gcnn(group="D3", channels=(1,2,1), r=2)'])
+def test_isotypic_families_are_filters_with_a_vanishing_fourier_component(spec):
+    """On the trivial-component-zero family of layer 2 every filter sums to zero over the group and the
+    network's output sums to zero over the group orbit; on the family of all nontrivial components of the
+    last filter zero the output is G-invariant.  The projection onto a family is idempotent, and (C_n)
+    commutes with cyclic shifts of the filter; the constraints are independent of a random point."""
+    from neuromanifold.invariants.singularities import subnetwork_families
+
+    arch = parse_spec(spec)
+    N, K, L = arch.n_params, arch.G.order, arch.depth
+    fams = {f.name: f for f in subnetwork_families(arch)}
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal(arch.input_shape(4))
+    off = arch.offsets()
+    triv = fams[f"layer {L}: trivial component of the filter zero"]
+    assert triv.codimension(N) == arch.copies[L] * arch.copies[L - 1]
+    for _ in range(3):
+        th = triv.project(rng.standard_normal(N))
+        w = arch.unflatten(th)[f"w{L}"]
+        assert np.allclose(np.asarray(w).sum(axis=-1), 0)
+        Y = np.asarray(arch.forward(arch.unflatten(th), X)).reshape(arch.copies[L], K, -1)
+        assert np.allclose(Y.sum(axis=1), 0) and not np.allclose(Y, 0)
+    others = [f for name, f in fams.items() if name.startswith(f"layer {L}: isotypic")]
+    B = np.hstack([f.constraints.T for f in others])  # all nontrivial components of the last filter zero
+    th = rng.standard_normal(N)
+    th -= B @ np.linalg.lstsq(B, th, rcond=None)[0]
+    Y = np.asarray(arch.forward(arch.unflatten(th), X)).reshape(arch.copies[L], K, -1)
+    assert np.allclose(Y, Y[:, :1]) and not np.allclose(Y, 0)
+    th_generic = rng.standard_normal(N)
+    Yg = np.asarray(arch.forward(arch.unflatten(th_generic), X)).reshape(arch.copies[L], K, -1)
+    assert not np.allclose(Yg, Yg[:, :1]) and not np.allclose(Yg.sum(axis=1), 0)  # the checks can fail
+    for f in fams.values():
+        if f.coordinate:
+            continue
+        x = rng.standard_normal(N)
+        p = f.project(x)
+        assert np.allclose(f.project(p), p) and np.allclose(f.constraints @ p, 0)
+        assert not np.allclose(p, x)
+        if arch.group.startswith("C"):  # abelian: translating a filter stays in the commutant
+            i = int(f.name.split(":")[0].split()[1])
+            ix = np.arange(off[f"w{i}"], off[f"w{i}"] + arch.copies[i] * arch.copies[i - 1] * K)
+
+            def shift(t):
+                t = t.copy()
+                t[ix] = np.roll(t[ix].reshape(-1, K), 1, axis=1).reshape(-1)
+                return t
+            assert np.allclose(f.project(shift(x)), shift(f.project(x)))
+
+
+def test_singularities_table_lists_isotypic_families_with_dimensions():
+    """gcnn C3, r = 2 (dim M = 5).  Closed forms: w1 = c (1,1,1) makes the hidden layer c s (1,1,1), s = sum x,
+    so f = c^2 (sum w2) s^2 (1,1,1): dim 1.  w2 = c (1,1,1) gives f = c |w1 * x|^2 (1,1,1), a quadratic form
+    x^T C^T C x with C^T C a symmetric circulant: dim 2.  A filter summing to zero: dim 3 (layer 1), 4 (layer 2)."""
+    rep = nm.analyze('gcnn(group="C3", layers=2)', only="singularities")
+    rows = {r["family"]: r for r in rep["singularities"].evidence["families"]}
+    expect = {"layer 1: trivial component of the filter zero": (5, 3),
+              "layer 1: isotypic #1 component of the filter zero": (4, 1),
+              "layer 2: trivial component of the filter zero": (5, 4),
+              "layer 2: isotypic #1 component of the filter zero": (4, 2)}
+    for name, (fdim, dim) in expect.items():
+        row = rows[name]
+        assert (row["family_dimension"], row["dimension"]) == (fdim, dim), name
+        assert row["subspace"] == "linear" and row["dimension_lower_bound_mod_p"] is None
+        assert "not a coordinate subspace" in row["dimension_status"] and row["dimension_gap"] > 1e6
+    assert rows["layer 2: isotypic #1 component of the filter zero"]["singular"] is True
+    assert rows["zero function"]["subspace"] == "coordinate" and rows["zero function"]["dimension_lower_bound_mod_p"] == 0

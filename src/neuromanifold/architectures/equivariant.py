@@ -37,6 +37,7 @@ from .groups import (
     equivariant_automorphisms,
     fixed_monomials,
     group,
+    isotypic_components,
     orbitals,
     parse_group,
     structure_constants,
@@ -286,11 +287,13 @@ class GroupDense(Architecture):
             idx += [self.index(f"{Wn}{L}", (o, a, k)) for o in range(m[L]) for a in range(m[L - 1]) for k in range(1, K)]
         return sorted(idx)
 
-    def subnetworks(self) -> list[tuple[str, str, list[int]]]:
-        """(name, description, zeroed coordinates): hidden copies removed; the zero function."""
+    def subnetworks(self) -> list[tuple[str, str, list[int], np.ndarray | None]]:
+        """(name, description, zeroed coordinates, linear constraints or None): hidden copies removed (coordinate
+        subspaces); the zero function; for each layer and each real irreducible of G occurring in R^X, the
+        isotypic component of the layer's weights zero (``isotypic_constraints``, a linear subspace)."""
         Wn, m = self.weight, self.copies
         _, K = self.orbital_matrix()
-        out = []
+        out: list[tuple[str, str, list[int], np.ndarray | None]] = []
         for i in range(1, self.depth):
             for r in range(1, m[i]):
                 zero: list[int] = []
@@ -300,13 +303,52 @@ class GroupDense(Architecture):
                         zero.append(self.index(f"b{i}", (a,)))
                     zero += [self.index(f"{Wn}{i + 1}", (o, a, k)) for o in range(m[i + 1]) for k in range(K)]
                 out.append((f"layer {i}: {m[i] - r} of {m[i]} copies", f"{r} hidden copies of X in layer {i} removed",
-                            sorted(zero)))
+                            sorted(zero), None))
         L = self.depth
         zero = [self.index(f"{Wn}{L}", idx) for idx in np.ndindex(m[L], m[L - 1], K)]
         if self.bias:
             zero += [self.index(f"b{L}", (o,)) for o in range(m[L])]
-        out.append(("zero function", f"output layer {Wn}{L} zero (the vertex of M)", sorted(zero)))
+        out.append(("zero function", f"output layer {Wn}{L} zero (the vertex of M)", sorted(zero), None))
+        comps = self.isotypic_components()
+        if len(comps) > 1:  # one component: it is the whole layer, the family "layer zero"
+            noun = "filter" if self.weight == "w" else "weights"
+            for i in range(1, L + 1):
+                for j, comp in enumerate(comps):
+                    label = "trivial" if comp.trivial else f"isotypic #{j}"
+                    what = "the trivial isotypic component" if comp.trivial else f"isotypic component #{j}"
+                    chars = ", ".join(f"{v:g}" for v in comp.character)
+                    out.append((
+                        f"layer {i}: {label} component of the {noun} zero",
+                        f"{Wn}{i} kills {what} of R^X (dimension {comp.dimension}, character "
+                        f"({chars}) over the group elements): W_{i} (I (x) P) = 0, P its projector; "
+                        + ("the layer's output is orthogonal to the G-invariant vectors" if comp.trivial else
+                           "a subnetwork in the Fourier (isotypic) basis of the group"),
+                        [], self.isotypic_constraints(i, comp.projector)))
         return out
+
+    def isotypic_components(self) -> list[Any]:
+        """The real isotypic components of R^X (``groups.isotypic_components``), trivial first."""
+        return isotypic_components(self.G, self.perm)
+
+    def isotypic_constraints(self, i: int, projector: np.ndarray) -> np.ndarray:
+        """Orthonormal rows C (over all parameters) with C theta = 0 iff every block W_i[a, b] of layer i
+        satisfies W_i[a, b] P = 0 (P the projector of an isotypic component of R^X; W_i[a, b] = sum_k
+        w_i[a, b, k] O_k commutes with P, so this is also P W_i[a, b] = 0)."""
+        O, K = self.orbital_matrix()
+        M = np.stack([((O == k).astype(float) @ projector).reshape(-1) for k in range(K)], axis=1)  # (n^2, K)
+        _, s, Vt = np.linalg.svd(M, full_matrices=False)
+        rank = int(np.sum(s > 1e-9 * s[0]))
+        rows_k = Vt[:rank]
+        rows_k[np.abs(rows_k) < 1e-14] = 0.0
+        m_out, m_in = self.copies[i], self.copies[i - 1]
+        C = np.zeros((m_out * m_in * rank, self.n_params))
+        r = 0
+        for a in range(m_out):
+            for b in range(m_in):
+                idx = [self.index(f"{self.weight}{i}", (a, b, k)) for k in range(K)]
+                C[r:r + rank][:, idx] = rows_k
+                r += rank
+        return C
 
     # -- the unconstrained counterpart ------------------------------------------------------
     def unconstrained_counterpart(self) -> tuple[Architecture, str]:

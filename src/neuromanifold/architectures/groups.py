@@ -195,3 +195,83 @@ def fixed_monomials(cycles: list[int], degree: int) -> int:
         for e in range(length, degree + 1):
             coef[e] += coef[e - length]
     return coef[degree]
+
+
+# -- isotypic decomposition ---------------------------------------------------------------------
+
+
+def conjugacy_classes(G: FiniteGroup) -> np.ndarray:
+    """Class index of every element (classes numbered by their smallest element)."""
+    inv = G.inverse
+    out = np.full(G.order, -1, dtype=np.int64)
+    k = 0
+    for g in range(G.order):
+        if out[g] < 0:
+            out[G.table[G.table[:, g], inv]] = k  # h g h^-1 for every h
+            k += 1
+    return out
+
+
+@dataclass(frozen=True)
+class IsotypicComponent:
+    """The isotypic component U of one real irreducible representation in the permutation
+    representation R^X: ``projector`` (orthogonal, |X| x |X|), ``character`` chi_U(g) = trace(P_g|U),
+    ``trivial`` (U = the constants, the G-invariant vectors)."""
+
+    projector: np.ndarray
+    character: np.ndarray
+    trivial: bool
+
+    @property
+    def dimension(self) -> int:
+        return int(round(float(np.trace(self.projector))))
+
+
+def permutation_matrices(perm: np.ndarray) -> np.ndarray:
+    """P_g with (P_g x)[g.x] = x[x], shape (|G|, |X|, |X|)."""
+    n_g, n = perm.shape
+    P = np.zeros((n_g, n, n))
+    P[np.repeat(np.arange(n_g), n), perm.reshape(-1), np.tile(np.arange(n), n_g)] = 1.0
+    return P
+
+
+def isotypic_components(G: FiniteGroup, perm: np.ndarray) -> list[IsotypicComponent]:
+    """The real isotypic decomposition of R^X under the permutation action ``perm`` of G.
+
+    Z = sum_g f(g) P_g with f a random real class function with f(g) = f(g^-1) is a symmetric element of
+    the centre of the group algebra: it acts on the isotypic component of a real irreducible sigma by the
+    scalar sum_g f(g) chi(g) / chi(1) (chi a complex constituent of sigma; chi and its conjugate give the
+    same value), and these scalars separate the real irreducibles for generic f (irreducible characters
+    are linearly independent).  The eigenspaces of Z are the isotypic components.  Trivial first, then by
+    dimension and character."""
+    cls = conjugacy_classes(G)
+    real = np.minimum(cls, cls[G.inverse])  # a class merged with its inverse class
+    P = permutation_matrices(np.asarray(perm))
+    n = P.shape[1]
+    rng = np.random.default_rng(20260)  # only separates eigenvalues; the result does not depend on it
+    for _ in range(5):
+        f = rng.standard_normal(int(real.max()) + 1)[real]
+        Z = np.einsum("g,gij->ij", f, P)
+        Z = (Z + Z.T) / 2
+        lam, V = np.linalg.eigh(Z)
+        tol = 1e-8 * max(1.0, float(np.max(np.abs(lam))))
+        groups, start = [], 0
+        for j in range(1, n + 1):
+            if j == n or lam[j] - lam[j - 1] > tol:
+                groups.append(V[:, start:j])
+                start = j
+        comps = []
+        for B in groups:
+            proj = B @ B.T
+            chi = np.einsum("gij,ji->g", P, proj)
+            comps.append((proj, chi))
+        # an eigenspace of Z is invariant under every P_g (Z is central); generic f merges no two components
+        if all(np.allclose(Pg @ pr, pr @ Pg, atol=1e-9) for pr, _ in comps for Pg in P):
+            break
+    else:  # pragma: no cover - generic f separates
+        raise AssertionError("isotypic decomposition did not separate")
+    ones = np.ones(n) / np.sqrt(n)
+    out = [IsotypicComponent(pr, np.round(chi, 10) + 0.0, bool(np.allclose(pr @ ones, ones, atol=1e-9)))
+           for pr, chi in comps]
+    out.sort(key=lambda c: (not c.trivial, c.dimension, tuple(-c.character)))
+    return out

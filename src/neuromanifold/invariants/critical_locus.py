@@ -20,8 +20,9 @@ sample real critical points of mu (points where rank d mu < dim M) and test each
    degree from a witness set, at y / |y| when M is a cone: 1 smooth, >= 2 singular; numerical, ``None``
    inconclusive).
 3. Does y lie in the image of a subnetwork family (``singularities.subnetwork_families``)?  Asked unless
-   y is a smooth point (``families`` is then None).  Least squares min |c(theta') - y| over theta' with the
-   family's zeros, from theta with those entries set to zero and from random starts; member when the
+   y is a smooth point (``families`` is then None).  Least squares min |c(theta') - y| over theta' in the
+   family's linear subspace (its zeros; for equivariant networks also isotypic components of a layer zero,
+   theta' = B z with B an orthonormal basis), from theta projected onto it and from random starts; member when the
    residual is below 1e-7 relative (numerical; a family image that y only lies in the closure of is
    approached slowly and may be missed).
 4. Self-intersections (double points): singular points of M need not be images of critical points; where
@@ -360,29 +361,30 @@ def double_points_of_mu(ctx: Context, n_starts: int, rng: np.random.Generator) -
 
 
 def _in_family(P: Any, zero: list[int], y: np.ndarray, th0: np.ndarray, rng: np.random.Generator,
-               restarts: int = 4) -> float:
-    """Smallest relative residual min |c(theta') - y| over theta' with theta'[zero] = 0 (least squares)."""
+               restarts: int = 4, basis: np.ndarray | None = None) -> float:
+    """Smallest relative residual min |c(theta') - y| over theta' in the family (least squares): theta'[zero] = 0,
+    or theta' = basis z for a family given by an orthonormal ``basis`` of its linear subspace."""
     from scipy.optimize import least_squares
 
     N = len(th0)
-    free = np.setdiff1d(np.arange(N), zero)
+    if basis is None:
+        free = np.setdiff1d(np.arange(N), zero)
+        basis = np.zeros((N, len(free)))
+        basis[free, np.arange(len(free))] = 1.0
+    B = np.asarray(basis, dtype=float)
     scale = 1 + np.max(np.abs(y))
-    if not len(free):
+    if not B.shape[1]:
         return float(np.max(np.abs(y)) / scale)
 
-    def full(z: np.ndarray) -> np.ndarray:
-        th = np.zeros(N)
-        th[free] = z
-        return th
-
     def fun(z: np.ndarray) -> np.ndarray:
-        return P.evaluate(full(z).astype(complex)[None, :])[0].real - y
+        return P.evaluate((B @ z).astype(complex)[None, :])[0].real - y
 
     def jac(z: np.ndarray) -> np.ndarray:
-        return P.jacobian(full(z).astype(complex)[None, :])[0].real[:, free]
+        return P.jacobian((B @ z).astype(complex)[None, :])[0].real @ B
 
-    best = float(np.max(np.abs(fun(th0[free]))) / scale)
-    starts = [th0[free]] + [rng.standard_normal(len(free)) for _ in range(restarts)]
+    z_start = B.T @ th0
+    best = float(np.max(np.abs(fun(z_start))) / scale)
+    starts = [z_start] + [rng.standard_normal(B.shape[1]) for _ in range(restarts)]
     for z0 in starts:
         if best < MEMBER_TOL:
             break
@@ -458,9 +460,9 @@ def subnetwork_conjecture(ctx: Context, n_starts: int | None = None) -> Result:
             sing = _singularity(ctx, y, theta, rng, info)
             members: list[str] | None = None if sing["singular"] is False else []  # smooth: not needed
             for fam in fams if members is not None else []:
-                th0 = theta.copy()
-                th0[fam.zero] = 0
-                if _in_family(P, fam.zero, y, th0, rng) < MEMBER_TOL:
+                th0 = fam.project(theta)
+                basis = None if fam.coordinate else fam.basis(len(theta))
+                if _in_family(P, fam.zero, y, th0, rng, basis=basis) < MEMBER_TOL:
                     members.append(fam.name)
             hit = (y, sing, members)
             cache.append(hit)
@@ -507,12 +509,11 @@ def subnetwork_conjecture(ctx: Context, n_starts: int | None = None) -> Result:
         "method": "real critical points of mu (rank d mu < dim M) and double points (c(theta) = c(theta'), "
         "layer-wise separated) by Levenberg-Marquardt from random starts; singular: linear closure / cone vertex "
         "(exact ranks) or the multiplicity of the Zariski closure (local degree from a witness set); family "
-        "membership by least squares on the family's coordinate subspace",
+        "membership by least squares on the family's subspace (coordinate, or linear: theta' = B z)",
     }
     if total["counterexamples"]:
-        ev["caveat"] = ("a counterexample lies in none of the listed coordinate families (families_checked); a "
-                        "subnetwork the toolkit does not list (e.g. a filter with a vanishing Fourier component) "
-                        "is not tested")
+        ev["caveat"] = ("a counterexample lies in none of the listed families (families_checked); a subnetwork "
+                        "the toolkit does not list is not tested")
     if rows and all(r["zero_layers"] for r in rows):
         ev["note"] = (f"every critical point found has a zero layer (image 0); the {search['by_mode'].get('layers', {}).get('starts', 0)}"
                       " starts with every layer on its unit sphere found none")

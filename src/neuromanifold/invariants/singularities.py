@@ -1,8 +1,12 @@
 """Subnetworks, the critical locus of mu and singular points of M.
 
-A subnetwork family is a coordinate subspace of parameter space: some parameters set to zero
-(hidden neurons removed, filter taps dropped, attention rank lowered, rows of V zeroed, layers
-collapsed).  A layer is collapsed when its weights are diagonal (W_i[j, c] = 0 for j != c; a CNN filter
+A subnetwork family is a linear subspace of parameter space, mostly a coordinate subspace: some
+parameters set to zero (hidden neurons removed, filter taps dropped, attention rank lowered, rows of V
+zeroed, layers collapsed).  Equivariant networks also have families cut out by linear constraints
+C theta = 0: an isotypic (Fourier) component of a layer's weights zero, computed from the group's
+permutation representation (``GroupDense.subnetworks``).  For those the exact ranks mod p are not
+computed (the subspace has no integer coordinates here): dimension and criticality are numerical, with
+the singular-value gap, and the row says so.  A layer is collapsed when its weights are diagonal (W_i[j, c] = 0 for j != c; a CNN filter
 with one tap; an attention layer with diagonal Q_i, K_i, V_i): up to the rescaling symmetry the weight
 is the identity, so the network is one of lower depth whose activation at that junction is the
 composite (x^r)^r (for linear networks: the lower-depth network itself).  For each
@@ -52,11 +56,45 @@ TANGENT_DIRECTIONS = 6
 
 @dataclass
 class SubnetworkFamily:
-    """Parameters ``zero`` set to 0: a subnetwork (``name``: what was removed)."""
+    """A linear subspace of parameter space: parameters ``zero`` set to 0 and, for a family that is not a
+    coordinate subspace, the linear forms ``constraints`` (rows C, C theta = 0; e.g. an isotypic component of
+    an equivariant layer zero).  ``name``: what was removed."""
 
     name: str
     description: str
     zero: list[int]
+    constraints: np.ndarray | None = None
+
+    @property
+    def coordinate(self) -> bool:
+        """A coordinate subspace (only zeroed parameters): exact ranks mod p apply."""
+        return self.constraints is None or not len(self.constraints)
+
+    def basis(self, n_params: int) -> np.ndarray:
+        """An orthonormal basis (n_params x dim F) of the family's subspace."""
+        free = np.setdiff1d(np.arange(n_params), self.zero)
+        if self.coordinate:
+            B = np.zeros((n_params, len(free)))
+            B[free, np.arange(len(free))] = 1.0
+            return B
+        C = np.asarray(self.constraints, dtype=float)[:, free]
+        _, s, Vt = np.linalg.svd(C, full_matrices=True)
+        rank = int(np.sum(s > 1e-10 * s[0])) if s.size and s[0] > 0 else 0
+        B = np.zeros((n_params, len(free) - rank))
+        B[free] = Vt[rank:].T
+        return B
+
+    def codimension(self, n_params: int) -> int:
+        return n_params - self.basis(n_params).shape[1]
+
+    def project(self, theta: np.ndarray) -> np.ndarray:
+        """The orthogonal projection of theta onto the family (zeroed entries exactly 0)."""
+        theta = np.array(theta)
+        if self.coordinate:
+            theta[self.zero] = 0
+            return theta
+        B = self.basis(len(theta))
+        return B @ (B.T @ theta)
 
 
 def subnetwork_families(arch: Architecture) -> list[SubnetworkFamily]:
@@ -131,7 +169,7 @@ def subnetwork_families(arch: Architecture) -> list[SubnetworkFamily]:
                         f"layer {i + 1} collapsed", f"Q{i + 1}, K{i + 1}, V{i + 1} diagonal: layer {i + 1} is the "
                         "parameter-free cubic X -> X X^T X up to scalings", sorted(zero)))
     elif isinstance(arch, GroupDense):  # equivariant families: hidden copies of the G-set removed
-        fams += [SubnetworkFamily(name, desc, zero) for name, desc, zero in arch.subnetworks()]
+        fams += [SubnetworkFamily(name, desc, zero, C) for name, desc, zero, C in arch.subnetworks()]
     return fams
 
 
@@ -199,26 +237,42 @@ def singularities(ctx: Context) -> Result:
     filling = bool(amb["certified"] and amb["value"] == k and d.certified)
     use_mult = bool(ctx.options.get("multiplicity", True)) and d.certified and not filling
     for fam in fams:
-        free = np.setdiff1d(np.arange(N), fam.zero)
-        th_p = ModP(ctx.prime).random((N,), rng)
-        th_p.a[fam.zero] = 0
-        Jp = par_p.jacobian(th_p)  # exact, residues mod p
-        rank_full_p = rank_mod_p(Jp, ctx.prime)
-        dim_p = rank_mod_p(Jp[:, free], ctx.prime)
         theta = (rng.standard_normal(N) + 1j * rng.standard_normal(N)) / np.sqrt(2)
-        theta[fam.zero] = 0
-        J = np.asarray(par_f.jacobian(theta))
+        if fam.coordinate:
+            free = np.setdiff1d(np.arange(N), fam.zero)
+            th_p = ModP(ctx.prime).random((N,), rng)
+            th_p.a[fam.zero] = 0
+            Jp = par_p.jacobian(th_p)  # exact, residues mod p
+            rank_full_p: int | None = rank_mod_p(Jp, ctx.prime)
+            dim_p: int | None = rank_mod_p(Jp[:, free], ctx.prime)
+            theta[fam.zero] = 0
+            J = np.asarray(par_f.jacobian(theta))
+            nr_fam = numerical_rank(J[:, free])
+        else:  # a linear subspace: a generic point theta = B z, the rank of d mu restricted to F is that of J B
+            B = fam.basis(N)
+            theta = B @ ((rng.standard_normal(B.shape[1]) + 1j * rng.standard_normal(B.shape[1])) / np.sqrt(2))
+            rank_full_p = dim_p = None
+            J = np.asarray(par_f.jacobian(theta))
+            nr_fam = numerical_rank(J @ B)
         nr_full = numerical_rank(J)
-        nr_fam = numerical_rank(J[:, free])
-        critical = rank_full_p < k and nr_full.rank < k
+        critical = (rank_full_p is None or rank_full_p < k) and nr_full.rank < k
+        if dim_p is None:
+            dim_status = (f"numerical (not a coordinate subspace: no exact rank mod p; rank of d mu on F at a generic "
+                          f"point of F, singular-value gap {nr_fam.gap:.3g})")
+        else:
+            dim_status = "certified" if dim_p == nr_fam.rank and dim_p == k else (
+                "numerical" if dim_p <= nr_fam.rank else "lower_bound")
         row: dict[str, Any] = {
             "family": fam.name,
             "description": fam.description,
             "zeroed_parameters": len(fam.zero),
+            "linear_constraints": 0 if fam.coordinate else N - len(fam.zero) - (B.shape[1]),
+            "subspace": "coordinate" if fam.coordinate else "linear",
+            "family_dimension": N - len(fam.zero) if fam.coordinate else int(B.shape[1]),
             "dimension": nr_fam.rank,
+            "dimension_gap": nr_fam.gap,
             "dimension_lower_bound_mod_p": dim_p,
-            "dimension_status": "certified" if dim_p == nr_fam.rank and dim_p == k else (
-                "numerical" if dim_p <= nr_fam.rank else "lower_bound"),
+            "dimension_status": dim_status,
             "rank_of_d_mu": {"mod_p": rank_full_p, "numerical": nr_full.rank, "gap": nr_full.gap},
             "critical": critical,
             "critical_status": "certified" if rank_full_p == k else "numerical",
@@ -255,7 +309,8 @@ def singularities(ctx: Context) -> Result:
     ev = {
         "dim_M": k,
         "families": rows,
-        "method": "subnetwork families (coordinate subspaces with zeros); ranks of d mu_S exactly mod p and "
+        "method": "subnetwork families (coordinate subspaces with zeros; linear subspaces C theta = 0 such as "
+        "isotypic components of equivariant layers zero); ranks of d mu_S exactly mod p (coordinate families) and "
         "numerically at a generic point of each family; tangent-cone test at critical ones; multiplicity of the "
         "Zariski closure (local degree from the witness set) where that test does not say singular",
     }
