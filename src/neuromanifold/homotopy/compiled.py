@@ -445,9 +445,13 @@ def _track_range(lo, hi, Z, T, steps, rejected, work, code, S1Z, S2Z, S1T, S2T, 
 
 
 @njit(cache=True, nogil=True)
-def _refine_range(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol):
-    """Final Newton iterations at the endpoints (``tracker._refine``): an update is taken only
-    while it is finite and at most twice the previous one; upd is the last accepted update."""
+def _newton_iterations(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol, guarded):
+    """Newton's method at T[b] from Z[b], path by path; a path stops once its update <= tol.
+
+    guarded (the tracker's final refinement, ``tracker._refine``): an update is taken only while it is
+    finite and at most twice the previous one; upd is the last accepted update (inf if none).
+    Unguarded (``start.newton_refine``): every finite update is taken; upd is the last one relative to
+    1 + |z|_inf (inf when it was not finite)."""
     n = Z.shape[1]
     m = Ptgt.shape[1]
     ws = _workspace(form, n, m)
@@ -460,7 +464,7 @@ def _refine_range(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol):
     for b in range(lo, hi):
         for j in range(n):
             z[j] = Z[b, j]
-        u = np.inf
+        u = np.inf if guarded else 0.0
         for it in range(iters):
             _evaluate(z, T[b], Ptgt[b], DP[b], GAM[b], form, ws, H, Hz, Ht, False)
             if _lu(Hz, piv):
@@ -468,12 +472,19 @@ def _refine_range(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol):
             else:
                 for j in range(n):
                     dz[j] = np.nan
-            nrm = _norm(dz) / (1.0 + _norm(z))
-            if np.isfinite(nrm) and nrm <= max(u, 1e-300) * 2:
+            if guarded:
+                nrm = _norm(dz) / (1.0 + _norm(z))
+                if np.isfinite(nrm) and nrm <= max(u, 1e-300) * 2:
+                    for j in range(n):
+                        if np.isfinite(dz[j].real) and np.isfinite(dz[j].imag):
+                            z[j] += dz[j]
+                    u = nrm
+            elif _all_finite(dz):
                 for j in range(n):
-                    if np.isfinite(dz[j].real) and np.isfinite(dz[j].imag):
-                        z[j] += dz[j]
-                u = nrm
+                    z[j] += dz[j]
+                u = _norm(dz) / (1.0 + _norm(z))
+            else:
+                u = np.inf
             if u <= tol:
                 break
         for j in range(n):
@@ -490,41 +501,3 @@ def _values_range(lo, hi, Z, T, Hout, Hzout, Ptgt, DP, GAM, form):
     Ht = np.empty(n, dtype=np.complex128)
     for b in range(lo, hi):
         _evaluate(Z[b], T[b], Ptgt[b], DP[b], GAM[b], form, ws, Hout[b], Hzout[b], Ht, False)
-
-
-@njit(cache=True, nogil=True)
-def _newton_range(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol):
-    """Newton's method at (T[b]) from Z[b] (``start.newton_refine``): every finite update is
-    taken; upd is the last one relative to 1 + |z|_inf (inf when it was not finite); a path stops
-    once upd <= tol."""
-    n = Z.shape[1]
-    m = Ptgt.shape[1]
-    ws = _workspace(form, n, m)
-    H = np.empty(n, dtype=np.complex128)
-    Ht = np.empty(n, dtype=np.complex128)
-    Hz = np.empty((n, n), dtype=np.complex128)
-    piv = np.empty(n, dtype=np.int64)
-    z = np.empty(n, dtype=np.complex128)
-    dz = np.empty(n, dtype=np.complex128)
-    for b in range(lo, hi):
-        for j in range(n):
-            z[j] = Z[b, j]
-        u = 0.0
-        for it in range(iters):
-            _evaluate(z, T[b], Ptgt[b], DP[b], GAM[b], form, ws, H, Hz, Ht, False)
-            if _lu(Hz, piv):
-                _lu_solve(Hz, piv, H, dz, -1.0)
-            else:
-                for j in range(n):
-                    dz[j] = np.nan
-            if _all_finite(dz):
-                for j in range(n):
-                    z[j] += dz[j]
-                u = _norm(dz) / (1.0 + _norm(z))
-            else:
-                u = np.inf
-            if u <= tol:
-                break
-        for j in range(n):
-            Z[b, j] = z[j]
-        upd[b] = u

@@ -906,7 +906,7 @@ def _track_compiled(form: tuple, hom: Homotopy, z0: np.ndarray, opts: TrackerOpt
         upd = np.full(fin.size, np.inf)
         H = np.empty((fin.size, n), dtype=complex)
         Hz = np.empty((fin.size, n, n), dtype=complex)
-        K._refine_range(0, fin.size, zf, tf, upd, P, D, G, tabs, opts.final_iters, opts.final_tol)
+        K._newton_iterations(0, fin.size, zf, tf, upd, P, D, G, tabs, opts.final_iters, opts.final_tol, True)
         K._values_range(0, fin.size, zf, tf, H, Hz, P, D, G, tabs)
         residual = np.where(np.all(np.isfinite(H), axis=1), _norm(H), np.inf)
         return zf, residual, condition_numbers(Hz), upd
