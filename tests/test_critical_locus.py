@@ -260,3 +260,14 @@ def test_equivariant_singular_images_lie_in_isotypic_families(monkeypatch):
     monkeypatch.setattr(sg, "subnetwork_families", lambda arch: coordinate_only)
     res0 = cl.subnetwork_conjecture(Context(spec, seed=0), n_starts=16)
     assert res0.value >= 5 and res0.evidence["counterexamples"] == res0.value
+
+
+def test_cli_starts(capsys):
+    from neuromanifold.cli import main
+
+    spec = "linear(widths=(3,2,3))"
+    assert main(["analyze", spec, "--only", "subnetwork_conjecture", "--starts", "3", "--json"]) == 0
+    ev = json.loads(capsys.readouterr().out)["invariants"]["subnetwork_conjecture"]["evidence"]
+    assert ev["search"]["starts"] == 3
+    assert main(["analyze", spec, "--only", "subnetwork_conjecture", "--starts", "0"]) == 2
+    assert "starts must be a positive integer" in capsys.readouterr().err

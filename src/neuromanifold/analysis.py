@@ -113,6 +113,7 @@ def analyze(
     eps: float | None = None,
     radius: float | None = None,
     law_degree: int | None = None,
+    starts: int | None = None,
 ) -> Report:
     """Compute invariants of the neuromanifold of ``spec`` (all of them unless ``only``).
 
@@ -122,6 +123,7 @@ def analyze(
     lower bound) and the remaining ones are reported ``not_computed``.
     ``eps``, ``radius``: scale and ball of ``log_covering_number`` and ``epsilon_net`` (default 0.1, 1.0).
     ``law_degree``: largest degree of the explicit polynomial ``conservation_laws`` (default 2; 0: count only).
+    ``starts``: random starts of each search of ``subnetwork_conjecture`` (default 16).
     Non-polynomial families (``relu``) get numerical versions of the dimension invariants; the others are
     reported ``not_computed`` with the reason (InputError when every requested one is undefined).
     """
@@ -149,6 +151,10 @@ def analyze(
             raise InputError(f"law_degree must be an integer from 0 to {_claws.MAX_LAW_DEGREE} (0: count the laws only), "
                              f"got {law_degree!r}")
         options["law_degree"] = law_degree
+    if starts is not None:
+        if isinstance(starts, bool) or not isinstance(starts, int) or starts < 1:
+            raise InputError(f"starts must be a positive integer (random starts of subnetwork_conjecture), got {starts!r}")
+        options["conjecture_starts"] = starts
     ctx = Context(spec, seed=seed, prime=prime, progress=progress, options=options)
     polynomial = getattr(ctx.arch, "polynomial", True)
     if not polynomial:

@@ -86,6 +86,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         eps=args.eps,
         radius=args.radius,
         law_degree=args.law_degree,
+        starts=args.starts,
     )
     if args.html:
         from .report.html import render_html
@@ -363,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="radius of the ball about 0 in coefficient space for the covering invariants (default 1)")
     p_an.add_argument("--law-degree", type=int, default=None, metavar="K",
                       help="conservation_laws: largest degree of the explicit polynomial laws (default 2; 0: count only)")
+    p_an.add_argument("--starts", type=int, default=None, metavar="N",
+                      help="subnetwork_conjecture: random starts of the critical- and double-point searches (default 16)")
     p_an.add_argument("--torch", default=None, metavar="FILE.py:CLASS",
                       help="analyze a torch.nn.Module instead of a spec: functional dimension on a finite input set")
     p_an.add_argument("--input-shape", default=None, help="with --torch: shape of one input sample, e.g. 3 or 2,4")
