@@ -65,6 +65,8 @@ def test_gelu_and_softmax_attention_not_piecewise_polynomial():
     # scores depend on W_q^T W_k (4 entries), values on W_v (2): at most 6 of the 10 parameters
     assert s["functional_dimension"].value <= 6
     assert piecewise_polynomial(ex.ReLUNet())[0] and piecewise_polynomial(ex.QuadraticNet())[0]
+    assert "piecewise linear" in piecewise_polynomial(ex.ReLUNet())[1]
+    assert "piecewise linear" not in piecewise_polynomial(ex.QuadraticNet())[1]  # x^2: polynomial
     assert not piecewise_polynomial(ex.SoftmaxAttention())[0]
 
 
@@ -211,8 +213,13 @@ def test_conservation_laws_of_modules(analyze_cached):
     relu = nm.analyze_module(ex.ReLUNet(), draws=2)["conservation_laws"]
     assert (relu.value, relu.status) == (3, "numerical") and relu.evidence["drift"]["max_law_drift"] < 1e-6
     assert "activation region" in relu.evidence["locality"]
+    # at other parameter draws: never fewer than the 3 rescaling laws, more where a neuron is active or dead
+    # on every input (the laws live on activation regions)
+    relu8 = nm.analyze_module(ex.ReLUNet(), draws=8, seed=1)["conservation_laws"]
+    dist = relu8.evidence["count_distribution"]
+    assert sum(dist.values()) == relu8.evidence["count_draws"] == 8 and min(dist) >= 3
     quad = nm.analyze_module(ex.QuadraticNet(), draws=2)["conservation_laws"]
     family = analyze_cached("mlp(widths=(3,2,1), r=2)", only=("conservation_laws",))["conservation_laws"]
     assert quad.value == family.value == 2
-    assert quad.evidence["polynomial_laws"]["agrees_with_lie_count"]
+    assert quad.evidence["polynomial_laws"]["agrees_with_lie_count"] and "locality" not in quad.evidence
     assert "theta0**2 + theta1**2 + theta2**2 - 2*theta6**2" in quad.evidence["polynomial_laws"]["formulas"]

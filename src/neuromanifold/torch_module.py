@@ -295,6 +295,9 @@ _PP_FUNCTIONS = {"add", "sub", "mul", "neg", "pos", "matmul", "getitem", "getatt
                  "transpose", "permute", "unsqueeze", "squeeze", "view", "t", "square", "contiguous", "size",
                  "hardtanh", "relu6", "iadd", "imul", "isub", "expand", "repeat", "chunk", "split", "mm",
                  "unbind", "narrow", "select", "swapaxes"}
+_PL_NAMES = {"relu", "leaky_relu", "abs", "maximum", "minimum", "clamp", "max_pool1d", "max_pool2d", "hardtanh",
+             "relu6", "ReLU", "LeakyReLU", "ReLU6", "Hardtanh", "MaxPool1d", "MaxPool2d"}  # the non-polynomial ones
+PIECEWISE_LINEAR = "piecewise linear (relu, max, abs) between polynomial operations"
 _PP_MODULES = ("Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ReLU", "LeakyReLU", "ReLU6", "Hardtanh",
                "Identity", "Flatten", "Unflatten", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "Sequential")
 
@@ -309,14 +312,17 @@ def piecewise_polynomial(module: Any) -> tuple[bool, str]:
     except Exception as exc:
         return False, f"torch.fx could not trace the forward pass ({type(exc).__name__}); piecewise polynomiality unknown"
     mods = dict(gm.named_modules())
+    pl = False
     for node in gm.graph.nodes:
         if node.op == "call_module":
             kind = type(mods[node.target]).__name__
+            pl |= kind in _PL_NAMES
             if kind not in _PP_MODULES:
                 return False, f"layer {node.target} ({kind}) is not piecewise polynomial"
         elif node.op in ("call_function", "call_method"):
             fname = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", str(node.target))
             fname = fname.strip("_")
+            pl |= fname in _PL_NAMES
             if fname in ("pow", "ipow"):
                 e = node.args[1] if len(node.args) > 1 else node.kwargs.get("exponent")
                 if not (isinstance(e, (int, float)) and float(e).is_integer() and e >= 0):
@@ -326,7 +332,9 @@ def piecewise_polynomial(module: Any) -> tuple[bool, str]:
                     return False, f"{node.name}: division by a tensor is not polynomial"
             elif fname not in _PP_FUNCTIONS:
                 return False, f"{node.name}: operation {fname} is not polynomial or piecewise linear"
-    return True, "every traced operation is polynomial (+, *, @, integer powers) or piecewise linear (relu, max, abs)"
+    if pl:
+        return True, f"every traced operation is polynomial (+, *, @, integer powers) or {PIECEWISE_LINEAR}"
+    return True, "every traced operation is polynomial (+, *, @, integer powers)"
 
 
 # -- the report -------------------------------------------------------------------------------------
@@ -359,6 +367,13 @@ class ModuleReport:
                 extra = f"gap {ev.get('gap', float('nan')):.1e}, clear: {ev.get('clear_gap')}"
             elif name == "dimension_distribution":
                 extra = f"{ev['draws']} draws ({ev['init']}), clear gaps: {ev['clear_gaps']}"
+            elif name == "conservation_laws" and r.value is not None:
+                pl = ev.get("polynomial_laws") or {}
+                extra = (f"Lie-algebra rank {ev.get('lie_algebra', {}).get('rank')}; "
+                         f"{pl.get('count', 0)} polynomial laws of degree <= {pl.get('degree', '?')}")
+                if ev.get("count_distribution"):
+                    dist = ", ".join(f"{k}: {v}" for k, v in ev["count_distribution"].items())
+                    extra += f"; at {ev['count_draws']} other draws {dist} (activation regions)"
             else:
                 extra = ev.get("reason") or ev.get("meaning", "")
             value = r.value if not isinstance(r.value, dict) else ", ".join(f"{k}: {v}" for k, v in r.value.items())
@@ -403,6 +418,7 @@ def analyze_module(module: Any, inputs: Any = None, *, input_shape: Sequence[int
         {"meaning": f"dimension of R^(N x out) = {info['n_inputs']} inputs x {info['outputs_per_input']} outputs, "
                     "which contains the function values on the inputs (functional dimension <= it)"}, 0.0, seed)
 
+    law_points: list[Any] = []  # parameter draws at which a piecewise-linear module's laws are also counted
     if draws:
         counts: Counter[int] = Counter()
         gaps, unclear = [], 0
@@ -413,6 +429,8 @@ def analyze_module(module: Any, inputs: Any = None, *, input_shape: Sequence[int
             it = tqdm(it, desc=f"{name}: parameter draws", unit="draw", leave=False)
         for i in it:
             th = _draw(model, init, rng, int(seed) * 100003 + i)
+            if len(law_points) < LAW_DRAWS:
+                law_points.append(th)
             r = numerical_rank(model.jacobian(th))
             counts[r.rank] += 1
             gaps.append(r.gap)
@@ -425,24 +443,35 @@ def analyze_module(module: Any, inputs: Any = None, *, input_shape: Sequence[int
              "smallest_gap": min(finite) if finite else float("inf"),
              "method": "functional_dimension at independent random parameter points, same inputs"}, 0.0, seed)
     if conservation:
-        report.invariants["conservation_laws"] = _conservation(module, model, theta0)
+        report.invariants["conservation_laws"] = _conservation(module, model, theta0, law_points, rng)
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _conservation(module: Any, model: _Model, theta0: Any) -> Result:
-    """Conservation laws of gradient flow for piecewise polynomial modules (invariants.conservation_laws)."""
+LAW_DRAWS = 8  # parameter draws at which the laws of a piecewise-linear module are counted as well
+
+
+def _conservation(module: Any, model: _Model, theta0: Any, law_points: Sequence[Any] = (),
+                  rng: np.random.Generator | None = None) -> Result:
+    """Conservation laws of gradient flow for piecewise polynomial modules (invariants.conservation_laws) at the
+    module's own parameters; for piecewise-linear ones also the count (D - dim Lie(W_phi)) at ``law_points``."""
     ok, why = piecewise_polynomial(module)
     if not ok:
         return Result("conservation_laws", None, "not_computed", {"reason": f"not piecewise polynomial: {why}"})
-    from .invariants.conservation_laws import module_conservation_laws
+    from .invariants.conservation_laws import family_of_map, lie_algebra_trace, module_conservation_laws
 
     res = module_conservation_laws(model.values, theta0, piecewise=why)
-    if res.evidence is not None and ("relu" in why.lower() or "piecewise linear" in why.lower()):
+    if res.evidence is not None and PIECEWISE_LINEAR in why:
         res.evidence["locality"] = (
             "counted at the module's own parameters on its input set: on a piecewise-linear module the count "
             "belongs to the activation region of these inputs (a neuron active on every input, or dead on every "
-            "input, adds laws), so other parameter draws can give more")
+            "input, adds laws); count_distribution gives the counts at other parameter draws")
+        if law_points:
+            family = family_of_map(model.values, theta0)
+            rng = rng if rng is not None else np.random.default_rng(0)
+            counts = Counter(lie_algebra_trace(family, th, rng).n_laws for th in law_points)
+            res.evidence["count_distribution"] = {int(k): int(v) for k, v in sorted(counts.items())}
+            res.evidence["count_draws"] = len(law_points)
     return res
 
 
