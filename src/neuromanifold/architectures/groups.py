@@ -37,13 +37,11 @@ ACTIONS = ("regular", "natural")
 GROUP_FORMS = "'C<n>' (cyclic, order n), 'D<n>' (dihedral, order 2n) or 'S<n>' (symmetric, order n!), n >= 1"
 
 
-@dataclass(frozen=True)
-class FiniteGroup:
-    """A finite group as its multiplication table ``table[g, h] = index of g h``."""
+class CayleyTable:
+    """What a multiplication table ``table[g, h] = index of g h`` (identity at index 0) gives: the order
+    and the inverses (shared by the groups of the architectures and of ``dynamics.harmonics``)."""
 
-    name: str
-    table: np.ndarray  # (|G|, |G|) int64
-    natural: np.ndarray  # (|G|, n) int64: the natural permutation action
+    table: np.ndarray
 
     @property
     def order(self) -> int:
@@ -53,6 +51,15 @@ class FiniteGroup:
     def inverse(self) -> np.ndarray:
         """inverse[g] = index of g^-1."""
         return np.argmax(self.table == 0, axis=1)
+
+
+@dataclass(frozen=True)
+class FiniteGroup(CayleyTable):
+    """A finite group as its multiplication table ``table[g, h] = index of g h``."""
+
+    name: str
+    table: np.ndarray  # (|G|, |G|) int64
+    natural: np.ndarray  # (|G|, n) int64: the natural permutation action
 
     def action(self, kind: str) -> np.ndarray:
         """The permutation action ``kind`` ('regular' or 'natural') as an array (|G|, |X|)."""

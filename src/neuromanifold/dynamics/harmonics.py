@@ -36,25 +36,18 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..architectures.groups import CayleyTable
 from ..errors import InputError
 from ..result import jsonable
 
 
 @dataclass
-class FiniteGroup:
+class FiniteGroup(CayleyTable):
     """A finite group: Cayley table (identity 0), inverses, and unitary irreps (list of (n, d, d) arrays)."""
 
     name: str
     table: np.ndarray
     irreps: list[np.ndarray]
-
-    @property
-    def order(self) -> int:
-        return int(self.table.shape[0])
-
-    @property
-    def inverse(self) -> np.ndarray:
-        return np.argmax(self.table == 0, axis=1)
 
     @property
     def irrep_dims(self) -> list[int]:
