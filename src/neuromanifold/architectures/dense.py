@@ -122,15 +122,17 @@ class MLP(DenseLayers, Architecture):
         return not self.bias
 
     def containing_monomials(self) -> list[np.ndarray] | None:
-        """All monomials of degree D (degree <= D with biases) in d_0 variables, every output."""
+        """All monomials of degree D (degree <= D with biases) in the n_inputs variables, every output
+        (also for the weight-constrained ``GroupDense`` families: their maps are a subspace of this span,
+        and injectivity on the span implies it on the subspace)."""
         from .monomials import monomials_of_degree
 
-        D, n = self.degree_in_inputs, self.widths[0]
+        D, n = self.degree_in_inputs, self.n_inputs
         degrees = range(D + 1) if self.bias else [D]
         if sum(comb(n + e - 1, e) for e in degrees) > MONOMIAL_LIMIT:
             return None
         monos = np.concatenate([monomials_of_degree(n, e) for e in degrees])
-        return [monos] * self.widths[-1]
+        return [monos] * self.output_size()
 
     def ambient_upper_bound(self) -> tuple[int, str]:
         d0, dh, D = self.widths[0], self.widths[-1], self.degree_in_inputs

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from math import comb, factorial, prod
+from math import factorial, prod
 from typing import Any, ClassVar
 
 import numpy as np
@@ -42,7 +42,6 @@ from .groups import (
     parse_group,
     structure_constants,
 )
-from .monomials import MONOMIAL_LIMIT
 from .spec import check_keys, fmt_tuple, int_tuple, positive_int
 
 
@@ -133,25 +132,10 @@ class GroupDense(Architecture):
     def n_inputs(self) -> int:
         return self.copies[0] * self.n_points
 
-    @property
-    def degree_in_inputs(self) -> int:
-        return self.r ** (self.depth - 1)
-
-    @property
-    def homogeneous(self) -> bool:
-        return not self.bias
-
-    def containing_monomials(self) -> list[np.ndarray] | None:
-        """All monomials of degree D (<= D with biases), every output: the equivariant maps
-        are a subspace of their span (injectivity on the span implies it on the subspace)."""
-        from .monomials import monomials_of_degree
-
-        D, n = self.degree_in_inputs, self.n_inputs
-        degrees = range(D + 1) if self.bias else [D]
-        if sum(comb(n + e - 1, e) for e in degrees) > MONOMIAL_LIMIT:
-            return None
-        monos = np.concatenate([monomials_of_degree(n, e) for e in degrees])
-        return [monos] * self.output_size()
+    # as for the dense mlp: forms of degree r^(h-1) (<= with biases) in the inputs, in their monomials' span
+    degree_in_inputs = MLP.degree_in_inputs
+    homogeneous = MLP.homogeneous
+    containing_monomials = MLP.containing_monomials
 
     def ambient_upper_bound(self) -> tuple[int, str]:
         """dim of the G-equivariant polynomial maps of degree D (<= D with biases): the number of

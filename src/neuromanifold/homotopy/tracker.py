@@ -973,10 +973,9 @@ def track(
         from ..cluster import current_client
 
         client = current_client()
-        form = None if client is not None and B >= CLUSTER_MIN_PATHS else _compiled_form(homotopy, B, opts)
         if client is not None and B >= CLUSTER_MIN_PATHS:
             res = _track_on_cluster(client, homotopy, z0, opts, t_end)
-        elif form is not None:
+        elif (form := _compiled_form(homotopy, B, opts)) is not None:
             res = _track_compiled(form, homotopy, z0, opts, t_end, threads)
         else:
             n_chunks = max(-(-B // opts.batch_size), min(threads, B // opts.min_paths_per_thread))
