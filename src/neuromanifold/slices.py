@@ -334,6 +334,23 @@ class _Geometry:
         return _preimage(self.R, self.y(p), self.rng, self.restarts if restarts is None else restarts, self.tol, warm,
                          max_nfev=max_nfev)
 
+    def member_sweep(self, groups: Any) -> tuple[list[np.ndarray], list[bool], list[np.ndarray]]:
+        """Membership of the points of consecutive groups (lines or levels of the slice), each search
+        warm-started from the real preimages found in the previous group: (points, in M, preimages)."""
+        pts, member, thetas = [], [], []
+        prev_in: list[np.ndarray] = []
+        for group in groups:
+            cur_in = []
+            for p in group:
+                ok, th, _ = self.member(p, warm=tuple(prev_in))
+                pts.append(p)
+                member.append(ok)
+                thetas.append(th)
+                if ok:
+                    cur_in.append(th)
+            prev_in = cur_in or prev_in
+        return pts, member, thetas
+
     def f_rel(self, p: np.ndarray) -> float:
         y = self.y(p)
         return abs(self.F.value(y)) / self.F.scale(y)
@@ -686,23 +703,14 @@ def plane_slice(spec: str | Architecture, *, seed: int = 0, t_range: tuple[float
     sing_arr = np.array(sing).reshape(-1, 2)
     # real points on lines t = const; membership in M_R by a real preimage search
     poly_s = sympy.Poly(f, s)
-    pts, member, thetas = [], [], []
     lines = np.linspace(*t_range, n_lines)
-    prev_in: list[np.ndarray] = []
-    for tv in lines:
+
+    def real_points(tv: float) -> list[np.ndarray]:
         coeffs = [float(c.subs(t, tv)) for c in poly_s.all_coeffs()]
         roots = np.roots(coeffs) if len(coeffs) > 1 else []
-        cur_in = []
-        for r in roots:
-            if abs(r.imag) < 1e-9 * (1 + abs(r)):
-                pt = np.array([r.real, tv])
-                ok, th, _ = geo.member(pt, warm=tuple(prev_in))  # warm: preimages on the previous line
-                pts.append(pt)
-                member.append(ok)
-                thetas.append(th)
-                if ok:
-                    cur_in.append(th)
-        prev_in = cur_in or prev_in
+        return [np.array([r.real, tv]) for r in roots if abs(r.imag) < 1e-9 * (1 + abs(r))]
+
+    pts, member, thetas = geo.member_sweep(real_points(float(tv)) for tv in lines)
     pts_arr = np.array(pts).reshape(-1, 2)
     mem = np.array(member, dtype=bool)
     # the singular points: in M_R (a node of two real sheets) or not (e.g. an isolated real point)
@@ -775,18 +783,7 @@ def _singular_curve(geo: _Geometry, sysd: Any, box: tuple[float, float], n_level
             mid = (lo + hi) / 2
             levels[mid] = level(mid)
             todo += [(lo, mid), (mid, hi)]
-    curve, mem, thetas = [], [], []
-    prev_in: list[np.ndarray] = []
-    for wv in sorted(levels):
-        cur_in = []
-        for p in levels[wv]:
-            ok, th, _ = geo.member(p, warm=tuple(prev_in))
-            curve.append(p)
-            mem.append(ok)
-            thetas.append(th)
-            if ok:
-                cur_in.append(th)
-        prev_in = cur_in or prev_in
+    curve, mem, thetas = geo.member_sweep(levels[wv] for wv in sorted(levels))
     return {"points": np.array(curve).reshape(-1, 3), "in_M": np.array(mem, dtype=bool), "thetas": thetas,
             "dw": dw, "evidence": hom_ev}
 
