@@ -66,24 +66,43 @@ def _check_input(x: torch.Tensor, channels: int, dim: int, name: str) -> None:
         raise InputError(f"{name} expects coefficients of shape (B, {channels}, {dim}), got {tuple(x.shape)}")
 
 
-class S2Convolution(nn.Module):
-    """S^2 -> SO(3): (B, C_in, (lmax+1)^2) -> (B, C_out, sum_l (2l+1)^2)."""
+class _KernelConvolution(nn.Module):
+    """What the three spherical convolutions share: learnable weights on a kernel grid near the identity,
+    (C_in, C_out, N), and the fixed basis of the grid's harmonics (buffer ``Y`` on S^2: (N, (lmax+1)^2);
+    ``D`` on SO(3): (N, sum (2l+1)^2)), each degree l scaled by 1 / sqrt(2l+1) and all by 1 / sqrt(N);
+    ``kernel()`` = weight @ basis; ``blocks`` the degree-l slices of that basis.  ``kind`` ('s2' or 'so3'):
+    the kernel's domain, set by each subclass."""
+
+    kind: str = "s2"
 
     def __init__(self, in_channels: int, out_channels: int, lmax: int, kernel_grid: torch.Tensor | None = None) -> None:
         super().__init__()
+        kind = self.kind
         if lmax < 0:
             raise InputError(f"bandlimit lmax must be >= 0, got {lmax}")
-        kernel_grid = s2_near_identity_grid() if kernel_grid is None else kernel_grid
+        if kernel_grid is None:
+            kernel_grid = s2_near_identity_grid() if kind == "s2" else so3_near_identity_grid()
         self.in_channels, self.out_channels, self.lmax = in_channels, out_channels, lmax
         self.weight = nn.Parameter(torch.randn(in_channels, out_channels, kernel_grid.shape[0]))
-        Y = spherical_harmonics(lmax, kernel_grid.to(torch.float64))  # (N, (lmax+1)^2)
-        scale = torch.cat([torch.full((2 * l + 1,), 1 / math.sqrt(2 * l + 1), dtype=torch.float64) for l in range(lmax + 1)])
-        self.register_buffer("Y", (Y * scale / math.sqrt(Y.shape[0])).to(torch.get_default_dtype()))
-        self.blocks = _split_l(lmax, "s2")
+        g = kernel_grid.to(torch.float64)
+        basis = spherical_harmonics(lmax, g) if kind == "s2" else flat_wigner(lmax, *g.T)
+        size = (lambda l: 2 * l + 1) if kind == "s2" else (lambda l: (2 * l + 1) ** 2)
+        scale = torch.cat([torch.full((size(l),), 1 / math.sqrt(2 * l + 1), dtype=torch.float64)
+                           for l in range(lmax + 1)])
+        self._basis = "Y" if kind == "s2" else "D"
+        self.register_buffer(self._basis, (basis * scale / math.sqrt(basis.shape[0])).to(torch.get_default_dtype()))
+        self.blocks = _split_l(lmax, kind)
 
     def kernel(self) -> torch.Tensor:
-        """(C_in, C_out, (lmax+1)^2): psi^l / sqrt(2l+1) (divided by sqrt of the kernel grid size)."""
-        return torch.einsum("ion,nj->ioj", self.weight, self.Y.to(self.weight.dtype))
+        """(C_in, C_out, basis size): psi^l / sqrt(2l+1) (divided by sqrt of the kernel grid size)."""
+        basis = getattr(self, self._basis)
+        return torch.einsum("ion,nj->ioj", self.weight, basis.to(self.weight.dtype))
+
+
+class S2Convolution(_KernelConvolution):
+    """S^2 -> SO(3): (B, C_in, (lmax+1)^2) -> (B, C_out, sum_l (2l+1)^2)."""
+
+    kind = "s2"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.in_channels, s2_irreps_dim(self.lmax), "S2Convolution")
@@ -95,24 +114,10 @@ class S2Convolution(nn.Module):
         return torch.cat(outs, dim=-1) / math.sqrt(self.in_channels)
 
 
-class SO3Convolution(nn.Module):
+class SO3Convolution(_KernelConvolution):
     """SO(3) -> SO(3): (B, C_in, sum(2l+1)^2) -> (B, C_out, sum(2l+1)^2); right multiplication by K^l."""
 
-    def __init__(self, in_channels: int, out_channels: int, lmax: int, kernel_grid: torch.Tensor | None = None) -> None:
-        super().__init__()
-        if lmax < 0:
-            raise InputError(f"bandlimit lmax must be >= 0, got {lmax}")
-        kernel_grid = so3_near_identity_grid() if kernel_grid is None else kernel_grid
-        self.in_channels, self.out_channels, self.lmax = in_channels, out_channels, lmax
-        self.weight = nn.Parameter(torch.randn(in_channels, out_channels, kernel_grid.shape[0]))
-        D = flat_wigner(lmax, *kernel_grid.to(torch.float64).T)  # (N, sum (2l+1)^2)
-        scale = torch.cat([torch.full(((2 * l + 1) ** 2,), 1 / math.sqrt(2 * l + 1), dtype=torch.float64)
-                           for l in range(lmax + 1)])
-        self.register_buffer("D", (D * scale / math.sqrt(D.shape[0])).to(torch.get_default_dtype()))
-        self.blocks = _split_l(lmax, "so3")
-
-    def kernel(self) -> torch.Tensor:
-        return torch.einsum("ion,nj->ioj", self.weight, self.D.to(self.weight.dtype))
+    kind = "so3"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.in_channels, so3_irreps_dim(self.lmax), "SO3Convolution")
@@ -127,24 +132,14 @@ class SO3Convolution(nn.Module):
         return torch.cat(outs, dim=-1) / math.sqrt(self.in_channels)
 
 
-class SO3ToS2(nn.Module):
+class SO3ToS2(_KernelConvolution):
     """SO(3) -> S^2 convolution: (B, C_in, sum(2l+1)^2) -> (B, C_out, (lmax+1)^2), f^l = H^l psi^l / sqrt(2l+1)."""
 
-    def __init__(self, in_channels: int, out_channels: int, lmax: int, kernel_grid: torch.Tensor | None = None) -> None:
-        super().__init__()
-        if lmax < 0:
-            raise InputError(f"bandlimit lmax must be >= 0, got {lmax}")
-        kernel_grid = s2_near_identity_grid() if kernel_grid is None else kernel_grid
-        self.in_channels, self.out_channels, self.lmax = in_channels, out_channels, lmax
-        self.weight = nn.Parameter(torch.randn(in_channels, out_channels, kernel_grid.shape[0]))
-        Y = spherical_harmonics(lmax, kernel_grid.to(torch.float64))
-        scale = torch.cat([torch.full((2 * l + 1,), 1 / math.sqrt(2 * l + 1), dtype=torch.float64) for l in range(lmax + 1)])
-        self.register_buffer("Y", (Y * scale / math.sqrt(Y.shape[0])).to(torch.get_default_dtype()))
-        self.blocks = _split_l(lmax, "s2")
+    kind = "s2"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.in_channels, so3_irreps_dim(self.lmax), "SO3ToS2")
-        psi = torch.einsum("ion,nj->ioj", self.weight, self.Y.to(self.weight.dtype)).to(x.dtype)
+        psi = self.kernel().to(x.dtype)
         outs = []
         for (l, a, b), (_, c, d_) in zip(_split_l(self.lmax, "so3"), self.blocks):
             d = 2 * l + 1
