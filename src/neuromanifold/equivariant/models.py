@@ -20,6 +20,7 @@ segmentation head (B, 11, 2b, 2b):
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -83,17 +84,22 @@ class PlanarCNN(nn.Module):
         return self.fc(h.mean(dim=(-2, -1)))
 
 
-def planar_cnn_matching(n_params: int) -> PlanarCNN:
-    """The PlanarCNN with widths (w, round(1.5 w), 2 w) whose parameter count is nearest to n_params."""
+def _nearest_in_size(make: Callable[[int], nn.Module], n_params: int) -> nn.Module:
+    """make(w) for the width w = 1, 2, ... whose parameter count is nearest to n_params (counts grow with w)."""
     best = None
     for w in range(1, 400):
-        m = PlanarCNN((w, round(1.5 * w), 2 * w))
+        m = make(w)
         d = abs(n_parameters(m) - n_params)
         if best is None or d < best[0]:
             best = (d, m)
         if n_parameters(m) > n_params:
             break
     return best[1]
+
+
+def planar_cnn_matching(n_params: int) -> PlanarCNN:
+    """The PlanarCNN with widths (w, round(1.5 w), 2 w) whose parameter count is nearest to n_params."""
+    return _nearest_in_size(lambda w: PlanarCNN((w, round(1.5 * w), 2 * w)), n_params)
 
 
 class IsotropicS2Convolution(nn.Module):
@@ -204,12 +210,4 @@ class SphereGridCNN(nn.Module):
 
 def sphere_grid_cnn_matching(n_params: int) -> SphereGridCNN:
     """The SphereGridCNN whose parameter count is nearest to n_params."""
-    best = None
-    for w in range(1, 400):
-        m = SphereGridCNN(w)
-        d = abs(n_parameters(m) - n_params)
-        if best is None or d < best[0]:
-            best = (d, m)
-        if n_parameters(m) > n_params:
-            break
-    return best[1]
+    return _nearest_in_size(SphereGridCNN, n_params)
