@@ -182,5 +182,8 @@ def test_cli_slice(tmp_path, capsys):
     f = sympy.sympify(d["equation"])
     for p in d["singular"]:
         assert abs(float(f.subs({s: p[0], t: p[1]}))) < 1e-6 * (1 + max(abs(v) for v in p) ** 4)
+    assert main(["slice", SPEC]) == 0
+    text = capsys.readouterr().out
+    assert "degree 4 (certified" in text and "; numerical)" in text and "M; numerical" in text
     assert main(["slice", "mlp(widths=(2,2,1), r=2)"]) == 2  # fills its span: no hypersurface to slice
     assert "error" in capsys.readouterr().err

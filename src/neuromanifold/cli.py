@@ -205,15 +205,16 @@ def _cmd_slice(args: argparse.Namespace) -> int:
         print(json.dumps(jsonable(d), indent=2))
         return 0
     kind = "3-space y0 + s a + t b + w c" if args.surface else "plane y0 + s a + t b"
-    print(f"{sl.architecture.spec()}: degree-{sl.degree} hypersurface cut by the {kind} through a real point of M")
+    print(f"{sl.architecture.spec()}: hypersurface of degree {sl.degree} (certified; implicit equation exact over Q) "
+          f"cut by the {kind} through a real point of M")
     import sympy
 
     eq = sympy.sympify(sl.surface if args.surface else sl.curve).evalf(6)  # exact in --json
     print(f"  {'surface f(s,t,w)' if args.surface else 'curve f(s,t)'} = {eq}")
     what = "points of the singular curve" if args.surface else "singular points of the curve"
     print(f"  {what}: {len(sing_in)} ({int(sing_in.sum())} in M, {int((~sing_in).sum())} not; numerical)")
-    print(f"  boundary points (where the real {'singular curve' if args.surface else 'curve'} leaves M): "
-          f"{len(sl.boundary_points)}")
+    print(f"  boundary points (where the real {'singular curve' if args.surface else 'curve'} leaves M; numerical, "
+          f"refined by bisection): {len(sl.boundary_points)}")
     for line in sl.boundary_summary():
         print(f"    {line}")
     if args.out:
