@@ -230,3 +230,75 @@ def test_larger_relu_networks():
     pl = r.evidence["polynomial_laws"]
     assert r.value == 8 and pl["monomials"] == 1652 and pl["count"] == pl["independent"] == 8
     assert pl["agrees_with_lie_count"] and r.evidence["drift"]["max_law_drift"] < 1e-8
+
+
+def test_deep_relu_count_does_not_depend_on_the_seed():
+    """Issue 17: on the stated region (every hidden neuron switches on the inputs, checked) the count is the
+    same for seeds 0..4, is at least the proven lower bound (one rescaling law per hidden neuron, Du-Hu-Lee
+    2018), and the evidence names the region and the counts at the draws."""
+    values = set()
+    for seed in range(5):
+        r = nm.analyze("relu(widths=(3,3,3,3,3))", only=["conservation_laws"], law_degree=0,
+                       seed=seed)["conservation_laws"]
+        ev = r.evidence
+        assert r.value is not None and r.value >= ev["lower_bound"]["value"] == 9
+        assert "active" in ev["region"] and "checked" in ev["region"]
+        assert sum(ev["count_distribution"].values()) == ev["draws"] >= cl.REGION_DRAWS
+        assert min(ev["count_distribution"]) == r.value
+        assert sum(ev["unconditioned_draws"].values()) == cl.OUTSIDE_DRAWS
+        values.add(r.value)
+    assert len(values) == 1
+
+
+@pytest.mark.parametrize("widths, bias", [((2, 5, 1), False), ((2, 3, 2), True)])
+def test_shallow_relu_count_is_the_number_of_hidden_neurons(widths, bias):
+    """Two-layer ReLU networks (with or without bias): exactly the neuron-wise laws (Marcotte, Gribonval, Peyre
+    2023), h = widths[1] of them, at every in-region draw."""
+    r = nm.analyze(f"relu(widths={widths}, bias={bias})", only=["conservation_laws"], law_degree=0)["conservation_laws"]
+    assert r.value == widths[1] and r.status == "numerical" and r.evidence["reaches_lower_bound"]
+    assert r.evidence["lie_algebra"]["clear_gap"]
+
+
+def test_region_check_rejects_dead_and_always_active_neurons():
+    """A second-layer neuron with negative incoming weights is dead on every input (its inputs are >= 0), one
+    with positive weights is never inactive: the check rejects both, and accepts the point once repaired."""
+    arch = nm.parse_spec("relu(widths=(3,3,3,1))")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 4096))
+    theta = rng.standard_normal(arch.n_params)
+    for c in range(3):
+        theta[arch.index("W2", (0, c))] = -abs(theta[arch.index("W2", (0, c))])
+        theta[arch.index("W2", (1, c))] = abs(theta[arch.index("W2", (1, c))])
+    sw = arch.switching(theta, X)
+    assert list(sw[3:5]) == [False, False] and sw[:3].all()
+    drawn, info = cl.draw_in_region(arch, rng, X)
+    assert drawn is not None and arch.switching(drawn, X).all()
+
+
+def test_unreachable_region_fails_with_the_reason():
+    """After a width-1 layer without bias a neuron's input is >= 0, so it is never both active and inactive."""
+    r = nm.analyze("relu(widths=(2,1,1,1))", only=["conservation_laws"], law_degree=0)["conservation_laws"]
+    assert r.value is None and r.status == "failed" and "hidden layer 2, neuron 0" in r.evidence["reason"]
+
+
+def test_torch_module_reports_the_region_of_its_parameters():
+    """analyze_module keeps the count at the module's own parameters and says whether every ReLU unit switches
+    there: a killed hidden unit (all incoming weights and bias negative on positive inputs) is caught."""
+    import torch
+
+    from neuromanifold.torch_module import analyze_module
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1)).double()
+    X = torch.randn(40, 2, dtype=torch.float64)
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0, 0.5], [-0.3, 1.0], [0.7, -0.2]]))
+        net[0].bias.zero_()
+    ok = analyze_module(net, X, draws=2)["conservation_laws"].evidence
+    assert ok["region"]["in_region"] is True and ok["region"]["switching_units"] == 3
+    with torch.no_grad():
+        net[0].weight[1] = torch.tensor([-1.0, -1.0])
+        net[0].bias[1] = -100.0  # pre-activation < 0 on every input: a dead unit
+    dead = analyze_module(net, X, draws=2)["conservation_laws"]
+    assert dead.evidence["region"] == {**dead.evidence["region"], "in_region": False, "switching_units": 2}
+    assert sum(sum(c.values()) for c in dead.evidence["count_distribution_by_region"].values()) == 2

@@ -232,35 +232,58 @@ def test_registered_and_rendered(capsys):
 
 
 def test_equivariant_singular_images_lie_in_isotypic_families(monkeypatch):
-    """gcnn C3, r = 2: the sampled singular images that lie in no coordinate family (a filter with a vanishing
-    Fourier component: w2 proportional to (1,1,1) makes the output G-invariant) lie in an isotypic family.
-    The vanishing component is read off with numpy's FFT at the critical point itself; without the isotypic
-    families the same sample has counterexamples (the check can fail)."""
+    """gcnn C3, r = 2: the sampled singular images that lie in no coordinate family lie in an isotypic family.
+    Every singular critical point with both filters nonzero has a filter with a vanishing Fourier component:
+    w1 summing to 0 (trivial component) or w_i proportional to (1,1,1) (isotypic #1; w2 so makes the output
+    G-invariant).  The components are read off with numpy's FFT at the critical point itself, relative to the
+    filter's norm.  The check asks which families contain theta, not where the optimizer stops: Levenberg-
+    Marquardt reaches these degenerate critical points only to about sqrt(eps) across the family (1e-6 leaves a
+    margin), and along a positive-dimensional critical family it stops anywhere -- e.g. w1 summing to 0 with w2
+    1e-4 from (1,1,1), whose image reads as singular at the witness set's resolution and lies in the trivial
+    family of layer 1 only.  A family containing theta is required in the row's families whenever theta's
+    projection onto it (zeroing the component by FFT) maps within the membership tolerance of the image; without
+    the isotypic families the same sample has counterexamples (the check can fail)."""
+    from neuromanifold.coefficients import coefficient_map
+
     spec = 'gcnn(group="C3", layers=2)'
+    arch = nm.parse_spec(spec)
+    P, off = coefficient_map(arch).polynomials, arch.offsets()
     res = conjecture(spec, n_starts=16)
     ev = res.evidence
     assert res.value == 0 and res.status == "numerical"
     crit = ev["by_sample"]["critical_points"]
     assert crit["points"] == 16 and crit["singular"] >= 8 and crit["counterexamples"] == 0
     assert crit["undecided_in_no_family"] == 0 and ev["counterexamples"] == 0 and ev["undecided_in_no_family"] == 0
-    iso = 0
+    iso, checked = 0, {"trivial": 0, "isotypic #1": 0}
     for row in ev["critical_points"]:
         if row["singular"] is not True or row["zero_layers"]:
             continue
         assert row["multiplicity"] == 2 and any("component of the filter zero" in f for f in row["families"])
-        th = np.asarray(row["theta"])
-        nontrivial_zero = [np.max(np.abs(np.fft.fft(th[3 * i:3 * i + 3])[1:])) < 1e-6 for i in (0, 1)]
-        assert any(nontrivial_zero)
-        for i in (0, 1):  # theta in the family puts its image there (the image may lie in others too)
-            if nontrivial_zero[i]:
-                assert f"layer {i + 1}: isotypic #1 component of the filter zero" in row["families"]
+        th, y = np.asarray(row["theta"]), np.asarray(row["function"])
+        vanishing = []
+        for i in (1, 2):
+            ix = np.arange(off[f"w{i}"], off[f"w{i}"] + 3)
+            F = np.fft.fft(th[ix])  # Parseval: |w|^2 = |F|^2 / 3
+            for label, keep in (("trivial", [1, 2]), ("isotypic #1", [0])):
+                gone = [j for j in range(3) if j not in keep]
+                if np.linalg.norm(F[gone]) < 1e-6 * np.linalg.norm(F):
+                    G = np.zeros(3, dtype=complex)
+                    G[keep] = F[keep]
+                    proj = th.copy()
+                    proj[ix] = np.fft.ifft(G).real  # theta's projection onto the family
+                    vanishing.append((f"layer {i}: {label} component of the filter zero", label, proj))
+        assert vanishing, (th, row["families"])  # theta lies in an isotypic family
+        for name, label, proj in vanishing:
+            resid = np.max(np.abs(P.evaluate(proj.astype(complex)[None, :])[0].real - y)) / (1 + np.max(np.abs(y)))
+            if resid < cl.MEMBER_TOL / 10:  # the image is in the family's image: the family must be listed
+                assert name in row["families"], (name, resid, row["families"])
+                checked[label] += 1
         iso += 1
-    assert iso >= 5
+    assert iso >= 5 and checked["isotypic #1"] >= 3 and checked["trivial"] >= 1
     coordinate_only = [f for f in sg.subnetwork_families(nm.parse_spec(spec)) if f.coordinate]
     monkeypatch.setattr(sg, "subnetwork_families", lambda arch: coordinate_only)
     res0 = cl.subnetwork_conjecture(Context(spec, seed=0), n_starts=16)
     assert res0.value >= 5 and res0.evidence["counterexamples"] == res0.value
-
 
 def test_cli_starts(capsys):
     from neuromanifold.cli import main

@@ -1,6 +1,6 @@
 """neuromanifold: the geometry of neural-network function spaces, with certificates."""
 
-from .analysis import INVARIANTS, Report, analyze
+from .analysis import INVARIANTS, AnalysisInterrupted, Report, analyze
 from .architectures import Architecture, parse_spec
 from .errors import InputError, NeuromanifoldError, SpecError
 from .critical_points import critical_points
@@ -9,7 +9,12 @@ from .equivariant_comparison import compare_equivariant
 from .membership import contains
 from .result import Result
 
-__version__ = "0.1.0"
+try:  # single source: the version in pyproject.toml, as installed
+    from importlib.metadata import PackageNotFoundError, version as _dist_version
+
+    __version__ = _dist_version("neuromanifold")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
+    __version__ = "0+unknown"
 
 
 def __getattr__(name: str):  # torch is imported only when a torch module is analysed
@@ -21,6 +26,7 @@ def __getattr__(name: str):  # torch is imported only when a torch module is ana
 
 
 __all__ = [
+    "AnalysisInterrupted",
     "INVARIANTS",
     "Architecture",
     "InputError",

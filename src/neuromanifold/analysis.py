@@ -37,12 +37,47 @@ INVARIANTS: dict[str, Callable[[Context], Result]] = {
 }
 def invariant_function(name: str, arch: Architecture) -> Callable[[Context], Result]:
     """The implementation of invariant ``name`` for ``arch``: the registered one for polynomial families; for
-    non-polynomial ones (``relu``) the numerical version, the generic one, or a one-line refusal."""
+    non-polynomial ones (``relu``) the numerical version, the generic one, or a one-line refusal.
+    The returned function marks a result whose computation was cut short (Ctrl-C or budget; see
+    ``mark_cut``), so callers (analyze, the atlas) can tell a partial value from a final one."""
     if getattr(arch, "polynomial", True):
-        return INVARIANTS[name]
-    from .invariants import functional as _fun
+        func = INVARIANTS[name]
+    else:
+        from .invariants import functional as _fun
 
-    return _fun.for_nonpolynomial(name, INVARIANTS[name])
+        func = _fun.for_nonpolynomial(name, INVARIANTS[name])
+
+    def run(ctx: Context) -> Result:
+        from .budget import cut_mark, cuts_since
+
+        mark = cut_mark()
+        res = func(ctx)
+        cuts = cuts_since(mark)
+        return mark_cut(res, "interrupted" if "interrupted" in cuts else cuts[0]) if cuts else res
+
+    run.__doc__ = func.__doc__
+    return run
+
+
+def mark_cut(res: Result, kind: str) -> Result:
+    """Label a result whose computation was cut short (``kind``: "interrupted" by Ctrl-C or "budget"):
+    ``evidence["interrupted"] = True`` and ``evidence["cut"] = kind`` (never store it as final); a
+    ``numerical`` value of a cut search (points found so far) becomes a ``lower_bound``."""
+    res.evidence["interrupted"] = True
+    res.evidence["cut"] = kind
+    if res.status == "numerical":
+        res.status = "lower_bound"
+        res.evidence["why_lower_bound"] = f"the computation was cut short ({kind}); the points found so far"
+    return res
+
+
+class AnalysisInterrupted(KeyboardInterrupt):
+    """Ctrl-C ended ``analyze``: ``.report`` holds what was computed, labelled (``Report.interrupted``).
+    A KeyboardInterrupt, so scripts and loops over architectures stop as they would on any Ctrl-C."""
+
+    def __init__(self, report: Any) -> None:
+        super().__init__("interrupted; the partial report is in .report")
+        self.report = report
 
 
 DEFAULT_INVARIANTS = ("dimension", "expected_dimension", "ambient_dimension", "fiber_dimension", "hidden_symmetries")
@@ -58,6 +93,7 @@ class Report:
     invariants: dict[str, Result] = field(default_factory=dict)
     seconds: float = 0.0
     budget: dict[str, Any] | None = None  # {"seconds": ..., "exhausted": ...} when a budget was set
+    interrupted: bool = False  # Ctrl-C ended the run: the cut invariant is partial, later ones not_computed
 
     def __getitem__(self, name: str) -> Result:
         return self.invariants[name]
@@ -75,6 +111,7 @@ class Report:
                 "prime": self.prime,
                 "seconds": round(self.seconds, 4),
                 "budget": self.budget,
+                "interrupted": self.interrupted,
                 "invariants": {k: r.to_dict() for k, r in self.invariants.items()},
             }
         )
@@ -100,6 +137,34 @@ def resolve_only(only: str | Iterable[str] | None) -> list[str]:
     return names
 
 
+COST_CAP = 10**8  # solutions a monodromy may have to gather (upper bound) before analyze refuses without force
+GUARDED = ("degree", "fiber_points", "ed_degree")
+
+
+def cost_estimates(ctx: Context, names: Iterable[str]) -> list[dict[str, Any]]:
+    """Upper bounds on the solutions each requested monodromy invariant gathers (``degree_cost_estimate``)."""
+    out = []
+    for name in names:
+        if name in GUARDED and getattr(ctx.arch, "polynomial", True):
+            est = _deg.degree_cost_estimate(ctx, name)
+            if est is not None:
+                out.append(est)
+    return out
+
+
+def check_cost(ctx: Context, names: Iterable[str], cap: int = COST_CAP) -> list[dict[str, Any]]:
+    """The estimates of ``cost_estimates``; InputError (one line, how to proceed) when one exceeds ``cap``."""
+    ests = cost_estimates(ctx, names)
+    for e in ests:
+        if e["bound"] > cap:
+            raise InputError(
+                f"{ctx.arch.spec()}: {e['invariant']} may have to gather up to {float(e['bound']):.2e} solutions "
+                f"({e['formula']} with deg_theta mu = {e['deg_theta_mu']}, dim = {e['dim']}) > the cap {cap:.0e}; "
+                "pass --budget SECONDS (a labelled lower bound when it runs out) or --force to run unbounded"
+            )
+    return ests
+
+
 def analyze(
     spec: str | Architecture,
     only: str | Iterable[str] | None = None,
@@ -114,8 +179,11 @@ def analyze(
     radius: float | None = None,
     law_degree: int | None = None,
     starts: int | None = None,
+    force: bool = False,
 ) -> Report:
-    """Compute invariants of the neuromanifold of ``spec`` (all of them unless ``only``).
+    """Compute invariants of the neuromanifold of ``spec``: ``only`` (names or a comma-separated string),
+    by default the five basic ones (DEFAULT_INVARIANTS: dimension, expected, ambient and fiber dimension,
+    hidden symmetries); INVARIANTS lists them all.
 
     Every generic point derives from ``seed``; exact computations run over Z/``prime``.
     ``metric`` (generic | bombieri_weyl | euclidean) is the metric on function space of ``ed_degree``.
@@ -124,11 +192,21 @@ def analyze(
     ``eps``, ``radius``: scale and ball of ``log_covering_number`` and ``epsilon_net`` (default 0.1, 1.0).
     ``law_degree``: largest degree of the explicit polynomial ``conservation_laws`` (default 2; 0: count only).
     ``starts``: random starts of each search of ``subnetwork_conjecture`` (default 16).
+    Cost guard: before degree, fiber_points or ed_degree, an upper bound on the solutions to gather is
+    estimated (``cost_estimates``); beyond COST_CAP an InputError refuses, unless ``force``, a ``budget`` or
+    ``max_degree`` bounds the work.
     Non-polynomial families (``relu``) get numerical versions of the dimension invariants; the others are
     reported ``not_computed`` with the reason (InputError when every requested one is undefined).
+    Ctrl-C ends the whole run promptly: the cut invariant keeps what it found as a labelled partial result
+    (``lower_bound``, ``evidence["interrupted"]``), the ones not started are ``not_computed``, and
+    ``AnalysisInterrupted`` (a KeyboardInterrupt) is raised with the labelled Report as ``.report``
+    (``Report.interrupted`` True).  A result cut by Ctrl-C or the budget always has
+    ``evidence["interrupted"] = True`` and ``evidence["cut"]`` ("interrupted" | "budget").
+    ``progress``: progress on stderr (a bar on a terminal, else a plain line every few seconds).
     """
-    from .budget import Budget
+    from .budget import Budget, cut_kind, cut_mark, cuts_since
     from .errors import BudgetExceeded
+    from .progress import Progress
     from .coefficients import METRICS
 
     names = resolve_only(only)
@@ -163,28 +241,50 @@ def analyze(
         reasons = [_fun.undefined_reason(n, ctx.arch, available=True) for n in names]
         if all(reasons):
             raise InputError(reasons[0])
+    if not force and budget is None and max_degree is None:
+        check_cost(ctx, names)
     report = Report(ctx.arch, ctx.seed, ctx.prime)
-    iterator: Iterable[str] = names
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(names, desc=ctx.arch.spec(), unit="invariant", leave=False)
-    for name in iterator:
-        if clock.exhausted:
-            report.invariants[name] = Result(name, None, "not_computed",
-                                             {"reason": f"the budget of {budget} s ran out before it started"})
-            continue
-        t1 = time.perf_counter()
-        try:
-            with clock.enforced():
-                report.invariants[name] = invariant_function(name, ctx.arch)(ctx)
-        except BudgetExceeded:
-            report.invariants[name] = Result(
-                name, None, "not_computed",
-                {"reason": f"the budget of {budget} s ran out during this computation, before any bound was found"},
-                time.perf_counter() - t1, ctx.seed,
-            )
+    bar = Progress(f"analyze {ctx.arch.spec()}", total=len(names), unit="invariants", enabled=progress)
+    try:
+        for i, name in enumerate(names):
+            if report.interrupted:
+                report.invariants[name] = Result(name, None, "not_computed", {
+                    "reason": "not started: the run was interrupted (Ctrl-C)", "interrupted": True,
+                    "cut": "interrupted"})
+                continue
+            if clock.exhausted:
+                report.invariants[name] = Result(name, None, "not_computed",
+                                                 {"reason": f"the budget of {budget} s ran out before it started"})
+                continue
+            bar.update(count=i, invariant=name)
+            t1 = time.perf_counter()
+            mark = cut_mark()
+            try:
+                with clock.enforced():
+                    report.invariants[name] = invariant_function(name, ctx.arch)(ctx)
+                report.interrupted = "interrupted" in cuts_since(mark)
+            except KeyboardInterrupt as exc:
+                kind = cut_kind(exc)
+                report.interrupted = kind == "interrupted"
+                why = (f"the budget of {budget} s ran out" if kind == "budget" else "interrupted (Ctrl-C)")
+                report.invariants[name] = Result(
+                    name, None, "not_computed",
+                    {"reason": f"{why} during this computation, before any bound was found", "interrupted": True,
+                     "cut": kind},
+                    time.perf_counter() - t1, ctx.seed,
+                )
+    except KeyboardInterrupt as exc:  # between invariants: label the rest
+        if isinstance(exc, BudgetExceeded):
+            raise
+        report.interrupted = True
+        for name in names:
+            report.invariants.setdefault(name, Result(name, None, "not_computed", {
+                "reason": "not started: the run was interrupted (Ctrl-C)", "interrupted": True, "cut": "interrupted"}))
+    finally:
+        bar.close("interrupted" if report.interrupted else None)
     if budget is not None:
         report.budget = {"seconds": float(budget), "exhausted": clock.exhausted}
     report.seconds = time.perf_counter() - t0
+    if report.interrupted:
+        raise AnalysisInterrupted(report)
     return report

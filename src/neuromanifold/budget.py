@@ -1,6 +1,11 @@
 """A wall-clock budget for a whole analysis: past the deadline, running computations are stopped
 (``BudgetExceeded``, a KeyboardInterrupt, so partial results are kept as labelled bounds) and the
-remaining invariants are reported ``not_computed``."""
+remaining invariants are reported ``not_computed``.
+
+Cuts: a computation that keeps a partial result when stopped (monodromy) swallows the
+KeyboardInterrupt; so that its callers still know, every cut is recorded (``record_cut``) and
+``cuts_since(mark)`` tells whether one happened during a call.  ``Budget.enforced`` also records
+Ctrl-C (SIGINT) itself, so that a swallowed Ctrl-C is never mistaken for a finished computation."""
 
 from __future__ import annotations
 
@@ -11,6 +16,29 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from .errors import BudgetExceeded, InputError
+
+
+_cuts: list[str] = []  # "interrupted" (Ctrl-C) or "budget", in order
+
+
+def record_cut(kind: str) -> None:
+    """Note that a computation was cut short: ``kind`` "interrupted" (Ctrl-C) or "budget"."""
+    _cuts.append(kind)
+
+
+def cut_mark() -> int:
+    """A mark for ``cuts_since``."""
+    return len(_cuts)
+
+
+def cuts_since(mark: int) -> list[str]:
+    """The cuts recorded since ``mark`` (empty: nothing was cut)."""
+    return list(_cuts[mark:])
+
+
+def cut_kind(exc: BaseException) -> str:
+    """ "budget" for BudgetExceeded, "interrupted" for any other KeyboardInterrupt."""
+    return "budget" if isinstance(exc, BudgetExceeded) else "interrupted"
 
 
 class Budget:
@@ -33,22 +61,37 @@ class Budget:
     @contextmanager
     def enforced(self) -> Iterator[None]:
         """Raise BudgetExceeded in this (main) thread when the budget runs out (SIGALRM; elsewhere the
-        budget is only checked between invariants)."""
-        usable = (self.seconds is not None and hasattr(signal, "setitimer")
-                  and threading.current_thread() is threading.main_thread())
-        if not usable:
-            yield
-            return
-        if self.exhausted:
-            raise BudgetExceeded()
+        budget is only checked between invariants); in the main thread, also record every Ctrl-C
+        (``record_cut``) before it raises KeyboardInterrupt."""
+        main = threading.current_thread() is threading.main_thread()
+        usable = self.seconds is not None and hasattr(signal, "setitimer") and main
+        previous_int = None
+        if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
 
-        def on_alarm(signum: int, frame: object) -> None:
-            raise BudgetExceeded()
+            def on_int(signum: int, frame: object) -> None:
+                record_cut("interrupted")
+                raise KeyboardInterrupt()
 
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, max(self.remaining, 1e-3))
+            previous_int = signal.signal(signal.SIGINT, on_int)
         try:
-            yield
+            if not usable:
+                yield
+                return
+            if self.exhausted:
+                record_cut("budget")
+                raise BudgetExceeded()
+
+            def on_alarm(signum: int, frame: object) -> None:
+                record_cut("budget")
+                raise BudgetExceeded()
+
+            previous = signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, max(self.remaining, 1e-3))
+            try:
+                yield
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            if previous_int is not None:
+                signal.signal(signal.SIGINT, previous_int)

@@ -72,34 +72,108 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         from .report.html import dictionary_invariants
 
         only = dictionary_invariants(list(INVARIANTS))
-    if args.html and Path(args.html).is_dir():
-        raise InputError(f"--html {args.html} is a directory; give a file name such as report.html")
-    report = analyze(
-        args.spec,
-        only=only,
-        seed=args.seed,
-        progress=sys.stderr.isatty() and not args.json,
-        checkpoint_dir=args.checkpoint_dir,
-        max_degree=args.max_degree,
-        metric=args.metric,
-        budget=args.budget,
-        eps=args.eps,
-        radius=args.radius,
-        law_degree=args.law_degree,
-        starts=args.starts,
-    )
     if args.html:
-        from .report.html import render_html
+        _check_out_path(args.html, "--html", (".html", ".htm"))
+    _print_cost_estimates(args, only)
+    from .analysis import AnalysisInterrupted
 
-        Path(args.html).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.html).write_text(render_html(report), encoding="utf-8")
-    if args.json:
+    try:
+        report = analyze(
+            args.spec,
+            only=only,
+            seed=args.seed,
+            progress=True,  # on stderr: a bar on a terminal, else a plain line every few seconds
+            checkpoint_dir=args.checkpoint_dir,
+            max_degree=args.max_degree,
+            metric=args.metric,
+            budget=args.budget,
+            eps=args.eps,
+            radius=args.radius,
+            law_degree=args.law_degree,
+            starts=args.starts,
+            force=args.force,
+        )
+    except AnalysisInterrupted as exc:  # Ctrl-C: print what was computed, labelled, and exit 130
+        report = exc.report
+        print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+        print("neuromanifold: interrupted: partial results above (the cut invariant is labelled, "
+              "the others not_computed)" + ("; rerun with the same --checkpoint-dir to resume" if args.checkpoint_dir
+                                            else ""), file=sys.stderr)
+        return 130
+    if args.json:  # the results first: an unwritable --html must not lose them
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(report.to_text())
-        if args.html:
+    if args.html:
+        from .report.html import render_html
+
+        _write_text(args.html, "--html", render_html(report))
+        if not args.json:
             print(f"\nHTML report written to {args.html}")
     return 0
+
+
+def _print_cost_estimates(args: argparse.Namespace, only: Any) -> None:
+    """Before degree / fiber_points / ed_degree: the upper bound on the solutions to gather, on stderr
+    (analyze itself refuses beyond COST_CAP unless --force, --budget or --max-degree)."""
+    from .analysis import GUARDED, COST_CAP, cost_estimates, resolve_only
+    from .context import Context
+
+    names = resolve_only(only)
+    if not any(n in GUARDED for n in names):
+        return
+    for e in cost_estimates(Context(args.spec, seed=args.seed), names):
+        print(f"neuromanifold: estimate: {e['invariant']} gathers at most {e['bound']:.3g} solutions "
+              f"({e['formula']}, deg_theta mu = {e['deg_theta_mu']}, dim = {e['dim']}; cap {COST_CAP:.0e})",
+              file=sys.stderr)
+
+
+def _check_out_path(path: str, option: str, suffixes: tuple[str, ...]) -> None:
+    """Refuse, before any computation, an output file with another extension, a directory, or a missing parent."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{option} {path} is a directory; give a file name ending in {' or '.join(suffixes)}")
+    if str(p).startswith("/dev/"):
+        return  # devices (/dev/stdout, /dev/null): written as they are
+    if p.suffix.lower() not in suffixes:
+        raise InputError(f"{option} {path}: unsupported extension {p.suffix or '(none)'}; use {', '.join(suffixes)}")
+
+
+def _check_out_dir(path: str) -> None:
+    """The report directory of an experiment, created before the run: one line if it cannot be."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise InputError(f"--out {path} is a file; give a directory (it is created if missing)")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {path}: cannot create the directory ({exc.strerror or exc}); give a writable path") from None
+
+
+def _write_text(path: str, option: str, text: str) -> None:
+    """Write ``text`` to ``path`` (creating its directory); an OSError becomes one line (InputError)."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot write ({exc.strerror or exc}); give a writable file path") from None
+
+
+def _figure_path(path: str, default_name: str) -> Path:
+    """The figure file of --out: PATH itself (.png, .svg or .pdf), or DIR/default_name for an existing directory."""
+    p = Path(path)
+    if p.is_dir():
+        return p / default_name
+    _check_out_path(path, "--out", (".png", ".svg", ".pdf"))
+    return p
+
+
+def _save_figure(save: Any, obj: Any, path: Path) -> None:
+    """Run the plotting function ``save(obj, path)``; an OSError becomes one line (InputError)."""
+    try:
+        save(obj, path)
+    except OSError as exc:
+        raise InputError(f"--out {path}: cannot write the figure ({exc.strerror or exc}); give a writable path") from None
 
 
 def _cmd_contains(args: argparse.Namespace) -> int:
@@ -151,16 +225,16 @@ def _cmd_discriminant(args: argparse.Namespace) -> int:
 
     X = _load_array(args.X, "X")
     Y0, Y1, Y2 = (_load_array(p, name) for p, name in ((args.Y0, "Y0"), (args.Y1, "Y1"), (args.Y2, "Y2")))
-    if not args.out.lower().endswith((".png", ".svg", ".pdf")):
-        from .errors import InputError
-
-        raise InputError(f"--out {args.out!r}: the figure must be a .png, .svg or .pdf file")
+    out = _figure_path(args.out, "critical_point_map.png")
     m = critical_point_map(
         args.spec, X, Y0, Y1, Y2, s_range=tuple(args.s), t_range=tuple(args.t), grid=args.grid, seed=args.seed,
         progress=sys.stderr.isatty() and not args.json,
     )
-    fig = plot_critical_point_map(m, args.out)
-    data = m.save(args.data or str(Path(args.out).with_suffix(".npz")))
+    try:
+        fig = plot_critical_point_map(m, out)
+        data = m.save(args.data or str(out.with_suffix(".npz")))
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot write ({exc.strerror or exc}); give a writable path") from None
     summary = m.summary()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -190,26 +264,29 @@ def _cmd_slice(args: argparse.Namespace) -> int:
     from .result import jsonable
     from .slices import plane_slice, surface_slice
 
+    out = _figure_path(args.out, "surface.png" if args.surface else "slice.png") if args.out else None
     sl = surface_slice(args.spec, seed=args.seed) if args.surface else plane_slice(args.spec, seed=args.seed)
-    if args.out:
+    if out is not None:
         from .report.plots import plot_plane_slice, plot_surface_slice
 
-        (plot_surface_slice if args.surface else plot_plane_slice)(sl, args.out)
+        _save_figure(plot_surface_slice if args.surface else plot_plane_slice, sl, out)
     sing_in = np.asarray(sl.singular_in_M, dtype=bool)
     if args.json:
         d = {"spec": sl.architecture.spec(), "kind": "surface" if args.surface else "plane", "degree": sl.degree,
              "equation": sl.surface if args.surface else sl.curve,
              "singular": (sl.singular_curve if args.surface else sl.singular_points).tolist(),
              "singular_in_M": sing_in.tolist(), "boundary_points": [b.to_dict() for b in sl.boundary_points],
-             "evidence": sl.evidence, "figure": args.out}
+             "evidence": sl.evidence, "figure": None if out is None else str(out)}
         print(json.dumps(jsonable(d), indent=2))
         return 0
     kind = "3-space y0 + s a + t b + w c" if args.surface else "plane y0 + s a + t b"
     print(f"{sl.architecture.spec()}: hypersurface of degree {sl.degree} (certified; implicit equation exact over Q) "
           f"cut by the {kind} through a real point of M")
-    import sympy
+    from .arithmetic.polynomial_text import parse_polynomial
 
-    eq = sympy.sympify(sl.surface if args.surface else sl.curve).evalf(6)  # exact in --json
+    # the toolkit's own exact equation (str of a sympy polynomial), read back by the whitelist parser
+    eq = parse_polynomial(sl.surface if args.surface else sl.curve, ["s", "t", "w"], max_length=None,
+                          max_degree=None).evalf(6)  # exact in --json
     print(f"  {'surface f(s,t,w)' if args.surface else 'curve f(s,t)'} = {eq}")
     what = "points of the singular curve" if args.surface else "singular points of the curve"
     print(f"  {what}: {len(sing_in)} ({int(sing_in.sum())} in M, {int((~sing_in).sum())} not; numerical)")
@@ -217,24 +294,51 @@ def _cmd_slice(args: argparse.Namespace) -> int:
           f"refined by bisection): {len(sl.boundary_points)}")
     for line in sl.boundary_summary():
         print(f"    {line}")
-    if args.out:
-        print(f"  figure: {args.out}")
+    if out is not None:
+        print(f"  figure: {out}")
     return 0
+
+
+def _atlas_out(out: str, fmt: str) -> Path:
+    """Where ``atlas export --out`` writes: the file given, or DIR/atlas.<fmt> for an existing directory."""
+    path = Path(out)
+    if path.is_dir():
+        return path / f"atlas.{fmt}"
+    if not path.parent.is_dir():
+        raise InputError(f"--out {out}: directory {path.parent} does not exist; create it first "
+                         f"(mkdir -p {path.parent}) or give a file in an existing directory")
+    return path
+
+
+def _sweep_interrupted(exc: Any, args: argparse.Namespace) -> int:
+    """Ctrl-C ended an atlas sweep: say what was kept (stderr; the summary as JSON with --json), exit 130."""
+    s = exc.summary
+    if args.json:
+        print(json.dumps(s.to_dict(), indent=2))
+    cut = "; ".join(f"{inv} of {spec}" for spec, inv in s.interrupted)
+    print(f"neuromanifold: interrupted: {s.computed} results computed and stored"
+          + (f"; stored as interrupted (not final, recomputed next time): {cut}" if cut else "")
+          + "; run the same command again to resume", file=sys.stderr)
+    return 130
 
 
 def _cmd_atlas(args: argparse.Namespace) -> int:
     from . import atlas as at
 
     if args.atlas_command == "sweep":
-        summary = at.sweep(args.patterns, only=args.only, db=args.db, seed=args.seed, metric=args.metric,
-                           max_degree=args.max_degree, cluster=args.cluster, retry_failed=args.retry_failed,
-                           progress=sys.stderr.isatty() and not args.json)
+        try:
+            summary = at.sweep(args.patterns, only=args.only, db=args.db, seed=args.seed, metric=args.metric,
+                               max_degree=args.max_degree, cluster=args.cluster, retry_failed=args.retry_failed,
+                               progress=not args.quiet, max_specs=args.max_specs)
+        except at.SweepInterrupted as exc:
+            return _sweep_interrupted(exc, args)
         if args.json:
             print(json.dumps(summary.to_dict(), indent=2))
             return 0
         where = args.db or at.default_path()
         print(f"{summary.specs} specs: {summary.computed} results computed, {summary.skipped} already in "
-              f"{where}, {len(summary.failed)} failed, {len(summary.invalid)} invalid expansions "
+              f"{where}, {summary.elsewhere} computed by concurrent sweeps, {len(summary.failed)} failed, "
+              f"{len(summary.invalid)} invalid expansions "
               f"({summary.workers} worker{'s' if summary.workers != 1 else ''})")
         for spec, inv, msg in summary.failed:
             print(f"  failed: {spec} {inv}: {msg}")
@@ -245,12 +349,16 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
         from .atlas.tables import PRESETS, TABLE_INVARIANTS, defect_rows, render_defects
 
         pattern, title = PRESETS[args.preset]
-        at.sweep(pattern, only=list(TABLE_INVARIANTS), db=args.db, progress=sys.stderr.isatty() and not args.json)
-        with at.Atlas(args.db) as a:
+        try:
+            at.sweep(pattern, only=list(TABLE_INVARIANTS), db=args.db, progress=not args.quiet)
+        except at.SweepInterrupted as exc:
+            return _sweep_interrupted(exc, args)
+        with at.Atlas(args.db, create=False, readonly=True) as a:
             rows = defect_rows(a, list(at.expand(pattern).specs))
         print(json.dumps([r.to_dict() for r in rows], indent=2) if args.json else render_defects(rows, title))
         return 0
-    with at.Atlas(args.db, create=False) as a:
+    out = _atlas_out(args.out, args.format) if args.atlas_command == "export" and args.out not in (None, "-") else None
+    with at.Atlas(args.db, create=False, readonly=True) as a:
         rows = a.rows(family=args.family, invariant=args.invariant, status=args.status, spec=args.spec)
     if args.atlas_command == "show":
         print(at.to_json(rows) if args.json else at.to_text(rows))
@@ -263,19 +371,30 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
             print(f"{len(rows)} rows")
     else:  # export
         text = {"csv": at.to_csv, "json": at.to_json, "html": at.to_html}[args.format](rows)
-        if args.out in (None, "-"):
+        if out is None:
             sys.stdout.write(text)
         else:
-            Path(args.out).write_text(text)
-            print(f"{len(rows)} rows written to {args.out}")
+            try:
+                out.write_text(text)
+            except OSError as exc:
+                raise InputError(f"--out {args.out}: cannot write {out} ({exc.strerror or exc}); "
+                                 "give a writable file path") from None
+            print(f"{len(rows)} rows written to {out}")
     return 0
 
 
 def _cmd_compare_equivariant(args: argparse.Namespace) -> int:
     from .equivariant_comparison import compare_equivariant
 
-    cmp = compare_equivariant(args.spec, only=args.only, seed=args.seed, metric=args.metric, budget=args.budget,
-                              progress=sys.stderr.isatty() and not args.json)
+    from .analysis import AnalysisInterrupted
+
+    try:
+        cmp = compare_equivariant(args.spec, only=args.only, seed=args.seed, metric=args.metric, budget=args.budget,
+                                  progress=True, force=args.force)  # on stderr, also without a terminal
+    except AnalysisInterrupted as exc:  # Ctrl-C: the partial comparison, labelled; exit 130
+        print(json.dumps(exc.report.to_dict(), indent=2) if args.json else exc.report.to_text())
+        print("neuromanifold: interrupted: partial results above", file=sys.stderr)
+        return 130
     print(json.dumps(cmp.to_dict(), indent=2) if args.json else cmp.to_text())
     return 0
 
@@ -283,6 +402,7 @@ def _cmd_compare_equivariant(args: argparse.Namespace) -> int:
 def _cmd_experiment(args: argparse.Namespace) -> int:
     from .equivariant.experiment import run, write_report
 
+    _check_out_dir(args.out)
     res = run(args.setting, progress=sys.stderr.isatty(), seeds=args.seeds, epochs=args.epochs,
               n_train=args.n_train, n_test=args.n_test)
     paths = write_report(res, args.out)
@@ -294,6 +414,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
 def _cmd_counterfactuals(args: argparse.Namespace) -> int:
     from .flows.experiment import run_counterfactuals, write_report
 
+    _check_out_dir(args.out)
     rep = run_counterfactuals(progress=sys.stderr.isatty(), data=args.data, seed=args.seed, epochs=args.epochs,
                               flow=args.flow, noise=args.noise, starts=args.starts, targets=args.targets)
     paths = write_report(rep, args.out)
@@ -311,11 +432,19 @@ def _cmd_dynamics_experiment(args: argparse.Namespace) -> int:
     for key in ("supports", "groups"):
         if opts.get(key) is not None:
             opts[key] = tuple(s.strip() for s in opts[key].split(",") if s.strip())
+    _check_out_dir(args.out)
     res = run_experiment(args.experiment, seed=args.seed, progress=sys.stderr.isatty(), **opts)
     paths = write_report(args.experiment, res, args.out)
     print(paths["markdown"].read_text().split("\n![")[0].rstrip())
     print("\n" + "\n".join(f"{k}: {p}" for k, p in paths.items()))
     return 0
+
+
+def _version() -> str:
+    """The installed package's version (single source: pyproject.toml, via the package metadata)."""
+    from . import __version__
+
+    return __version__
 
 
 _CLUSTER_HELP = ("run path tracking on a Dask cluster: local (a LocalCluster, one worker per core), local:N, "
@@ -327,6 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .coefficients import METRICS
 
     parser = _Parser(prog="neuromanifold", description="Geometry of neural-network function spaces, certified.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     p_an = sub.add_parser("analyze", help="compute invariants of an architecture's neuromanifold")
     p_an.add_argument("spec", nargs="?", default=None, help="architecture spec, e.g. 'mlp(widths=(2,3,1), r=2)'")
@@ -375,13 +506,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_an.add_argument("--init", default="normal", choices=["normal", "module"],
                       help="with --torch: parameter draws i.i.d. N(0,1) or from the layers' reset_parameters")
     p_an.add_argument("--cluster", default=None, metavar="local[:N]|ADDRESS", help=_CLUSTER_HELP)
+    p_an.add_argument("--force", action="store_true",
+                      help="run degree, fiber_points and ed_degree even when their estimated number of solutions "
+                      "exceeds the cap (otherwise give --budget or --max-degree)")
     p_an.set_defaults(func=_cmd_analyze)
     def command(name: str, help_: str, func: Any) -> argparse.ArgumentParser:
         """A subcommand on one architecture spec, with --json and --seed."""
         p = sub.add_parser(name, help=help_)
         p.add_argument("spec", help="architecture spec, e.g. 'mlp(widths=(2,1,1), r=2)'")
-        p.add_argument("--json", action="store_true")
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--json", action="store_true", help="print JSON instead of text")
+        p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
         p.add_argument("--cluster", default=None, metavar="local[:N]|ADDRESS", help=_CLUSTER_HELP)
         p.set_defaults(func=func)
         return p
@@ -404,8 +538,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_di.add_argument("Y0", help="targets at (s, t) = (0, 0)")
     p_di.add_argument("Y1", help="direction of s (same shape as Y0)")
     p_di.add_argument("Y2", help="direction of t (same shape as Y0)")
-    p_di.add_argument("--s", nargs=2, type=float, default=(-1.0, 1.0), metavar=("LOW", "HIGH"))
-    p_di.add_argument("--t", nargs=2, type=float, default=(-1.0, 1.0), metavar=("LOW", "HIGH"))
+    p_di.add_argument("--s", nargs=2, type=float, default=(-1.0, 1.0), metavar=("LOW", "HIGH"),
+                      help="range of s (default -1 1)")
+    p_di.add_argument("--t", nargs=2, type=float, default=(-1.0, 1.0), metavar=("LOW", "HIGH"),
+                      help="range of t (default -1 1)")
     p_di.add_argument("--grid", type=int, default=41, help="grid points per direction (default 41)")
     p_di.add_argument("--out", default="critical_point_map.png", help="figure (.png, .svg or .pdf)")
     p_di.add_argument("--data", default=None, help="grids (.npz, with a .json summary); default: next to the figure")
@@ -413,8 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
         "voronoi", "Voronoi masses of the strata of M under standard Gaussian targets (exact nearest points)",
         _cmd_voronoi,
     )
-    p_vo.add_argument("--samples", type=int, default=1000)
-    p_vo.add_argument("--metric", default="euclidean", choices=list(METRICS))
+    p_vo.add_argument("--samples", type=int, default=1000, help="Gaussian target samples (default 1000)")
+    p_vo.add_argument("--metric", default="euclidean", choices=list(METRICS),
+                      help="metric on function space of the distance (default euclidean)")
     p_sl = command("slice", "a plane (or 3-space) slice of M: its curve, singular points and where the real "
                    "curve leaves M (M is semialgebraic)", _cmd_slice)
     p_sl.add_argument("--surface", action="store_true",
@@ -428,42 +565,65 @@ def build_parser() -> argparse.ArgumentParser:
     p_ce.add_argument("--metric", default="generic", choices=list(METRICS), help="metric of ed_degree")
     p_ce.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                       help="seconds per architecture; unfinished invariants keep labelled partial results")
+    p_ce.add_argument("--force", action="store_true",
+                      help="run degree and ed_degree even when their estimated number of solutions exceeds the cap")
     p_at = sub.add_parser("atlas", help="sweep architecture families into an SQLite atlas; show, query, export")
     at_sub = p_at.add_subparsers(dest="atlas_command", parser_class=_Parser, required=True)
 
     def atlas_command(name: str, help_: str) -> argparse.ArgumentParser:
-        p = at_sub.add_parser(name, help=help_)
-        p.add_argument("--db", default=None, help="atlas file (default: $NEUROMANIFOLD_ATLAS or the user data dir)")
+        p = at_sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("--db", default=None, metavar="PATH",
+                       help="atlas file (default: $NEUROMANIFOLD_ATLAS or the user data dir); its directory must "
+                       "exist, and be writable for sweep and table")
         p.set_defaults(func=_cmd_atlas)
         return p
 
-    p_sw = atlas_command("sweep", "compute invariants for every spec of a pattern such as 'mlp(widths=(2..4, 1..5, 1), r=2..3)'")
+    def quiet_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--quiet", action="store_true",
+                       help="no progress lines on stderr (default: one line per spec, also without a terminal)")
+
+    from .atlas.ranges import MAX_SPECS
+
+    p_sw = atlas_command("sweep", "compute invariants for every spec of a pattern such as 'mlp(widths=(2..4, 1..5, 1), r=2..3)'; "
+                         "resumes where a previous sweep stopped (Ctrl-C exits 130 keeping finished results), and "
+                         "concurrent sweeps on one file share the work")
     p_sw.add_argument("patterns", nargs="+", help="spec patterns; a..b ranges over the integers a to b")
-    p_sw.add_argument("--only", default=None, help=f"invariants (default: {', '.join(DEFAULT_INVARIANTS)})")
-    p_sw.add_argument("--seed", type=int, default=0)
-    p_sw.add_argument("--metric", default="generic", choices=list(METRICS))
-    p_sw.add_argument("--max-degree", type=int, default=None)
-    p_sw.add_argument("--cluster", default=None,
+    p_sw.add_argument("--only", default=None,
+                      help=f"comma-separated invariants (default: {', '.join(DEFAULT_INVARIANTS)})")
+    p_sw.add_argument("--seed", type=int, default=0, help="seed of every generic point (default 0)")
+    p_sw.add_argument("--metric", default="generic", choices=list(METRICS),
+                      help="metric on function space for ed_degree (default generic)")
+    p_sw.add_argument("--max-degree", type=int, default=None, metavar="N",
+                      help="stop gathering witness points at N (the degree is then a labelled lower bound)")
+    p_sw.add_argument("--cluster", default=None, metavar="local[:N]|ADDRESS",
                       help="run on Dask: local (one worker per core), local:N, or a scheduler address tcp://host:port")
-    p_sw.add_argument("--retry-failed", action="store_true", help="recompute results stored as failed")
-    p_sw.add_argument("--json", action="store_true")
+    p_sw.add_argument("--retry-failed", action="store_true",
+                      help="recompute results stored as failed (interrupted ones are always recomputed)")
+    p_sw.add_argument("--max-specs", type=int, default=MAX_SPECS, metavar="N",
+                      help=f"refuse patterns standing for more than N specs, counted before expanding (default {MAX_SPECS})")
+    p_sw.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    quiet_option(p_sw)
     p_tb = atlas_command("table", "regenerate a published table (sweeping what is missing), defects highlighted")
     from .atlas.tables import PRESETS
 
-    p_tb.add_argument("preset", choices=list(PRESETS))
-    p_tb.add_argument("--json", action="store_true")
+    p_tb.add_argument("preset", choices=list(PRESETS), help="the table: " + "; ".join(f"{k}: {v[1]}" for k, v in PRESETS.items()))
+    p_tb.add_argument("--json", action="store_true", help="print the rows as JSON")
+    quiet_option(p_tb)
     for name, help_ in (("show", "one row per spec, one column per invariant"), ("query", "stored results, one per line"),
                         ("export", "write the selected results as CSV, JSON or an HTML table")):
         p = atlas_command(name, help_)
-        p.add_argument("--family", default=None)
-        p.add_argument("--invariant", default=None)
-        p.add_argument("--status", default=None, choices=["certified", "numerical", "lower_bound", "upper_bound", "failed"])
-        p.add_argument("--spec", default=None, help="substring of the spec")
+        p.add_argument("--family", default=None, help="only this family, e.g. mlp")
+        p.add_argument("--invariant", default=None, help="only this invariant, e.g. degree")
+        p.add_argument("--status", default=None,
+                       choices=["certified", "numerical", "lower_bound", "upper_bound", "failed", "interrupted"],
+                       help="only results with this status (interrupted: cut short by Ctrl-C, not final)")
+        p.add_argument("--spec", default=None, help="only specs containing this text")
         if name == "export":
-            p.add_argument("--format", default="csv", choices=["csv", "json", "html"])
-            p.add_argument("--out", default=None, help="file (default: standard output)")
+            p.add_argument("--format", default="csv", choices=["csv", "json", "html"], help="file format (default csv)")
+            p.add_argument("--out", default=None, metavar="PATH",
+                           help="file to write, or an existing directory (then DIR/atlas.FORMAT); default standard output")
         else:
-            p.add_argument("--json", action="store_true")
+            p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p_ex = sub.add_parser("experiment", help="run an experiment and write a report (markdown, figures, JSON)")
     ex_sub = p_ex.add_subparsers(dest="experiment", parser_class=_Parser, required=True)
     p_eq = ex_sub.add_parser("equivariance", help="equivariant networks versus rotation augmentation on the bundled digits")
@@ -482,7 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "flow) vs adversarial examples; the induced metric along the data manifold")
     p_cf.add_argument("--data", choices=["helix", "digits"], default="helix",
                       help="helix: points near a helix in R^3 (exact distances); digits: the bundled 8x8 digits (Glow)")
-    p_cf.add_argument("--seed", type=int, default=0)
+    p_cf.add_argument("--seed", type=int, default=0, help="seed of data, training and starts (default 0)")
     p_cf.add_argument("--epochs", type=int, default=None, help="flow training epochs (default: helix 100, digits 40)")
     p_cf.add_argument("--flow", choices=["nsf", "realnvp", "glow"], default=None,
                       help="helix: nsf (default) or realnvp (zuko); digits: glow (normflows)")
@@ -533,7 +693,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", default=f"{name}_report", help=f"output directory (default ./{name}_report)")
         p.set_defaults(func=_cmd_dynamics_experiment)
     p_ar = sub.add_parser("architectures", help="list the architecture families, their parameters and defaults")
-    p_ar.add_argument("--json", action="store_true")
+    p_ar.add_argument("--json", action="store_true", help="print JSON instead of text")
     p_ar.set_defaults(func=_cmd_architectures)
     return parser
 
@@ -556,6 +716,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file the command reads or writes (disk full, permissions): one line
+        if exc.filename is None and exc.strerror is None:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"neuromanifold: error: cannot access{where}: {exc.strerror or exc}; check the path and free space",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("neuromanifold: interrupted", file=sys.stderr)
         return 130

@@ -33,7 +33,6 @@ from .coefficients import CoefficientMap, SparsePolynomials, coefficient_map
 from .errors import InputError
 from .landscape import (
     IMAGE_TOL,
-    RANK_GAP,
     CriticalSystem,
     critical_monodromy,
     critical_system,
@@ -297,12 +296,16 @@ def critical_points(
         complete = False
         n_components = 0
         singular_losses = np.zeros(0)
-    if len(Z):
-        s = np.linalg.svd(cs.c.jacobian(Z), compute_uv=False)
-        gap = s[:, -1] / np.maximum(s[:, 0], 1e-300)
-    else:
-        gap = np.zeros(0)
-    full = gap > RANK_GAP  # one rule for every point, as in the discriminant maps
+    # one scale-free rule for every point (``landscape.classify_points``), as in the discriminant maps: pure =
+    # J_c of full rank and c(z) != 0; the zero function and rank-deficient points are spurious; a point too
+    # close to call keeps the solve from being complete
+    types = cs.classify(Z)
+    gap, full = types.gap, types.smooth
+    ev["point_types"] = types.evidence()
+    if types.undecided.any():
+        complete = False
+        ev["undecided_points"] = (f"{int(types.undecided.sum())} critical points too close to the singular locus to "
+                                  "call pure or spurious (counted as spurious); the solve is not shown complete")
     ev["pure_points_trace_test_passed"] = bool(trace_ok)
     return _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_components, singular_losses, ev)
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .analysis import Report, analyze, resolve_only
+from .analysis import AnalysisInterrupted, Report, analyze, resolve_only
+from .progress import note
+from .result import Result
 from .architectures import Architecture, parse_spec
 from .architectures.equivariant import GroupDense
 from .errors import InputError
@@ -91,14 +93,32 @@ def compare_equivariant(
     metric: str = "generic",
     budget: float | None = None,
     progress: bool = False,
+    force: bool = False,
 ) -> EquivariantComparison:
     """Invariants (default dimension, degree, ed_degree) of an equivariant family and of its
-    unconstrained counterpart, each computed by ``analyze`` (``budget``: seconds per side)."""
+    unconstrained counterpart, each computed by ``analyze`` (``budget``: seconds per side).
+    ``force``: past analyze's cost guard (see ``analyze``).
+    ``progress``: a line per model on stderr and the progress of each analysis.  Ctrl-C raises
+    ``AnalysisInterrupted`` whose ``.report`` is the partial, labelled EquivariantComparison."""
     names = resolve_only(only if only is not None else DEFAULT_COMPARISON)
     arch, other, reason = counterpart(spec)
-    rep_g = analyze(arch, only=names, seed=seed, metric=metric, budget=budget, progress=progress)
-    rep_u = analyze(other, only=names, seed=seed, metric=metric, budget=budget, progress=progress)
-    return EquivariantComparison(rep_g, rep_u, reason, names)
+    reports: list[Report] = []
+    for i, (side, a) in enumerate((("equivariant", arch), ("unconstrained", other))):
+        note(f"compare-equivariant: model {i + 1}/2, {side} {a.spec()}: {', '.join(names)}", progress)
+        try:
+            reports.append(analyze(a, only=names, seed=seed, metric=metric, budget=budget, progress=progress,
+                                   force=force))
+        except AnalysisInterrupted as exc:  # Ctrl-C: the partial comparison, the other side not started
+            reports.append(exc.report)
+            if len(reports) == 1:
+                rest = Report(other, exc.report.seed, exc.report.prime, interrupted=True)
+                for name in names:
+                    rest.invariants[name] = Result(name, None, "not_computed", {
+                        "reason": "not started: the run was interrupted (Ctrl-C)", "interrupted": True,
+                        "cut": "interrupted"})
+                reports.append(rest)
+            raise AnalysisInterrupted(EquivariantComparison(reports[0], reports[1], reason, names)) from None
+    return EquivariantComparison(reports[0], reports[1], reason, names)
 
 
 __all__ = ["DEFAULT_COMPARISON", "EquivariantComparison", "compare_equivariant", "counterpart"]

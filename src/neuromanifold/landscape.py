@@ -18,6 +18,7 @@ solutions with rank J_c < k are critical points of the parametrization ("spuriou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,18 @@ class CriticalSystem:
     def k(self) -> int:
         return int(len(self.free))
 
+    @cached_property
+    def c_abs(self) -> SparsePolynomials:
+        """c(z) with every coefficient replaced by its absolute value: evaluated at |z| (and its Jacobian),
+        the size of the terms that make up c(z) (and J_c(z)), i.e. the scale of their round-off."""
+        return SparsePolynomials(self.c.exponents, np.abs(self.c.coefficients).astype(complex))
+
+    def classify(self, z: np.ndarray) -> "PointTypes":
+        """Scale-free decisions at slice points z (B, k): is c(z) the zero function, is J_c(z) of full
+        rank k?  Both compare with the size of the terms (``c_abs``), not with the largest singular
+        value: at c(z) = 0 every singular value of J_c is round-off and sigma_k / sigma_1 says nothing."""
+        return classify_points(self, z)
+
     def theta(self, z: np.ndarray) -> np.ndarray:
         """Parameter points (B, N) of slice points z (B, k)."""
         z = np.atleast_2d(z)
@@ -76,13 +89,36 @@ class CriticalSystem:
         return z, p
 
 
+SLICE_CANDIDATES = 6  # random coordinate slices drawn; the best conditioned one is used
+
+
 def choose_slice(
     arch: Architecture, cmap: CoefficientMap, k: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """(free coordinates, frozen values, description): freeze the gauge (``gauge_indices``) and, if
     more than k coordinates remain, keep the k that pivoted QR of J_c at a random point picks.
-    Frozen values are real, of absolute value in [1/2, 3/2] (so real data keeps real equations).  Raises InputError when
-    no coordinate slice maps onto M with full rank."""
+    Frozen values are real, of absolute value in [1/2, 3/2] (so real data keeps real equations).
+    Of ``SLICE_CANDIDATES`` such random slices the one on which c(z) is best conditioned (median of
+    sigma_k / sigma_1 of J_c at random complex points z) is kept: a nearly degenerate slice makes paths
+    fail and hides critical points.  Raises InputError when no coordinate slice maps onto M with full rank."""
+    best: tuple[float, Any] | None = None
+    for _ in range(SLICE_CANDIDATES):
+        free, frozen, info = _slice_candidate(arch, cmap, k, rng)
+        c = cmap.restrict(free, frozen)
+        z = (rng.standard_normal((4, k)) + 1j * rng.standard_normal((4, k))) / np.sqrt(2)
+        sv = np.linalg.svd(c.jacobian(z), compute_uv=False)
+        score = float(np.median(sv[:, -1] / np.maximum(sv[:, 0], 1e-300)))
+        if best is None or score > best[0]:
+            best = (score, (free, frozen, info))
+    score, (free, frozen, info) = best
+    info = dict(info, slice_candidates=SLICE_CANDIDATES, conditioning_on_slice=score)
+    return free, frozen, info
+
+
+def _slice_candidate(
+    arch: Architecture, cmap: CoefficientMap, k: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """One random coordinate slice (``choose_slice``)."""
     N = arch.n_params
     # real, of size about one (tiny frozen values push the other coordinates of the slice far out)
     frozen = rng.uniform(0.5, 1.5, N) * rng.choice([-1.0, 1.0], N)
@@ -165,21 +201,23 @@ __all__ = ["CriticalSystem", "critical_system", "choose_slice"]
 @dataclass
 class CriticalPoints:
     """Isolated complex solutions of G(z; p) = 0 found by a total-degree homotopy, split into
-    critical points of the distance on the smooth locus (J_c of full rank k) and critical points
-    of the parametrization (rank J_c < k, "spurious")."""
+    critical points of the distance on the smooth locus (J_c of full rank k, c(z) != 0) and the others:
+    critical points of the parametrization ("spurious": rank J_c < k), the zero function (the vertex
+    of the cone) and points too close to call (``PointTypes``)."""
 
     z: np.ndarray  # (s, k) regular isolated solutions
     images: np.ndarray  # (s, D) their points c(z) of M
-    full_rank: np.ndarray  # (s,) bool: rank J_c(z) = k
-    jacobian_gap: np.ndarray  # (s,) sigma_k / sigma_1 of J_c(z)
+    full_rank: np.ndarray  # (s,) bool: smooth critical points (rank J_c(z) = k and c(z) != 0, decided)
+    jacobian_gap: np.ndarray  # (s,) sigma_k(J_c(z)) / |J_abs(z)|_2 (scale-free, see ``classify_points``)
     image_labels: np.ndarray  # (s,) index of the distinct image point of each solution
     n_images_smooth: int  # distinct points of M among the full-rank solutions (the ED count)
     n_images_spurious: int  # distinct points of M among the rank-deficient ones
     solve: Any  # TotalDegreeResult
     singular_z: np.ndarray  # (q, k) singular endpoints (positive-dimensional or multiple)
+    types: "PointTypes | None" = None
 
     def evidence(self) -> dict[str, Any]:
-        return {
+        ev = {
             "total_degree": self.solve.evidence(),
             "regular_solutions": int(len(self.z)),
             "full_rank_solutions": int(self.full_rank.sum()),
@@ -188,6 +226,73 @@ class CriticalPoints:
             "distinct_points_of_M_rank_deficient": self.n_images_spurious,
             "singular_endpoints": int(len(self.singular_z)),
         }
+        if self.types is not None:
+            ev["point_types"] = self.types.evidence()
+        return ev
+
+
+# Scale-free point decisions (``classify_points``).  gap = sigma_k(J_c(z)) / |J_abs(z)|_2 and size = |c(z)| /
+# |c_abs(|z|)|, where J_abs, c_abs are J_c, c with all coefficients and coordinates replaced by their absolute
+# values: the size of the terms, so round-off in J_c(z) and c(z) is about 1e-16 times J_abs and c_abs.
+FULL_RANK_GAP = 1e-7  # gap above this: J_c has full rank k (a smooth critical point)
+DEFICIENT_GAP = 1e-11  # gap below this: rank J_c < k (a critical point of the parametrization)
+ZERO_IMAGE = 1e-11  # size below this: c(z) is the zero function (the vertex of the cone M)
+NONZERO_IMAGE = 1e-7  # size above this: c(z) is not zero; sizes or gaps in between are undecided
+
+
+@dataclass
+class PointTypes:
+    """Per point: ``smooth`` (J_c of full rank, c(z) != 0: counted), ``spurious`` (rank J_c < k, c(z) != 0),
+    ``vertex`` (c(z) = 0: the zero function, a singular point of the cone M for every data point), and
+    ``undecided`` (a gap or size between the two thresholds: too close to call, never counted as smooth
+    and never certified)."""
+
+    gap: np.ndarray
+    size: np.ndarray
+    smooth: np.ndarray
+    spurious: np.ndarray
+    vertex: np.ndarray
+    undecided: np.ndarray
+
+    def evidence(self) -> dict[str, Any]:
+        ok = self.smooth
+        return {
+            "rule": f"rank J_c = k when sigma_k(J_c) / |J_abs|_2 > {FULL_RANK_GAP:g}, rank deficient below "
+            f"{DEFICIENT_GAP:g}; c(z) = 0 when |c| / |c_abs| < {ZERO_IMAGE:g}, nonzero above "
+            f"{NONZERO_IMAGE:g} (J_abs, c_abs: absolute values of all terms, the round-off scale)",
+            "smooth": int(ok.sum()),
+            "spurious": int(self.spurious.sum()),
+            "vertex": int(self.vertex.sum()),
+            "undecided": int(self.undecided.sum()),
+            "smallest_gap_of_smooth": float(self.gap[ok].min()) if ok.any() else None,
+            "smallest_size_of_smooth": float(self.size[ok].min()) if ok.any() else None,
+        }
+
+
+def classify_points(cs: "CriticalSystem", z: np.ndarray) -> PointTypes:
+    """``CriticalSystem.classify``: the scale-free rank and zero-image decisions at slice points z."""
+    z = np.atleast_2d(np.asarray(z, dtype=complex))
+    if len(z) == 0:
+        e = np.zeros(0, dtype=bool)
+        return PointTypes(np.zeros(0), np.zeros(0), e, e, e, e)
+    za = np.abs(z).astype(complex)
+    finite = np.all(np.isfinite(z), axis=1)
+    zf = np.where(finite[:, None], z, 0)
+    zaf = np.where(finite[:, None], za, 0)
+    J = cs.c.jacobian(zf)
+    s = np.linalg.svd(J, compute_uv=False)
+    Jabs = np.linalg.norm(cs.c_abs.jacobian(zaf).real, ord=2, axis=(1, 2))
+    gap = s[:, -1] / np.maximum(Jabs, 1e-300)
+    size = np.linalg.norm(cs.c.evaluate(zf), axis=1) / np.maximum(np.linalg.norm(cs.c_abs.evaluate(zaf).real, axis=1),
+                                                                   1e-300)
+    vertex = finite & (size < ZERO_IMAGE)
+    nonzero = finite & (size > NONZERO_IMAGE)
+    full = gap > FULL_RANK_GAP
+    deficient = gap < DEFICIENT_GAP
+    smooth = nonzero & full
+    spurious = nonzero & deficient
+    undecided = ~(smooth | spurious | vertex)
+    return PointTypes(gap, size, smooth, spurious, vertex, undecided)
 
 
 # sigma_k / sigma_1 of J_c below this: rank deficient (solutions are accurate to ~1e-14; pure critical
@@ -219,23 +324,19 @@ def solve_critical(
     cs: CriticalSystem, p: np.ndarray, seed: int | np.random.Generator | None = 0, progress: bool = False
 ) -> CriticalPoints:
     """Every isolated solution of G(z; p) = 0 (total-degree homotopy: complete up to path failures,
-    which the result reports), classified by the rank of J_c and grouped by image point."""
+    which the result reports), classified by ``classify_points`` (scale-free rank of J_c, zero function)
+    and grouped by image point."""
     from .homotopy import solve_total_degree
 
     res = solve_total_degree(cs.system, np.asarray(p, dtype=complex).reshape(-1), seed=seed)
     Z = res.solutions
     D = cs.cmap.dimension
-    if len(Z):
-        J = cs.c.jacobian(Z)
-        s = np.linalg.svd(J, compute_uv=False)
-        gap = s[:, -1] / np.maximum(s[:, 0], 1e-300)
-        images = cs.c.evaluate(Z)
-    else:
-        gap = np.zeros(0)
-        images = np.zeros((0, D), dtype=complex)
-    full = gap > RANK_GAP
+    types = cs.classify(Z)
+    images = cs.c.evaluate(Z) if len(Z) else np.zeros((0, D), dtype=complex)
+    full = types.smooth
     labels, n_smooth, n_spurious = group_by_function(images, full)
-    return CriticalPoints(Z, images, full, gap, labels, n_smooth, n_spurious, res, res.singular_solutions)
+    return CriticalPoints(Z, images, full, types.gap, labels, n_smooth, n_spurious, res, res.singular_solutions,
+                          types)
 
 
 __all__ += ["CriticalPoints", "solve_critical", "RANK_GAP"]
@@ -254,6 +355,33 @@ def image_key(cs: CriticalSystem, rng: np.random.Generator):
     return key
 
 
+@dataclass
+class FailedTraceTest:
+    """A trace test that could not be run (its reason): counts as not passed."""
+
+    reason: str
+    passed: bool = False
+
+    def __bool__(self) -> bool:
+        return False
+
+    def evidence(self) -> dict[str, Any]:
+        return {"passed": False, "reason": self.reason}
+
+
+def guarded_trace_test(test: Any) -> Any:
+    """A trace-test callback whose input errors (witness points that Newton cannot refine at p0, e.g. points
+    near the singular locus) become a failed test with the reason, not an error reaching the user."""
+
+    def callback(points: np.ndarray, p0: np.ndarray) -> Any:
+        try:
+            return test(points, p0)
+        except InputError as exc:
+            return FailedTraceTest(f"trace test not run: {exc}")
+
+    return callback
+
+
 def critical_monodromy(
     cs: CriticalSystem,
     p0: np.ndarray,
@@ -268,7 +396,9 @@ def critical_monodromy(
 ) -> tuple[Any, list[dict[str, Any]]]:
     """Pure critical points over the data parameter p0 by monodromy from ``starts`` and random smooth
     critical pairs (``CriticalSystem.start_pairs``), deduplicated by function, stopped by two trace
-    tests along independent pencils of data points or by stagnation.  A stagnating run whose trace
+    tests along independent pencils of data points or by stagnation.  Only smooth critical points
+    (``classify_points``: J_c of full rank, c(z) != 0, decided scale-free) enter the set, so the trace
+    test runs on exactly the set that is counted.  A stagnating run whose trace
     test fails is continued ``retries`` times with twice the patience.
     Returns (the last MonodromyResult, the evidence of every attempt)."""
     from .homotopy import make_trace_test, monodromy_solve
@@ -281,7 +411,13 @@ def critical_monodromy(
         z = sc * (r.standard_normal((B, k)) + 1j * r.standard_normal((B, k))) / np.sqrt(2)
         return cs.start_pairs(z, r)
 
-    trace = make_trace_test(cs.system, image=key, repeats=2, delta=TRACE_DELTA, seed=int(rng.integers(2**31)))
+    trace = guarded_trace_test(
+        make_trace_test(cs.system, image=key, repeats=2, delta=TRACE_DELTA, seed=int(rng.integers(2**31))))
+
+    def smooth(z: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return cs.classify(z).smooth
+
+    starts = np.atleast_2d(np.asarray(starts, dtype=complex))
     attempts: list[dict[str, Any]] = []
     stall = loops_without_new
     for _ in range(retries + 1):
@@ -289,6 +425,7 @@ def critical_monodromy(
             cs.system, p0, starts, key=key, tol=IMAGE_TOL, trace_test=trace, loops_without_new=stall,
             target_count=target_count, seed=int(rng.integers(2**31)), progress=progress, start_pairs=pairs,
             sample_limit=64, trace_growth=0.02, trace_growth_from=256, checkpoint=checkpoint, resume=checkpoint,
+            accept=smooth,
         )
         attempts.append(res.evidence())
         if res.stopping_rule != "stagnation" or res.trace_test_passed:
@@ -297,4 +434,5 @@ def critical_monodromy(
     return res, attempts
 
 
-__all__ += ["critical_monodromy", "image_key", "group_by_function", "NEAR_SINGULAR", "IMAGE_TOL"]
+__all__ += ["critical_monodromy", "image_key", "group_by_function", "NEAR_SINGULAR", "IMAGE_TOL", "PointTypes",
+            "classify_points", "guarded_trace_test"]

@@ -46,24 +46,63 @@ def _values(arch: Architecture, f: FunctionLike, inputs: np.ndarray, n_samples: 
             ) from None
     import sympy
 
-    exprs = [f] if isinstance(f, (str, sympy.Basic)) else list(f)
+    xs = sympy.symbols(f"x0:{arch.n_inputs}")
+    polys = f if isinstance(f, _PolynomialList) else _polynomials(arch, f)
+    fn = sympy.lambdify(xs, polys, "numpy")
+    flat = arch.flat_inputs(np.asarray(inputs))  # (samples, n_inputs) in the order of x0, x1, ...
+    try:
+        vals = np.array([np.broadcast_to(np.asarray(v, dtype=complex), (n_samples,)) for v in fn(*flat.T)]).T
+    except (OverflowError, TypeError, ValueError):
+        raise InputError("the polynomials cannot be evaluated in complex floating point at the sample inputs "
+                         "(a coefficient is too large?)") from None
+    return vals.reshape(-1)
+
+
+class _PolynomialList(list):
+    """Polynomials already read and checked by ``_polynomials``."""
+
+
+def _polynomials(arch: Architecture, f: FunctionLike) -> "_PolynomialList":
+    """f given as polynomials (text, sympy, or a list of them, one per output) -> sympy expressions in
+    x0, x1, ... (the flattened inputs of one sample); text is read without evaluating it."""
+    import sympy
+
+    out = arch.output_size()
+    if isinstance(f, (str, sympy.Basic)):
+        exprs = [f]
+    else:
+        try:
+            exprs = list(f)
+        except TypeError:
+            raise InputError(f"cannot use a {type(f).__name__} as the function; give a callable on input batches, "
+                             "or polynomials in x0, x1, ... (text or sympy), one per output coordinate") from None
     if len(exprs) != out:
         raise InputError(f"give {out} polynomial(s), one per output coordinate; got {len(exprs)}")
     xs = sympy.symbols(f"x0:{arch.n_inputs}")
-    try:
-        polys = [sympy.sympify(e) for e in exprs]
-    except (sympy.SympifyError, TypeError):
-        raise InputError("could not read the polynomials; write them in x0, x1, ... e.g. 'x0**2 - 3*x0*x1'") from None
-    extra = set().union(*(p.free_symbols for p in polys)) - set(xs)
+    polys = [_polynomial(e, xs) for e in exprs]
+    extra = set().union(*(getattr(p, "free_symbols", set()) for p in polys)) - set(xs)
     if extra:
         raise InputError(
             f"unknown variables {sorted(map(str, extra))}; the {arch.n_inputs} inputs are x0..x{arch.n_inputs - 1} "
             "(one sample, flattened row-major)"
         )
-    fn = sympy.lambdify(xs, polys, "numpy")
-    flat = arch.flat_inputs(np.asarray(inputs))  # (samples, n_inputs) in the order of x0, x1, ...
-    vals = np.array([np.broadcast_to(np.asarray(v, dtype=complex), (n_samples,)) for v in fn(*flat.T)]).T
-    return vals.reshape(-1)
+    return _PolynomialList(polys)
+
+
+def _polynomial(e: Any, xs: Sequence[Any]) -> Any:
+    """One polynomial as a sympy expression: text is read by the whitelist parser (never evaluated),
+    a sympy expression or a number is taken as is."""
+    import sympy
+
+    from .arithmetic.polynomial_text import parse_polynomial
+
+    if isinstance(e, str):
+        return parse_polynomial(e, xs)
+    try:
+        return sympy.sympify(e, strict=True)  # strict: no string conversion, no evaluation of text
+    except (sympy.SympifyError, TypeError):
+        raise InputError(f"could not read {type(e).__name__} {str(e)[:40]!r} as a polynomial; give text or a sympy "
+                         "expression in x0, x1, ... e.g. 'x0**2 - 3*x0*x1'") from None
 
 
 def contains(
@@ -77,6 +116,8 @@ def contains(
     t0 = time.perf_counter()
     ctx = Context(spec, seed=seed)
     arch = ctx.arch
+    if not (callable(f) and not hasattr(f, "free_symbols")):
+        f = _polynomials(arch, f)  # read and check the polynomials before any path tracking
     ws = witness_set(ctx, per_fiber=False, coefficients=False)  # values at sample inputs: f is given by values
     par = ws.parametrization
     y = _values(arch, f, par.inputs, par.n_samples)

@@ -54,11 +54,10 @@ def curve_voronoi(
 
     from .homotopy import ParameterHomotopyBatch, PolynomialSystem, solve, solve_total_degree
 
+    from .arithmetic.polynomial_text import parse_polynomial
+
     x, y, u1, u2 = sympy.symbols("x y u1 u2")
-    try:
-        f = sympy.expand(sympy.sympify(equation, locals={"x": x, "y": y}))
-    except (sympy.SympifyError, TypeError) as exc:
-        raise InputError(f"cannot read the curve {equation!r}: {exc}") from None
+    f = sympy.expand(parse_polynomial(equation, [x, y]))  # text is read by a whitelist, never evaluated
     if not f.free_symbols <= {x, y} or not f.is_polynomial(x, y) or sympy.Poly(f, x, y).total_degree() < 1:
         raise InputError(f"the curve must be a non-constant polynomial in x and y; got {equation!r}")
     fx, fy = sympy.diff(f, x), sympy.diff(f, y)

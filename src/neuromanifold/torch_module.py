@@ -374,6 +374,9 @@ class ModuleReport:
                 if ev.get("count_distribution"):
                     dist = ", ".join(f"{k}: {v}" for k, v in ev["count_distribution"].items())
                     extra += f"; at {ev['count_draws']} other draws {dist} (activation regions)"
+                if (ev.get("region") or {}).get("in_region") is False:
+                    extra += (f"; at these parameters only {ev['region']['switching_units']} of "
+                              f"{ev['region']['units']} ReLU units switch on the inputs (dead/always-active units add laws)")
             else:
                 extra = ev.get("reason") or ev.get("meaning", "")
             value = r.value if not isinstance(r.value, dict) else ", ".join(f"{k}: {v}" for k, v in r.value.items())
@@ -462,17 +465,62 @@ def _conservation(module: Any, model: _Model, theta0: Any, law_points: Sequence[
 
     res = module_conservation_laws(model.values, theta0, piecewise=why)
     if res.evidence is not None and PIECEWISE_LINEAR in why:
+        region = _relu_region(model, theta0)
+        res.evidence["region"] = region
         res.evidence["locality"] = (
-            "counted at the module's own parameters on its input set: on a piecewise-linear module the count "
-            "belongs to the activation region of these inputs (a neuron active on every input, or dead on every "
-            "input, adds laws); count_distribution gives the counts at other parameter draws")
+            "counted at the module's own parameters on its input set (the point asked about, so not moved into the "
+            "region where every ReLU unit switches, as `analyze` does for relu(...) specs): on a piecewise-linear "
+            "module the count belongs to the activation region of these inputs (a unit active on every input, or "
+            "dead on every input, adds laws); 'region' says whether every ReLU unit is active on some inputs and "
+            "inactive on others at these parameters; count_distribution gives the counts at other parameter "
+            "draws, split by the same check")
         if law_points:
             family = family_of_map(model.values, theta0)
             rng = rng if rng is not None else np.random.default_rng(0)
-            counts = Counter(lie_algebra_trace(family, th, rng).n_laws for th in law_points)
+            counts: Counter[int] = Counter()
+            split: dict[str, Counter[int]] = {"in_region": Counter(), "outside_region": Counter(),
+                                              "region_unknown": Counter()}
+            for th in law_points:
+                n = lie_algebra_trace(family, th, rng).n_laws
+                counts[n] += 1
+                inside = _relu_region(model, th).get("in_region")
+                split["region_unknown" if inside is None else "in_region" if inside else "outside_region"][n] += 1
             res.evidence["count_distribution"] = {int(k): int(v) for k, v in sorted(counts.items())}
+            res.evidence["count_distribution_by_region"] = {
+                k: {int(a): int(b) for a, b in sorted(c.items())} for k, c in split.items() if c}
             res.evidence["count_draws"] = len(law_points)
     return res
+
+
+def _relu_region(model: _Model, theta: Any) -> dict[str, Any]:
+    """Is every ReLU unit (each entry of each relu input, per input) active (> 0) on some of the module's inputs
+    and inactive (< 0) on others at theta?  The relu inputs are captured with a TorchFunctionMode."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    relus = {torch.relu, torch.relu_, torch.nn.functional.relu, torch.nn.functional.relu_, torch.Tensor.relu,
+             torch.Tensor.relu_}
+    captured: list[Any] = []
+
+    class _Capture(TorchFunctionMode):
+        def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            if func in relus and args:
+                captured.append(args[0].detach().clone())
+            return func(*args, **(kwargs or {}))
+
+    n_inputs = int(model.inputs.shape[0])
+    try:
+        with torch.no_grad(), _Capture():
+            model.values(torch.as_tensor(theta))
+    except Exception as exc:  # the check is evidence only; say why it is missing
+        return {"in_region": None, "reason": f"relu inputs not captured: {type(exc).__name__}"}
+    if not captured or any(Z.ndim == 0 or Z.shape[0] != n_inputs for Z in captured):
+        return {"in_region": None, "reason": "no relu call with one row per input was seen (max/abs units are not "
+                "checked)"}
+    sw = np.concatenate([((Z.reshape(n_inputs, -1) > 0).any(0) & (Z.reshape(n_inputs, -1) < 0).any(0)).numpy()
+                         for Z in captured])
+    return {"in_region": bool(sw.all()), "units": int(sw.size), "switching_units": int(sw.sum()),
+            "meaning": f"ReLU units active on some and inactive on others of the {n_inputs} inputs, checked"}
 
 
 def analyze_file(target: str, **kwargs: Any) -> ModuleReport:

@@ -77,6 +77,23 @@ class ReLU(DenseLayers, Architecture):
     def hidden_neurons(self) -> int:
         return sum(self.widths[1:-1])
 
+    def pre_activations(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """Pre-activations W_i h_{i-1} (+ b_i) of every hidden neuron on the inputs X (d_0 x N): a
+        (hidden neurons) x N array, hidden layers in order."""
+        p = self.unflatten(np.asarray(theta, dtype=np.float64))
+        H, out = np.asarray(X, dtype=np.float64), []
+        for i in range(self.depth - 1):
+            Z = p[f"W{i + 1}"] @ H + (p[f"b{i + 1}"] if self.bias else 0.0)
+            out.append(Z)
+            H = np.maximum(Z, 0.0)
+        return np.concatenate(out) if out else np.zeros((0, H.shape[1]))
+
+    def switching(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """Per hidden neuron: is it active (pre-activation > 0) on some inputs of X and inactive (< 0) on
+        others?  True certifies it for the network on R^{d_0}; False may miss a rare region."""
+        Z = self.pre_activations(theta, X)
+        return (Z > 0).any(axis=1) & (Z < 0).any(axis=1)
+
     @property
     def degree_in_inputs(self) -> int:
         """1: the network is piecewise linear (affine with biases) in its inputs."""

@@ -12,6 +12,9 @@ from typing import Any
 from ..errors import SpecError
 from .base import Architecture
 
+MAX_SIZE = 10_000  # every integer of a spec (widths, kernel sizes, strides, exponents): larger is beyond any
+# exact computation here (the dimension alone needs a Jacobian of n_params x ~dim M entries)
+
 
 def _families() -> dict[str, type[Architecture]]:
     from .attention import Attention
@@ -54,7 +57,7 @@ def parse_spec(spec: str | Architecture) -> Architecture:
     known = ", ".join(sorted(fams))
     try:
         tree = ast.parse(text, mode="eval")
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError, ValueError):  # deep nesting: RecursionError / MemoryError
         raise SpecError(
             f"malformed spec {text!r}: expected family(key=value, ...), e.g. 'mlp(widths=(2,3,1), r=2)'; "
             f"families: {known}"
@@ -107,6 +110,8 @@ def int_tuple(family: str, key: str, value: Any, *, min_len: int = 1, minimum: i
             raise SpecError(
                 f"{family}: every entry of {key} must be >= {minimum}, got {tuple(value)!r}; valid form: {usage(family)}"
             )
+        if v > MAX_SIZE:
+            raise SpecError(f"{family}: every entry of {key} must be <= {MAX_SIZE}, got {v}; valid form: {usage(family)}")
         out.append(int(v))
     return tuple(out)
 
@@ -116,6 +121,8 @@ def positive_int(family: str, key: str, value: Any, minimum: int = 1) -> int:
         raise SpecError(f"{family}: {key} must be an integer >= {minimum}, got {value!r}; valid form: {usage(family)}")
     if value < minimum:
         raise SpecError(f"{family}: {key} must be >= {minimum}, got {value}; valid form: {usage(family)}")
+    if value > MAX_SIZE:
+        raise SpecError(f"{family}: {key} must be <= {MAX_SIZE}, got {value}; valid form: {usage(family)}")
     return int(value)
 
 

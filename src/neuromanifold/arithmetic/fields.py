@@ -102,7 +102,8 @@ class Symbolic(NumberSystem):
         import sympy
 
         arr = np.asarray(data, dtype=object)
-        return np.vectorize(sympy.sympify, otypes=[object])(arr) if arr.size else arr
+        as_sympy = lambda v: sympy.sympify(v, strict=True)  # noqa: E731  numbers and sympy objects only, never text
+        return np.vectorize(as_sympy, otypes=[object])(arr) if arr.size else arr
 
     def symbols(self, prefix: str, shape: tuple[int, ...]) -> np.ndarray:
         import sympy

@@ -2,7 +2,7 @@
 
 from .ranges import Expansion, expand
 from .store import Atlas, AtlasError, Row, default_path, to_csv, to_html, to_json, to_text
-from .sweep import SweepSummary, compute_spec, sweep
+from .sweep import SweepInterrupted, SweepSummary, compute_spec, sweep
 
-__all__ = ["Atlas", "AtlasError", "Expansion", "Row", "SweepSummary", "compute_spec", "default_path", "expand",
+__all__ = ["Atlas", "AtlasError", "Expansion", "Row", "SweepInterrupted", "SweepSummary", "compute_spec", "default_path", "expand",
            "sweep", "to_csv", "to_html", "to_json", "to_text"]

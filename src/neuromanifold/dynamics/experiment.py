@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InputError
+from ..report.markdown import markdown_table
 from .augmentation import DynamicsConfig, run_dynamics
 from .ensembles import EnsembleConfig, run_ensemble
 from .harmonics import HarmonicsConfig, run_harmonics
@@ -38,18 +39,20 @@ def dynamics_markdown(d: dict[str, Any]) -> str:
         f"steps, perturbation {cfg['perturbation']:g} x |A*| along a random direction of E^perp cap L. "
         f"{d['seconds']:.0f} s.",
         "",
-        "| support | seed | [Pi_E, Pi_L] | dim L | dim E∩L | ‖Pi_{E∩L} ∇R(A*)‖ | ‖Pi_L ∇R_aug(A*)‖ | off E | "
-        "λmin(H|E∩L) | λmin(H|E⊥∩L) | ‖H_{E,E⊥}‖ | growth/step pred. | measured | dist(A_T, E) | verdict |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    header = ["support", "seed", "[Pi_E, Pi_L]", "dim L", "dim E∩L", "‖Pi_{E∩L} ∇R(A*)‖", "‖Pi_L ∇R_aug(A*)‖",
+              "off E", "λmin(H|E∩L)", "λmin(H|E⊥∩L)", "‖H_{E,E⊥}‖", "growth/step pred.", "measured", "dist(A_T, E)",
+              "verdict"]
+    rows = []
     for r in d["runs"]:
         comm = r["commutator"]
-        lines.append(
-            f"| {r['support']} | {r['seed']} | {comm['value']:.3g} ({comm['status']}) | {r['dim_L']} | {r['dim_EL']} | "
-            f"{r['restricted_grad_norm']:.1e} | {r['aug_grad_norm']:.1e} | {r['aug_grad_off_E']:.1e} | "
-            f"{_fmt(r['lambda_min_EL'], '.2e')} | {_fmt(r['lambda_min_perp'], '.2e')} | {_fmt(r['hessian_offdiag'], '.1e')} | "
-            f"{_fmt(r['predicted_factor'], '.6f')} | {_fmt(r['measured_factor'], '.6f')} | {r['distance'][-1]:.2e} | "
-            f"{r['verdict']} |")
+        rows.append([
+            r["support"], r["seed"], f"{comm['value']:.3g} ({comm['status']})", r["dim_L"], r["dim_EL"],
+            f"{r['restricted_grad_norm']:.1e}", f"{r['aug_grad_norm']:.1e}", f"{r['aug_grad_off_E']:.1e}",
+            _fmt(r["lambda_min_EL"], ".2e"), _fmt(r["lambda_min_perp"], ".2e"), _fmt(r["hessian_offdiag"], ".1e"),
+            _fmt(r["predicted_factor"], ".6f"), _fmt(r["measured_factor"], ".6f"), f"{r['distance'][-1]:.2e}",
+            r["verdict"]])
+    lines += markdown_table(rows, header)
     lines += [
         "",
         "Reading: for the rotation-closed (compatible) support the augmented gradient at the restricted stationary "
@@ -79,24 +82,22 @@ def ensemble_markdown(d: dict[str, Any]) -> str:
     ]
     for c in d["curves"]:
         kind = "augmented" if c["augmented"] else "control (no augmentation)"
-        lines += [f"## {kind}, {c['data']} inputs", "",
-                  "| step | " + " | ".join(f"m={m}" for m in sizes) + " | agreement m=1 | agreement m=" + str(sizes[-1]) + " |",
-                  "|---" * (len(sizes) + 3) + "|"]
-        for i, t in enumerate(cps):
-            row = " | ".join(_pm(c['deviation'][i][j], c['deviation_std'][i][j]) for j in range(len(sizes)))
-            lines.append(f"| {t} | {row} | {c['agreement'][i][0]:.2f} | {c['agreement'][i][-1]:.2f} |")
+        lines += [f"## {kind}, {c['data']} inputs", ""]
+        lines += markdown_table(
+            [[t, *(_pm(c["deviation"][i][j], c["deviation_std"][i][j]) for j in range(len(sizes))),
+              f"{c['agreement'][i][0]:.2f}", f"{c['agreement'][i][-1]:.2f}"] for i, t in enumerate(cps)],
+            ["step", *(f"m={m}" for m in sizes), "agreement m=1", f"agreement m={sizes[-1]}"])
         lines.append("")
-    lines += ["## accuracy on the rotated test digits (ensemble mean / average member)", "",
-              "| step | " + " | ".join(d["accuracy"]) + " |", "|---" * (len(d["accuracy"]) + 1) + "|"]
-    for i, t in enumerate(cps):
-        lines.append(f"| {t} | " + " | ".join(f"{d['accuracy'][k][i]:.3f} / {d['member_accuracy'][k][i]:.3f}"
-                                          for k in d["accuracy"]) + " |")
+    lines += ["## accuracy on the rotated test digits (ensemble mean / average member)", ""]
+    lines += markdown_table(
+        [[t, *(f"{d['accuracy'][k][i]:.3f} / {d['member_accuracy'][k][i]:.3f}" for k in d["accuracy"])]
+         for i, t in enumerate(cps)], ["step", *d["accuracy"]])
     lines += ["", "## NTK equivariance error of the m-member mean NTK (augmented ensemble)", "",
               "max_g |Theta_m(gx, gx') - Theta_m(x, x')| / |Theta_m(x, x')| on "
-              f"{cfg['ntk_points']} test digits (mean ± std over groups).", "",
-              "| | " + " | ".join(f"m={m}" for m in sizes) + " |", "|---" * (len(sizes) + 1) + "|"]
-    for k in d["ntk_error"]:
-        lines.append(f"| {k} | " + " | ".join(_pm(e, s) for e, s in zip(d["ntk_error"][k], d["ntk_error_std"][k])) + " |")
+              f"{cfg['ntk_points']} test digits (mean ± std over groups).", ""]
+    lines += markdown_table(
+        [[k, *(_pm(e, s) for e, s in zip(d["ntk_error"][k], d["ntk_error_std"][k]))] for k in d["ntk_error"]],
+        ["", *(f"m={m}" for m in sizes)])
     lines += ["", "Reading: single members are far from invariant; with augmentation the deviation of the ensemble "
               "mean falls like 1/sqrt(m) at every training time, on test digits and on noise images off the data "
               "manifold, while the unaugmented control does not become invariant. The mean empirical NTK "
@@ -115,16 +116,16 @@ def harmonics_markdown(d: dict[str, Any]) -> str:
         "Irrep residual: max over blocks of the relative distance of the block's coefficient functions from the "
         f"span of the best-matching irrep's matrix coefficients. {d['seconds']:.0f} s.",
         "",
-        "| group | |G| | irrep dims | seed | table acc. at init | table acc. | up to relabelling | margin | "
-        "max irrep residual | blocks ↔ irreps bijective | homomorphism residual | invariance loss | unitarity defect |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in d["runs"]:
-        lines.append(
-            f"| {r['group']} | {r['order']} | {r['irrep_dims']} | {r['seed']} | {r['init_accuracy']:.3f} | "
-            f"{r['accuracy']:.3f} | {_fmt(r['accuracy_relabelled'], '.3f')} | {r['margin']:.2f} | "
-            f"{max(r['irrep_residual']):.1e} | {r['fourier_bijective']} | {r['homomorphism_residual']:.1e} | "
-            f"{r['invariance_loss']:.1e} | {r['unitarity_defect']:.1e} |")
+    header = ["group", "|G|", "irrep dims", "seed", "table acc. at init", "table acc.", "up to relabelling", "margin",
+              "max irrep residual", "blocks ↔ irreps bijective", "homomorphism residual", "invariance loss",
+              "unitarity defect"]
+    lines += markdown_table([[
+        r["group"], r["order"], ", ".join(map(str, r["irrep_dims"])) if isinstance(r["irrep_dims"], (list, tuple))
+        else r["irrep_dims"], r["seed"], f"{r['init_accuracy']:.3f}", f"{r['accuracy']:.3f}",
+        _fmt(r["accuracy_relabelled"], ".3f"), f"{r['margin']:.2f}", f"{max(r['irrep_residual']):.1e}",
+        "yes" if r["fourier_bijective"] else "no", f"{r['homomorphism_residual']:.1e}", f"{r['invariance_loss']:.1e}",
+        f"{r['unitarity_defect']:.1e}"] for r in d["runs"]], header)
     lines += ["", "Reading: after training each block's weights, as functions on G, lie in the span of the matrix "
               "coefficients of one irrep (residual ~ 0), the blocks use every irrep once (the weights are a Fourier "
               "transform up to unitary change of basis), and the Cayley table recovered by nearest-product matching "

@@ -324,6 +324,8 @@ def _fmt(xs: list[float], pct: bool = True, digits: int = 1) -> str:
 
 def to_markdown(res: ExperimentResult) -> str:
     """Markdown tables (mean ± sample std over seeds, in percent)."""
+    from ..report.markdown import markdown_table
+
     cfg = res.config
     lines = [f"# Equivariance versus augmentation: {res.setting}", "",
              f"Status: {res.status}. {cfg['seeds']} seeds, {res.seconds:.0f} s.", ""]
@@ -335,14 +337,14 @@ def to_markdown(res: ExperimentResult) -> str:
                   "training loss of the last epoch. Test accuracy (%) on digits rotated by each angle (multiples of "
                   "90 degrees exact, others bilinear).", ""]
         show = [a for a in ("0", "90", "180", "270") if a in next(iter(res.models.values()))["accuracy"]]
-        lines.append("| model | parameters | gradient steps | train acc | last-epoch loss | "
-                     + " | ".join(f"{a}°" for a in show) + " | mean over all angles |")
-        lines.append("|---" * (len(show) + 6) + "|")
+        rows = []
         for name, rec in res.models.items():
             allacc = np.mean([v for v in rec["accuracy"].values()], axis=0).tolist()
-            lines.append(f"| {name} | {rec['parameters']} | {rec['gradient_steps']} | {_fmt(rec['train_accuracy'])} | "
-                         f"{_fmt(rec['final_train_loss'], pct=False, digits=3)} | "
-                         + " | ".join(_fmt(rec["accuracy"][a]) for a in show) + f" | {_fmt(allacc)} |")
+            rows.append([name, rec["parameters"], rec["gradient_steps"], _fmt(rec["train_accuracy"]),
+                         _fmt(rec["final_train_loss"], pct=False, digits=3), *(_fmt(rec["accuracy"][a]) for a in show),
+                         _fmt(allacc)])
+        lines += markdown_table(rows, ["model", "parameters", "gradient steps", "train acc", "last-epoch loss",
+                                       *(f"{a}°" for a in show), "mean over all angles"])
         errs = res.checks.get("invariance_error_90", [])
         if errs:
             lines += ["", f"Invariance check: {res.checks['invariance_error_90_note']}: max {max(errs):.1e}."]
@@ -354,15 +356,13 @@ def to_markdown(res: ExperimentResult) -> str:
                   "cross-entropy of the segmentation). Augmentation a: a Haar-random rotations per training digit "
                   "(a = 0: canonical pose only). Train: accuracy / mIoU (%) on the model's own training pool after "
                   "training. Tested at Haar-random rotations (and in the canonical pose). mIoU: 11 classes "
-                  "(background + 10 digits), pixels weighted by area.", "",
-                  "| model | parameters | a | train acc | train mIoU | accuracy rotated (%) | mIoU rotated (%) | "
-                  "accuracy canonical (%) | mIoU canonical (%) |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        for name, rec in res.models.items():
-            for a, lev in rec["levels"].items():
-                lines.append(f"| {name} | {rec['parameters']} | {a} | {_fmt(lev['train_accuracy'])} | "
-                             f"{_fmt(lev['train_miou'])} | {_fmt(lev['accuracy_rotated'])} | "
-                             f"{_fmt(lev['miou_rotated'])} | {_fmt(lev['accuracy_canonical'])} | {_fmt(lev['miou_canonical'])} |")
+                  "(background + 10 digits), pixels weighted by area.", ""]
+        lines += markdown_table(
+            [[name, rec["parameters"], a, _fmt(lev["train_accuracy"]), _fmt(lev["train_miou"]),
+              _fmt(lev["accuracy_rotated"]), _fmt(lev["miou_rotated"]), _fmt(lev["accuracy_canonical"]),
+              _fmt(lev["miou_canonical"])] for name, rec in res.models.items() for a, lev in rec["levels"].items()],
+            ["model", "parameters", "a", "train acc", "train mIoU", "accuracy rotated (%)", "mIoU rotated (%)",
+             "accuracy canonical (%)", "mIoU canonical (%)"])
         errs = res.checks.get("grid_rotation_equivariance_error", [])
         if errs:
             lines += ["", f"Equivariance check: {res.checks['grid_rotation_equivariance_error_note']}: max {max(errs):.1e}."]

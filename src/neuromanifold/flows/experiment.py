@@ -310,43 +310,47 @@ def run_counterfactuals(config: CounterfactualConfig | None = None, *, progress:
 
 
 # ---------------------------------------------------------------------------------------------- report
-def _res_line(name: str, r: dict[str, Any]) -> str:
+def _res_row(name: str, r: dict[str, Any]) -> list[str]:
     v = r["value"]
-    val = f"{v:.3g}" if isinstance(v, float) else (str(v) if not isinstance(v, list) else f"[{v[0]:.3g} ... {v[-1]:.3g}]")
-    return f"| `{name}` | {val} | {r['status']} |"
+    if isinstance(v, bool) or v is None:
+        val = {True: "yes", False: "no", None: "-"}[v]
+    else:
+        val = f"{v:.3g}" if isinstance(v, float) else (str(v) if not isinstance(v, list) else f"[{v[0]:.3g} ... {v[-1]:.3g}]")
+    return [f"`{name}`", val, r["status"]]
 
 
 def to_markdown(rep: CounterfactualReport) -> str:
+    from ..report.markdown import markdown_table
+
     c, t = rep.config, rep.tables
     lines = [f"# Diffeomorphic counterfactuals: {rep.data}", "",
              f"flow `{c['flow']}`, {c['epochs']} epochs, seed {c['seed']}, step length {c['lr']} (normalised gradient "
              f"steps), stop at target probability {c['threshold']} or {c['max_steps']} steps; {rep.seconds:.0f} s.",
-             "All numbers are estimates from finite training and samples (status `numerical`).", "",
-             "| result | value | status |", "|---|---|---|"]
-    lines += [_res_line(k, r) for k, r in rep.results.items()]
+             "All numbers are estimates from finite training and samples (status `numerical`).", ""]
+    lines += markdown_table([_res_row(k, r) for k, r in rep.results.items()], ["result", "value", "status"])
     a = t["ascent"]
-    lines += ["", "| ascent | reached 0.99 | median steps | median final p | median L2 change |", "|---|---|---|---|---|"]
-    for space, name in (("base", "base space (counterfactual)"), ("data", "data space (adversarial)")):
-        s = a[space]
-        lines.append(f"| {name} | {s['reached']}/{s['n']} | {s['steps_median']:g} | {s['prob_median']:.4f} | "
-                     f"{s['l2_difference_median']:.3f} |")
+    lines += [""] + markdown_table(
+        [[name, f"{a[space]['reached']}/{a[space]['n']}", f"{a[space]['steps_median']:g}",
+          f"{a[space]['prob_median']:.4f}", f"{a[space]['l2_difference_median']:.3f}"]
+         for space, name in (("base", "base space (counterfactual)"), ("data", "data space (adversarial)"))],
+        ["ascent", "reached 0.99", "median steps", "median final p", "median L2 change"])
     if rep.data == "helix":
         ev = rep.results["base_closer_fraction"]["evidence"]
         lines += ["", f"Classifier accuracy (held out): {t['classifier_accuracy_heldout']:.3f}. Starts on the helix; "
                   f"targets: {c['targets']}. Median exact distance to the helix at the end: base "
                   f"{ev['median_distance_base']:.4f}, data {ev['median_distance_data']:.4f}.", "",
-                  "Induced metric during training (medians over held-out points):", "",
-                  "| epoch | held-out NLL | t^T g^-1 t | normal max | normal min | ratio | top-eigvec alignment |",
-                  "|---|---|---|---|---|---|---|"]
-        for cp in t["checkpoints"]:
-            s = cp["summary"]
-            lines.append(f"| {cp['epoch']} | {cp['nll']:.3f} | {s['tangent_median']:.3g} | {s['normal_max_median']:.3g} | "
-                         f"{s['normal_min_median']:.3g} | {s['ratio_median']:.3g} | {s['alignment_median']:.3f} |")
-        lines += ["", "Normal eigenvalues against the noise level (trained flows):", "",
-                  "| noise | normal max | normal min | tangent | ratio |", "|---|---|---|---|---|"]
-        for s in t["noise_sweep"]:
-            lines.append(f"| {s['noise']:g} | {s['normal_max_median']:.3g} | {s['normal_min_median']:.3g} | "
-                         f"{s['tangent_median']:.3g} | {s['ratio_median']:.3g} |")
+                  "Induced metric during training (medians over held-out points):", ""]
+        lines += markdown_table(
+            [[cp["epoch"], f"{cp['nll']:.3f}", f"{cp['summary']['tangent_median']:.3g}",
+              f"{cp['summary']['normal_max_median']:.3g}", f"{cp['summary']['normal_min_median']:.3g}",
+              f"{cp['summary']['ratio_median']:.3g}", f"{cp['summary']['alignment_median']:.3f}"]
+             for cp in t["checkpoints"]],
+            ["epoch", "held-out NLL", "t^T g^-1 t", "normal max", "normal min", "ratio", "top-eigvec alignment"])
+        lines += ["", "Normal eigenvalues against the noise level (trained flows):", ""]
+        lines += markdown_table(
+            [[f"{s['noise']:g}", f"{s['normal_max_median']:.3g}", f"{s['normal_min_median']:.3g}",
+              f"{s['tangent_median']:.3g}", f"{s['ratio_median']:.3g}"] for s in t["noise_sweep"]],
+            ["noise", "normal max", "normal min", "tangent", "ratio"])
         slope = rep.results["normal_eigenvalues_vanish"]["evidence"].get("normal_vs_noise_loglog_slope")
         if slope is not None:
             ev = rep.results["normal_eigenvalues_vanish"]["evidence"]
@@ -358,13 +362,14 @@ def to_markdown(rep: CounterfactualReport) -> str:
         ev = rep.results["base_knn_closer_fraction"]["evidence"]
         lines += ["", f"Classifier test accuracy: {t['classifier_accuracy_test']:.3f}. Targets: each start's runner-up "
                   f"class. Reference medians over the test set: {c['knn']}-NN distance {ev['knn_test_median']:.3f}, "
-                  f"{t['reference']['bpd_test_median']:.3f} bits/dim.", "",
-                  "| label -> target | base: steps, p, kNN, bits/dim | data: steps, p, kNN, bits/dim | start: kNN, bits/dim |",
-                  "|---|---|---|---|"]
+                  f"{t['reference']['bpd_test_median']:.3f} bits/dim.", ""]
+        rows = []
         for r in t["per_start"]:
             b, d, s = r["base"], r["data"], r["start"]
-            lines.append(f"| {r['label']} -> {r['target']} | {b['steps']}, {b['prob']:.3f}, {b['knn']:.3f}, {b['bpd']:.2f} | "
-                         f"{d['steps']}, {d['prob']:.3f}, {d['knn']:.3f}, {d['bpd']:.2f} | {s['knn']:.3f}, {s['bpd']:.2f} |")
+            rows.append([f"{r['label']} -> {r['target']}", f"{b['steps']}, {b['prob']:.3f}, {b['knn']:.3f}, {b['bpd']:.2f}",
+                         f"{d['steps']}, {d['prob']:.3f}, {d['knn']:.3f}, {d['bpd']:.2f}", f"{s['knn']:.3f}, {s['bpd']:.2f}"])
+        lines += markdown_table(rows, ["label -> target", "base: steps, p, kNN, bits/dim",
+                                       "data: steps, p, kNN, bits/dim", "start: kNN, bits/dim"])
         lines += ["", "Flow test bits/dim at checkpoints: " + ", ".join(
             f"epoch {x['epoch']}: {x['test_bits_per_dim']:.3f}" for x in t["flow_checkpoints"])]
     return "\n".join(lines) + "\n"

@@ -19,6 +19,9 @@ nothing new), ``max_loops``; Ctrl-C gives ``interrupted`` and a spent time budge
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,8 +65,10 @@ class MonodromyResult:
     trace_tests: list[Any] = field(default_factory=list)
     history: list[tuple[int, int]] = field(default_factory=list)  # (pushes, solutions) after each push
     sampled: int = 0  # paths tracked from random start pairs to p0 (included in paths_tracked)
+    rejected: int = 0  # endpoints dropped by ``accept`` (not in the set being counted)
     seconds: float = 0.0
     seed: Any = None
+    resumed: dict[str, Any] | None = None  # what a checkpoint restored (mode full / solutions_only / finished)
 
     @property
     def n_solutions(self) -> int:
@@ -83,11 +88,16 @@ class MonodromyResult:
             "path_failures": self.path_failures,
             "paths_retried": self.paths_retried,
             "paths_from_random_starts": self.sampled,
+            "endpoints_rejected": self.rejected,
             "seconds": round(self.seconds, 4),
             "seed": self.seed if isinstance(self.seed, (int, type(None))) else str(self.seed),
             # (paths pushed, solutions known) after each push, thinned to at most 100 points
             "growth": [list(h) for h in self.history[:: max(1, -(-len(self.history) // 100))]],
         }
+        if self.stopping_rule in ("interrupted", "budget"):
+            ev["interrupted"] = True  # cut short: a partial result, never final
+        if self.resumed is not None:
+            ev["resumed"] = dict(self.resumed)
         if self.trace_tests:
             last = self.trace_tests[-1]
             ev["trace_test"] = last.evidence() if hasattr(last, "evidence") else bool(last)
@@ -136,6 +146,52 @@ def _passed(outcome: Any) -> bool:
     return bool(getattr(outcome, "passed", outcome))
 
 
+class _SavedTrace:
+    """A trace test restored from a checkpoint: its verdict and evidence."""
+
+    def __init__(self, ev: dict[str, Any]) -> None:
+        self.ev, self.passed = dict(ev), bool(ev.get("passed", False))
+
+    def evidence(self) -> dict[str, Any]:
+        return dict(self.ev)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+
+def _probe(system: ParametrizedSystem, p0: np.ndarray) -> np.ndarray:
+    """F at two fixed pseudo-random points over p0: tells a checkpoint of another system apart."""
+    r = np.random.default_rng(20261205)
+    z = (r.standard_normal((2, system.n_vars)) + 1j * r.standard_normal((2, system.n_vars))) / 4
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(system.evaluate(z, np.broadcast_to(p0, (2, len(p0))).copy()), dtype=complex)
+    except Exception:  # a system that cannot be evaluated there: no probe
+        return np.zeros((0, system.n_vars), dtype=complex)
+
+
+def _write_npz(path: Path, arrays: dict[str, Any]) -> None:
+    """np.savez to ``path`` atomically (a Ctrl-C while writing keeps the previous file)."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _load_state(path: Path) -> dict[str, Any] | None:
+    """The loop state of a checkpoint written by ``monodromy_solve`` (None: a solutions-only file)."""
+    with np.load(path, allow_pickle=False) as data:
+        if "meta" not in data.files:
+            return None
+        out = {k: np.asarray(data[k]) for k in data.files}
+    out["meta"] = json.loads(str(out["meta"]))
+    return out
+
+
 def monodromy_solve(
     system: ParametrizedSystem,
     p0: np.ndarray,
@@ -161,6 +217,7 @@ def monodromy_solve(
     trace_growth: float | None = None,
     trace_growth_from: int = 0,
     options: TrackerOptions | None = None,
+    accept: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     **tracker_kwargs: Any,
 ) -> MonodromyResult:
     """Solutions of F(z; p0) = 0 reachable by monodromy from ``start_solutions`` (B, n).
@@ -174,8 +231,16 @@ def monodromy_solve(
         batch that overshoots is cut back to it).
     parameter_sampler: rng -> random p (m,) for the loop vertices; default complex Gaussian at
         a random scale between 0.1 and 10 times that of p0.
-    checkpoint: a path (np.savez after every push) or a callback receiving the partial result.
-    resume: a path written by a checkpoint; its solutions (same p0) join the start solutions.
+    checkpoint: a path or a callback receiving the partial result after every push.  A path gets the
+        whole state (np.savez, written atomically, no pickles; JSON metadata): solutions, loops (vertices,
+        gammas, how many solutions each has been pushed through), counters, the stagnation count, the
+        random-start phase, the random states (of the loops and of a ``make_trace_test`` callback) and
+        the trace tests run; at the end the final state.  A cut run (Ctrl-C, budget) keeps the state of
+        its last completed push.
+    resume: a path written by a checkpoint.  Written by a run with the same options, start solutions and
+        seed: the run continues exactly where that one stopped (a finished one returns at once) and
+        ``MonodromyResult.resumed`` says so; otherwise its solutions join the start solutions.  A file
+        of another p0 or another system (F differs at two fixed probe points) raises InputError.
     loop_vertices: random parameter points of a loop besides p0 (2: a triangle p0 -> p1 -> p2 ->
         p0; 1: p0 -> p1 -> p0 out and back along two different gamma-arcs, 2 legs instead of 3).
 
@@ -193,6 +258,11 @@ def monodromy_solve(
         Before the first loop, after random starts, the test runs only if their last batch found
         nothing new.
 
+    accept: accept(z (B, n), p0) -> (B,) bool: which solutions over p0 belong to the set (e.g. the
+        critical points of a distance on the smooth locus, not those of the parametrization); the
+        others are dropped before deduplication, from the starts and from every batch of endpoints,
+        so the trace test and the count see only accepted points.
+
     Every pending (loop, solution) pair is tracked in one batch (``ParameterHomotopyBatch``):
     the solutions found by one loop go around all earlier loops together.
     """
@@ -209,13 +279,44 @@ def monodromy_solve(
     if loop_vertices not in (1, 2):
         raise InputError("loop_vertices must be 1 (out and back) or 2 (a triangle)")
     starts = as_batch(start_solutions, n, "start_solutions")
+    # what a checkpoint's loop state must match to be continued (else only its solutions are reused)
+    config = {
+        "version": 1, "seed": seed if isinstance(seed, (int, type(None))) else "generator",
+        "starts": hashlib.sha256(np.ascontiguousarray(starts).tobytes()).hexdigest()[:16],
+        "tol": float(tol), "loops_without_new": int(loops_without_new), "target_count": target_count,
+        "max_loops": int(max_loops), "loop_vertices": int(loop_vertices), "random_starts": start_pairs is not None,
+        "sample_batch": int(sample_batch), "sample_yield": float(sample_yield), "sample_limit": sample_limit,
+        "trace_growth": trace_growth, "trace_growth_from": int(trace_growth_from), "trace_test": trace_test is not None,
+        "max_tries": int(max_tries), "accept": accept is not None,
+    }
+    ckpt_path: Path | None = None
+    if checkpoint is not None and not callable(checkpoint):
+        ckpt_path = Path(checkpoint) if str(checkpoint).endswith(".npz") else Path(str(checkpoint) + ".npz")
+    probe = _probe(system, p0) if (ckpt_path is not None or resume is not None) else None
+    state: dict[str, Any] | None = None
+    resumed: dict[str, Any] | None = None
     resume_path = _existing(resume)
     if resume_path is not None:  # a missing file means "nothing to resume yet"
         old, p_old = load_solutions(resume_path)
         if p_old.shape != p0.shape or not np.allclose(p_old, p0, rtol=1e-10, atol=1e-12):
-            raise InputError("the checkpoint was written for another p0; pass the same p0 to resume")
-        if old.size:
-            starts = np.concatenate([as_batch(old, n, "checkpoint solutions"), starts])
+            raise InputError(f"the checkpoint {resume_path} was written for another p0; pass the same p0 to resume "
+                             "(or delete the file)")
+        state = _load_state(resume_path)
+        reason = "the file holds solutions only"
+        if state is not None:
+            pr = state.get("probe")
+            if pr is not None and probe is not None and pr.size and probe.size and (
+                    pr.shape != probe.shape or not np.allclose(pr, probe, rtol=1e-8, atol=1e-10)):
+                raise InputError(f"the checkpoint {resume_path} was written for another system (same p0); delete it "
+                                 "or choose another checkpoint directory")
+            differ = [k for k in config if state["meta"]["config"].get(k) != config[k]]
+            if differ:
+                state, reason = None, f"its loop state was written with other options ({', '.join(differ)})"
+        if state is None:
+            resumed = {"from": str(resume_path), "mode": "solutions_only", "solutions": int(len(old)),
+                       "reason": f"{reason}: its solutions joined the start solutions"}
+            if old.size:
+                starts = np.concatenate([as_batch(old, n, "checkpoint solutions"), starts])
     keyf: KeyFunction = key if key is not None else (lambda z, p: z)
     scale = max(1.0, float(np.sqrt(np.mean(np.abs(p0) ** 2))))
 
@@ -232,17 +333,20 @@ def monodromy_solve(
     # a solution: tiny residual, or (when the equations take large values) Newton converged
     small = (resid <= 1e-8 * (1 + np.max(np.abs(z), axis=1))) | (upd <= 1e-9)
     good = np.isfinite(resid) & small & (cond < 1e12)
+    if accept is not None and np.any(good):
+        good[good] &= np.asarray(accept(z[good], p0), dtype=bool)
     if not np.any(good):
         raise InputError(
-            "no start solution satisfies F(z; p0) = 0 (after Newton refinement); pass solutions of the "
-            "system at p0"
+            "no start solution satisfies F(z; p0) = 0 (after Newton refinement)"
+            + (" and is accepted" if accept is not None else "")
+            + "; pass solutions of the system at p0"
         )
     first_key = np.asarray(keyf(z[good][:1], p0), dtype=complex).reshape(1, -1)
     sols = PointSet(first_key.shape[1], n, tol)
     sols.add(np.asarray(keyf(z[good], p0), dtype=complex).reshape(int(good.sum()), -1), z[good])
 
     loops: list[dict[str, Any]] = []
-    stats = {"tracked": 0, "failures": 0, "retried": 0, "pushes": 0, "sampled": 0}
+    stats = {"tracked": 0, "failures": 0, "retried": 0, "pushes": 0, "sampled": 0, "rejected": 0}
     history: list[tuple[int, int]] = []
     trace_results: list[Any] = []
     stagnant = 0
@@ -250,11 +354,35 @@ def monodromy_solve(
     retest_after = max(2, loops_without_new // 2)
     rule = "max_loops"
     trace_ok = False
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    phase = "sampling" if start_pairs is not None else "loops"  # then "finished"
+    batch = max(int(sample_batch), 1)
+    sampling_quiet = False  # the last batch of random starts found nothing new
+    grown_since_fresh = 0
+    last_test: list[int] | None = None  # (solutions, stagnant) at the last trace test
+    seconds_before = 0.0
+    if state is not None:  # continue the checkpointed run where it stopped
+        meta = state["meta"]
+        sols.keys, sols.values, sols._tree = state["keys"].astype(complex), state["solutions"].astype(complex), None
+        lv, gm, dn = state["loop_vertices"], state["loop_gammas"], state["loop_done"]
+        loops = [{"vertices": [lv[i, j] for j in range(lv.shape[1])], "gammas": [complex(g) for g in gm[i]],
+                  "done": int(dn[i])} for i in range(len(dn))]
+        stats.update({k: int(v) for k, v in meta["stats"].items()})
+        history = [(int(a), int(b)) for a, b in state["history"].reshape(-1, 2)]
+        trace_results = [_SavedTrace(ev) for ev in meta["trace_tests"]]
+        stagnant, last_traced, rule, trace_ok = meta["stagnant"], meta["last_traced"], meta["rule"], meta["trace_ok"]
+        phase, batch, sampling_quiet = meta["phase"], meta["batch"], meta["sampling_quiet"]
+        grown_since_fresh, last_test, seconds_before = meta["grown_since_fresh"], meta["last_test"], meta["seconds"]
+        rng.bit_generator.state = meta["rng"]
+        if meta.get("trace_rng") is not None and hasattr(trace_test, "set_state"):
+            trace_test.set_state(meta["trace_rng"])
+        resumed = {"from": str(resume_path), "mode": "finished" if phase == "finished" else "full",
+                   "solutions": len(sols), "loops": len(loops), "paths_tracked_before": stats["tracked"],
+                   "seconds_before": round(seconds_before, 4)}
+    # the number of solutions is unknown (target_count is a cap): counts and rates, no total or ETA
+    from ..progress import Progress
 
-        bar = tqdm(total=target_count, desc="monodromy", unit="sol", initial=len(sols))
+    bar = Progress("monodromy", unit="solutions", rate_of="paths", enabled=progress, initial=len(sols))
+    bar.update(count=len(sols), loops=len(loops), paths=stats["tracked"], **{"loops without new": stagnant})
 
     def snapshot(rule_now: str, complete: bool) -> MonodromyResult:
         cap = len(sols) if target_count is None else min(len(sols), int(target_count))
@@ -274,9 +402,18 @@ def monodromy_solve(
             trace_tests=list(trace_results),
             history=list(history),
             sampled=stats["sampled"],
+            rejected=stats["rejected"],
             seconds=time.perf_counter() - t_start,
             seed=seed if isinstance(seed, (int, type(None))) else None,
+            resumed=resumed,
         )
+
+    def _accepted(pts: np.ndarray) -> np.ndarray:
+        if accept is None or len(pts) == 0:
+            return pts
+        keep = np.asarray(accept(pts, p0), dtype=bool)
+        stats["rejected"] += int(np.sum(~keep))
+        return pts[keep]
 
     def push(jobs: list[tuple[dict[str, Any], int, int]]) -> int:
         """Track the solutions lo:hi around their loop, for every job (loop, lo, hi), as one batch
@@ -300,6 +437,7 @@ def monodromy_solve(
             stats["failures"] += int(np.sum(~ok))
             pts, owner = res.endpoints[ok], owner[ok]
         stats["pushes"] += len(jobs)
+        pts = _accepted(pts)
         if len(pts) == 0:
             return 0
         keys = np.asarray(keyf(pts, p0), dtype=complex).reshape(len(pts), -1)
@@ -319,7 +457,7 @@ def monodromy_solve(
         stats["retried"] += res.n_retried
         ok = res.converged()
         stats["failures"] += int(np.sum(~ok))
-        pts = res.endpoints[ok]
+        pts = _accepted(res.endpoints[ok])
         if len(pts) == 0:
             return 0
         keys = np.asarray(keyf(pts, p0), dtype=complex).reshape(len(pts), -1)
@@ -327,36 +465,53 @@ def monodromy_solve(
 
     def report() -> None:
         history.append((stats["pushes"], len(sols)))
-        if bar is not None:
-            bar.n = len(sols)
-            bar.set_postfix(loops=len(loops), stagnant=stagnant, paths=stats["tracked"], refresh=False)
-            bar.refresh()
+        bar.update(count=len(sols), loops=len(loops), paths=stats["tracked"], **{"loops without new": stagnant})
         save_checkpoint()
 
     def save_checkpoint() -> None:
         if checkpoint is None:
             return
-        snap = snapshot("interrupted", False)
         if callable(checkpoint):
-            checkpoint(snap)
+            checkpoint(snapshot("interrupted", False))
         else:
-            snap.save(checkpoint)
+            save_state()
 
+    def save_state() -> None:
+        """The whole loop state (solutions, loops and how far each was pushed, counters, random states,
+        trace tests), at a consistent point: a resumed run continues exactly as this one would have."""
+        from ..result import jsonable
+
+        L, lv = len(loops), loop_vertices
+        meta = {
+            "config": config, "phase": phase, "rule": rule, "stagnant": stagnant, "last_traced": last_traced,
+            "trace_ok": trace_ok, "batch": batch, "sampling_quiet": sampling_quiet,
+            "grown_since_fresh": grown_since_fresh, "last_test": last_test, "stats": dict(stats),
+            "seconds": seconds_before + time.perf_counter() - t_start, "rng": rng.bit_generator.state,
+            "trace_rng": trace_test.get_state() if hasattr(trace_test, "get_state") else None,
+            "trace_tests": [t.evidence() if hasattr(t, "evidence") else {"passed": _passed(t)} for t in trace_results],
+        }
+        _write_npz(ckpt_path, {
+            "solutions": sols.values, "keys": sols.keys, "parameters": p0, "loops": L,
+            "paths_tracked": stats["tracked"], "stopping_rule": rule if phase == "finished" else "interrupted",
+            "loop_vertices": np.array([L_["vertices"] for L_ in loops], dtype=complex).reshape(L, lv, m),
+            "loop_gammas": np.array([L_["gammas"] for L_ in loops], dtype=complex).reshape(L, lv + 1),
+            "loop_done": np.array([L_["done"] for L_ in loops], dtype=np.int64),
+            "history": np.array(history, dtype=np.int64).reshape(-1, 2),
+            "probe": probe, "meta": np.array(json.dumps(jsonable(meta))),
+        })
+
+    cut = False
     try:
-        sampling_quiet = False  # the last batch of random starts found nothing new
-        if start_pairs is not None:
-            batch = max(int(sample_batch), 1)
-            while target_count is None or len(sols) < target_count:
-                found = sample(batch)
-                report()
-                sampling_quiet = found == 0
-                if found < sample_yield * batch:
-                    break
-                if sample_limit is not None and stats["sampled"] >= sample_limit:
-                    break
-                batch = max(int(sample_batch), len(sols))
-        grown_since_fresh = 0
-        while True:
+        while phase == "sampling" and (target_count is None or len(sols) < target_count):
+            found = sample(batch)
+            sampling_quiet = found == 0
+            if found < sample_yield * batch or (sample_limit is not None and stats["sampled"] >= sample_limit):
+                phase = "loops"
+            batch = max(int(sample_batch), len(sols))
+            report()
+        if phase == "sampling":
+            phase = "loops"
+        while phase == "loops":
             if target_count is not None and len(sols) >= target_count:
                 rule = "target_count"
                 break
@@ -380,14 +535,19 @@ def monodromy_solve(
                 # a failed test is retried once at the same count after some fruitless loops: a
                 # test can fail on a complete set when its paths pass near a bad point
                 retest = len(sols) == last_traced and stagnant == retest_after
-                if trace_test is not None and ((len(sols) != last_traced and quiet) or retest):
+                tested_here = last_test == [len(sols), stagnant]  # (a resumed run: already done)
+                if trace_test is not None and ((len(sols) != last_traced and quiet) or retest) and not tested_here:
                     last_traced = len(sols)
+                    last_test = [len(sols), stagnant]
+                    bar.update(doing="trace test")
                     outcome = trace_test(sols.values.copy(), p0.copy())
+                    bar.update(doing="loops")
                     trace_results.append(outcome)
                     if _passed(outcome):
                         trace_ok = True
                         rule = "trace_test"
                         break
+                    save_checkpoint()  # a failed test is not run again on resume
                 if stagnant >= loops_without_new:
                     rule = "stagnation"
                     break
@@ -405,18 +565,20 @@ def monodromy_solve(
                 stagnant = 0 if found else stagnant + 1
             report()
     except KeyboardInterrupt as exc:
-        from ..errors import BudgetExceeded
+        from ..budget import cut_kind, record_cut
 
-        rule = "budget" if isinstance(exc, BudgetExceeded) else "interrupted"
+        rule = cut_kind(exc)
+        record_cut(rule)  # callers (analyze) learn that this result was cut short
+        cut = True
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close(rule)
     result = snapshot(rule, rule in ("trace_test", "target_count", "stagnation"))
     if checkpoint is not None:
         if callable(checkpoint):
             checkpoint(result)
-        else:
-            result.save(checkpoint)
+        elif not cut:  # a cut run keeps the last consistent state (saved after its last push)
+            phase = "finished"
+            save_state()
     return result
 
 

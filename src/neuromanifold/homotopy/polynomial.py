@@ -84,10 +84,19 @@ class PolynomialSystem(ParametrizedSystem):
         ``parameters`` allowed to enter polynomially."""
         import sympy
 
+        from ..arithmetic.polynomial_text import parse_polynomial
+
         gens = list(variables) + list(parameters)
         polys = []
         for i, eq in enumerate(equations):
-            expr = sympy.sympify(eq)
+            if isinstance(eq, str):  # text: read by a whitelist in the variables and parameters, never evaluated
+                expr = parse_polynomial(eq, [g if isinstance(g, sympy.Symbol) else str(g) for g in gens])
+            else:
+                try:
+                    expr = sympy.sympify(eq, strict=True)  # strict: never parses or evaluates text
+                except sympy.SympifyError:
+                    raise InputError(f"equation {i}: {type(eq).__name__} is not a sympy expression, a number or "
+                                     "polynomial text") from None
             if isinstance(expr, sympy.Equality):
                 expr = expr.lhs - expr.rhs
             try:

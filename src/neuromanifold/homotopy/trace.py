@@ -270,7 +270,9 @@ def make_trace_test(
     seed: int | None = 0,
     **kwargs: Any,
 ) -> Callable[[np.ndarray, np.ndarray], TraceTestResult]:
-    """A ``trace_test`` callback for ``monodromy_solve``: each call uses fresh random directions."""
+    """A ``trace_test`` callback for ``monodromy_solve``: each call uses fresh random directions.
+    Its random state can be read and set (``callback.get_state()`` / ``callback.set_state(s)``, a
+    JSON-able dict), so that a checkpointed monodromy run resumes with the same directions."""
     rng = np.random.default_rng(seed)
 
     def callback(points: np.ndarray, p0: np.ndarray) -> TraceTestResult:
@@ -279,6 +281,14 @@ def make_trace_test(
             seed=int(rng.integers(2**63 - 1)), **kwargs,
         )
 
+    def get_state() -> dict[str, Any]:
+        return dict(rng.bit_generator.state)
+
+    def set_state(state: dict[str, Any]) -> None:
+        rng.bit_generator.state = state
+
+    callback.get_state = get_state  # type: ignore[attr-defined]
+    callback.set_state = set_state  # type: ignore[attr-defined]
     return callback
 
 

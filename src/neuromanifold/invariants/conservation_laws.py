@@ -29,6 +29,13 @@ e . f(theta, x) for an input x and output weights e (for ``*_of_map``: a . phi(t
   = 0 at random points of (Z/p)^(D + inputs), a Schwartz-Zippel test) or numerically (residual at fresh
   points).  Their number of functionally independent ones (rank of their gradients) is a lower bound on
   the number of laws.
+* **ReLU networks (region).**  The count is locally constant but not constant: dead or always-active neurons
+  (and, on deep networks, hidden symmetries) add laws.  It is defined on the region R_X where every hidden
+  neuron has a positive pre-activation on some and a negative one on others of REGION_INPUTS Gaussian inputs
+  (checked per neuron; standard Gaussian draws conditioned on R_X by redrawing a failing neuron's incoming
+  weights): the smallest count over REGION_DRAWS..MAX_REGION_DRAWS in-region draws, with the neuron-wise
+  rescaling laws (one per hidden neuron, Du-Hu-Lee 2018) as proven lower bound; generators sum K =
+  INPUTS_PER_GENERATOR input gradients so that neurons active on few inputs are reached.
 * **Drift.**  Each law is evaluated along a gradient flow of a square loss on random data, integrated
   with scipy's DOP853 (rtol 1e-10); drift = |h(theta_T) - h(theta_0)| / (|grad h(theta_0)| |theta_T - theta_0|),
   beside the same number for |theta|^2 (not conserved in general).
@@ -37,6 +44,7 @@ e . f(theta, x) for an input x and output weights e (for ``*_of_map``: a . phi(t
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import comb
@@ -68,6 +76,12 @@ LAW_RESIDUAL = 1e-8  # relative residual below which a polynomial counts as a la
 MAX_DENOMINATOR = 1000
 FLOW_RTOL, FLOW_ATOL = 1e-10, 1e-12
 FLOW_SAMPLES = 8
+INPUTS_PER_GENERATOR = 32  # Gaussian inputs summed in one generator of a piecewise-linear network
+REGION_INPUTS = 4096  # Gaussian inputs on which every hidden neuron must be seen active and inactive
+REGION_TRIES = 200  # redraws of one neuron's incoming weights before the region counts as unreachable
+REGION_DRAWS = 8  # in-region parameter draws at which the count is computed (at least)
+MAX_REGION_DRAWS = 24  # ... and at most, while the smallest count is above the proven lower bound
+OUTSIDE_DRAWS = 6  # unconditioned Gaussian draws whose counts are reported beside them
 
 
 def _torch() -> Any:
@@ -127,20 +141,25 @@ def family_of_map(phi: Callable[[Any], Any], theta0: Any, description: str = "")
                        description or f"phi: R^{int(th.numel())} -> R^{m} (a torch callable)")
 
 
-def family_of_architecture(arch: Any, rng: np.random.Generator) -> FieldFamily:
-    """W_phi for a network: phi = its function values, generators grad_theta (e . f(theta, x)) at fresh
-    Gaussian inputs x and output weights e (so the span is over all inputs, not a fixed finite set)."""
+def family_of_architecture(arch: Any, rng: np.random.Generator, inputs_per_generator: int | None = None) -> FieldFamily:
+    """W_phi for a network: phi = its function values, generators grad_theta (sum_k e_k . f(theta, x_k)) at K
+    fresh Gaussian inputs x_k and output weights e_k (so the span is over all inputs, not a fixed finite set).
+    K = 1 for polynomial families; INPUTS_PER_GENERATOR for piecewise-linear ones, whose neurons can be active
+    on a small fraction of inputs (a sum of K gradients spans the same space, and reaches rare regions K times
+    as often)."""
     torch = _torch()
-    in_shape = arch.input_shape(1)
+    K = inputs_per_generator or (1 if getattr(arch, "polynomial", True) else INPUTS_PER_GENERATOR)
+    in_shape = arch.input_shape(K)
     out = arch.output_size()
-    n_x = int(np.prod(in_shape))
+    n_x = int(np.prod(arch.input_shape(1)))
 
     def scalar(theta: Any, x: Any, e: Any) -> Any:
         Y = arch.forward(arch.unflatten(theta), x.reshape(in_shape))
-        return (arch.output_to_matrix(Y, 1).reshape(-1) * e).sum()
+        return (arch.output_to_matrix(Y, K).reshape(-1) * e).sum()
 
     def sample(rng_: np.random.Generator, n: int) -> tuple[Any, ...]:
-        return torch.as_tensor(rng_.standard_normal((n, n_x))), torch.as_tensor(rng_.standard_normal((n, out)))
+        return (torch.as_tensor(rng_.standard_normal((n, n_x * K))),
+                torch.as_tensor(rng_.standard_normal((n, out * K))))
 
     S = FLOW_SAMPLES  # data of the drift check's loss (few inputs: fewer kinks for piecewise-linear maps)
     X = torch.as_tensor(rng.standard_normal(arch.input_shape(S)))
@@ -683,7 +702,8 @@ def conservation_laws_of_family(family: FieldFamily, theta0: np.ndarray, **kwarg
 def _conservation_laws(family: FieldFamily, theta0: np.ndarray, *, law_degree: int = DEFAULT_LAW_DEGREE,
                        labels: Sequence[str] | None = None, seed: int = 0, arch: Any = None,
                        prime: int | None = None, progress: bool = False,
-                       extra: dict[str, Any] | None = None) -> Result:
+                       extra: dict[str, Any] | None = None, lie: LieTrace | None = None,
+                       status: str = "numerical") -> Result:
     t0 = time.perf_counter()
     D = family.n_params
     if D > MAX_PARAMS:
@@ -693,7 +713,8 @@ def _conservation_laws(family: FieldFamily, theta0: np.ndarray, *, law_degree: i
     labels = list(labels) if labels is not None else [f"theta{i}" for i in range(D)]
     theta0 = np.asarray(theta0, dtype=np.float64).reshape(-1)
     rng = np.random.default_rng([int(seed), 2023])
-    lie = lie_algebra_trace(family, theta0, rng, progress=progress)
+    if lie is None:
+        lie = lie_algebra_trace(family, theta0, rng, progress=progress)
     value = lie.n_laws
     ev: dict[str, Any] = {
         "n_params": D,
@@ -750,7 +771,7 @@ def _conservation_laws(family: FieldFamily, theta0: np.ndarray, *, law_degree: i
         "meaning": "|h(theta_T) - h(theta_0)| / (|grad h(theta_0)| |theta_T - theta_0|): ~1 for a generic function, "
         "~integration error for a conservation law",
     }
-    return Result("conservation_laws", value, "numerical", ev, time.perf_counter() - t0, seed)
+    return Result("conservation_laws", value, status, ev, time.perf_counter() - t0, seed)
 
 
 def conservation_laws_of_map(phi: Callable[[Any], Any], theta0: Any, *, law_degree: int = DEFAULT_LAW_DEGREE,
@@ -777,14 +798,109 @@ def module_conservation_laws(values: Callable[[Any], Any], theta0: Any, piecewis
                                     **kwargs)
 
 
+def draw_in_region(arch: Any, rng: np.random.Generator, X: np.ndarray,
+                   tries: int = REGION_TRIES) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """A standard Gaussian parameter point conditioned on the region R_X = {every hidden neuron has a positive
+    pre-activation on some inputs of X and a negative one on others}: layer by layer, the incoming weights (and
+    bias) of a neuron that fails are redrawn (its condition depends only on them and on earlier layers, so this
+    is exact rejection sampling of the conditional law).  None (and the failing neuron) after ``tries`` redraws
+    of one neuron."""
+    D = arch.n_params
+    theta = rng.standard_normal(D)
+    widths, redraws = arch.widths, 0
+    row = 0
+    for i in range(1, len(widths) - 1):
+        for j in range(widths[i]):
+            idx = [arch.index(f"W{i}", (j, c)) for c in range(widths[i - 1])]
+            if arch.bias:
+                idx.append(arch.index(f"b{i}", (j, 0)))
+            for _ in range(tries + 1):
+                z = arch.pre_activations(theta, X)[row + j]
+                if (z > 0).any() and (z < 0).any():
+                    break
+                theta[idx] = rng.standard_normal(len(idx))
+                redraws += 1
+            else:
+                return None, {"redraws": redraws, "neuron": f"hidden layer {i}, neuron {j}",
+                              "reason": f"hidden layer {i}, neuron {j}: no draw of its incoming weights in {tries} "
+                              f"made it active on some and inactive on others of the {X.shape[1]} inputs"}
+        row += widths[i]
+    return theta, {"redraws": redraws}
+
+
+def _region_count(ctx: Any, arch: Any, family: FieldFamily) -> tuple[np.ndarray | None, LieTrace | None,
+                                                                        dict[str, Any], str]:
+    """The count D - dim Lie(W_phi)(theta) of a ReLU network on the region R_X (``draw_in_region``): at
+    REGION_DRAWS..MAX_REGION_DRAWS in-region draws; the value is the smallest count (largest Lie rank: on deep
+    networks some open parts of R_X carry more laws, hidden symmetries), and the neuron-wise rescaling laws
+    |w_in_j|^2 (+ b_j^2) - |w_out_j|^2 (Du, Hu, Lee 2018; any depth) are a proven lower bound of one law per
+    hidden neuron.  Returns (theta, its trace, evidence, status); theta None when R_X was not reached."""
+    rng = ctx.rng("conservation-region")
+    X = rng.standard_normal(arch.input_shape(REGION_INPUTS))
+    lower = int(arch.hidden_neurons)
+    region = (f"every hidden neuron active (pre-activation > 0) on some and inactive (< 0) on others of "
+              f"{REGION_INPUTS} Gaussian inputs, checked")
+    draws: list[tuple[int, np.ndarray, LieTrace]] = []
+    redraws = 0
+    while len(draws) < MAX_REGION_DRAWS:
+        if len(draws) >= REGION_DRAWS and min(d[0] for d in draws) <= lower:
+            break
+        theta, info = draw_in_region(arch, rng, X)
+        redraws += info["redraws"]
+        if theta is None:
+            return None, None, {"region": region, "reason": info["reason"], "redraws": redraws}, "failed"
+        tr = lie_algebra_trace(family, theta, rng)
+        draws.append((tr.n_laws, theta, tr))
+    counts = Counter(d[0] for d in draws)
+    best = min(range(len(draws)), key=lambda k: draws[k][0])
+    outside: Counter[str] = Counter()
+    for _ in range(OUTSIDE_DRAWS):
+        th = rng.standard_normal(arch.n_params)
+        inside = bool(arch.switching(th, X).all())
+        n_laws = lie_algebra_trace(family, th, rng).n_laws
+        outside[f"{n_laws} ({'in' if inside else 'outside'} the region)"] += 1
+    value = draws[best][0]
+    pinned = value == lower
+    ev = {
+        "region": region,
+        "definition": "the smallest count D - dim Lie(W_phi)(theta) over parameter draws in the region (the count "
+        "on the part of the region where the Lie algebra is largest); Gaussian draws conditioned on the region",
+        "draws": len(draws),
+        "neuron_redraws": redraws,
+        "count_distribution": {int(k): int(v) for k, v in sorted(counts.items())},
+        "count_distribution_meaning": "counts at the in-region draws (larger counts: parts of the region with "
+        "hidden symmetries, Grigsby-Lindsey-Rolnick 2023)",
+        "unconditioned_draws": dict(sorted(outside.items())),
+        "lower_bound": {"value": lower, "reason": "one neuron-wise rescaling law |w_in_j|^2 (+ b_j^2) - |w_out_j|^2 "
+                        "per hidden neuron is conserved at every theta (Du, Hu, Lee 2018), independent where every "
+                        "neuron has nonzero incoming weights"},
+        "reaches_lower_bound": pinned,
+    }
+    if not pinned:
+        ev["caveat"] = (f"the smallest count seen over {len(draws)} in-region draws is above the proven lower bound "
+                        f"{lower}: a part of the region of small probability may carry fewer laws, so the value is an "
+                        f"upper bound")
+    return draws[best][1], draws[best][2], ev, "numerical" if pinned else "upper_bound"
+
+
 def conservation_laws(ctx: Any) -> Result:
-    """``analyze`` invariant: laws of gradient flows of any loss of the network's function values."""
+    """``analyze`` invariant: laws of gradient flows of any loss of the network's function values; for ReLU
+    networks on the stated region where every hidden neuron switches (``_region_count``)."""
     arch = ctx.arch
     if arch.n_params > MAX_PARAMS:
         return Result("conservation_laws", None, "not_computed",
                       {"reason": f"{arch.n_params} parameters > {MAX_PARAMS}: the Lie-algebra rank is not attempted"},
                       0.0, ctx.seed)
     family = family_of_architecture(arch, ctx.rng("conservation-data"))
+    if hasattr(arch, "switching"):
+        with _OneThread():
+            theta0, lie, extra, status = _region_count(ctx, arch, family)
+        if theta0 is None:
+            return Result("conservation_laws", None, "failed", extra, 0.0, ctx.seed)
+        return conservation_laws_of_family(
+            family, theta0, law_degree=int(ctx.options.get("law_degree", DEFAULT_LAW_DEGREE)),
+            labels=arch.param_labels(), seed=ctx.seed, arch=None, prime=ctx.prime, progress=ctx.progress,
+            extra=extra, lie=lie, status=status)
     theta0 = ctx.rng("conservation-point").standard_normal(arch.n_params)
     return conservation_laws_of_family(
         family, theta0, law_degree=int(ctx.options.get("law_degree", DEFAULT_LAW_DEGREE)),
@@ -794,4 +910,4 @@ def conservation_laws(ctx: Any) -> Result:
 
 __all__ = ["FieldFamily", "LieTrace", "PolynomialLaw", "conservation_laws", "conservation_laws_of_family",
            "conservation_laws_of_map", "drift", "family_of_architecture", "family_of_map", "gradient_flow",
-           "lie_algebra_trace", "module_conservation_laws", "monomials", "polynomial_laws"]
+           "draw_in_region", "lie_algebra_trace", "module_conservation_laws", "monomials", "polynomial_laws"]

@@ -56,6 +56,8 @@ def degree(ctx: Context) -> Result:
         if not ws.injective:
             reasons.append("mu_S not checked injective on span(M): deg mu_S(M) <= deg M")
         ev["why_lower_bound"] = "; ".join(reasons)
+    if res.stopping_rule in ("interrupted", "budget"):
+        ev["interrupted"], ev["cut"] = True, res.stopping_rule
     return Result("degree", value, status, ev, time.perf_counter() - t0, ctx.seed)
 
 
@@ -91,4 +93,32 @@ def fiber_points(ctx: Context) -> Result:
         return Result("fiber_points", max(sizes) if sizes else None, "lower_bound", ev, time.perf_counter() - t0, ctx.seed)
     value = next(iter(sizes))
     status = "numerical"
+    if not res.complete or res.stopping_rule == "target_count":
+        # cut short (budget, Ctrl-C, max_loops, the --max-degree cap): the points found so far
+        status = "lower_bound"
+        ev["why_lower_bound"] = f"monodromy cut short (stopped by {res.stopping_rule}): the points found so far"
+        if res.stopping_rule in ("interrupted", "budget"):
+            ev["interrupted"], ev["cut"] = True, res.stopping_rule
     return Result("fiber_points", value, status, ev, time.perf_counter() - t0, ctx.seed)
+
+
+def degree_cost_estimate(ctx: Context, name: str = "degree") -> dict[str, Any] | None:
+    """An upper bound on the number of solutions the monodromy of ``name`` (degree, fiber_points or
+    ed_degree) has to gather, before running it: the Bezout bound (deg_theta mu)^dim for the degree, and
+    (2 deg_theta mu - 1)^dim (the Bezout number of the critical-point system) for the ED degree.
+    None when the dimension is not certified (those invariants then fail at once, cheaply)."""
+    from .covering import forward_degree
+    from .dimension import dimension_data
+
+    try:
+        d = dimension_data(ctx)
+    except InputError:
+        return None
+    if not d.certified:
+        return None
+    d_mu, k = forward_degree(ctx.arch), int(d.upper)
+    if name == "ed_degree":
+        return {"invariant": name, "bound": (2 * d_mu - 1) ** k, "deg_theta_mu": d_mu, "dim": k,
+                "formula": "(2 deg_theta mu - 1)^dim (Bezout number of the critical-point system)"}
+    return {"invariant": name, "bound": d_mu ** k, "deg_theta_mu": d_mu, "dim": k,
+            "formula": "(deg_theta mu)^dim (Bezout bound)"}

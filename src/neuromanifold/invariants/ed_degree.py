@@ -4,12 +4,16 @@ Sturmfels, Thomas, FoCM 2016), in one of the metrics of ``coefficients.metric_ma
 
 The critical points are gathered by monodromy on the critical-point system of ``landscape`` (the
 data point is the parameter; solutions deduplicated by their point c(z) of M, so symmetric
-parameter points count once) started from random smooth critical pairs (z, u).  Monodromy from
-smooth critical points stays on the ED correspondence {(x, u): x in M_smooth, u - x normal at x},
-so critical points of the parametrization (rank J_c < k) are never counted.  Completeness is
-checked by two trace tests along independent random pencils of data points u0 + s v: the sum
-of the critical points is affine-linear in s exactly for unions of monodromy orbits of the
-correspondence.  Status ``certified`` after both pass, else ``lower_bound`` (with the stopping rule).
+parameter points count once) started from random smooth critical pairs (z, u).  Every endpoint is
+decided scale-free (``landscape.classify_points``: rank of J_c and size of c(z) against the size of
+their terms, the round-off scale) and only smooth critical points are kept: critical points of the
+parametrization (rank J_c < k) and the zero function (c(z) = 0, a regular solution whose image is the
+vertex of the cone for every data point, invisible to the trace) never enter the set.  Completeness
+is checked by two trace tests along independent random pencils of data points u0 + s v on the kept
+set: the sum of the critical points is affine-linear in s exactly for unions of monodromy orbits of
+the correspondence.  ``certified`` needs, besides, an independent count that agrees (another slice of
+parameter space, another data point, its own trace tests) and every counted point re-refined and
+decided smooth; otherwise the value is a ``lower_bound`` with both counts in the evidence.
 """
 
 from __future__ import annotations
@@ -51,6 +55,13 @@ def ed_critical_system(ctx: Context, metric: str) -> CriticalSystem:
 
 
 def ed_degree(ctx: Context) -> Result:
+    """The ED degree in the metric ``ctx.options["metric"]`` with its certificate (module docstring).
+
+    ``certified`` needs two independent counts that agree: run A on the cached critical system and run
+    B on another coordinate slice at another data point, each passing two trace tests, and every
+    counted point of both re-refined and decided smooth (``CriticalSystem.classify``).  Otherwise the
+    larger count of verified points is a ``lower_bound`` and both counts are in the evidence.  Errors on
+    valid input become a ``failed`` result with the reason."""
     t0 = time.perf_counter()
     metric = str(ctx.options.get("metric", "generic"))
     try:
@@ -58,69 +69,152 @@ def ed_degree(ctx: Context) -> Result:
     except InputError as exc:
         return Result("ed_degree", None, "failed", {"reason": str(exc), "metric": metric},
                       time.perf_counter() - t0, ctx.seed)
-    rng = ctx.rng(f"ed-degree-{metric}")
-    k, D = cs.k, cs.cmap.dimension
-    system = cs.system
+    ev: dict[str, Any] = {
+        "metric": metric,
+        "counts": "critical points of the squared distance on the smooth locus of M (distinct points of "
+        "M); critical points of the parametrization (spurious), the zero function (the vertex of the cone) "
+        "and points too close to the singular locus to decide are not counted",
+        "coefficients": cs.cmap.dimension,
+        "slice": cs.slice_info,
+        "equation_degrees": cs.system.degrees.tolist(),
+        "bezout_number": cs.system.bezout_number,
+    }
+    try:
+        a = _count(ctx, cs, ctx.rng(f"ed-degree-{metric}"), metric, "")
+        ev.update(a.evidence)
+        runs = [a]
+        if a.complete_by and a.verified:
+            # the independent confirmation: another slice of parameter space, another data point
+            cs_b = ctx.cached(f"critical_system_{metric}_confirmation", lambda: _other_slice(ctx, cs))
+            b = _count(ctx, cs_b, ctx.rng(f"ed-degree-{metric}-confirmation"), metric, "-confirmation")
+            runs.append(b)
+            ev["confirmation"] = {"slice": cs_b.slice_info, **b.evidence}
+    except InputError as exc:
+        ev["reason"] = f"the critical-point computation failed on valid input: {exc}"
+        return Result("ed_degree", None, "failed", ev, time.perf_counter() - t0, ctx.seed)
+    value, status = _decide(runs, metric, ev)
+    return Result("ed_degree", value, status, ev, time.perf_counter() - t0, ctx.seed)
+
+
+def _other_slice(ctx: Context, cs: CriticalSystem) -> CriticalSystem:
+    """The critical-point system of the same metric Q on an independently drawn coordinate slice."""
+    from ..landscape import critical_system
+
+    return critical_system(ctx.arch, cs.cmap, cs.Q, cs.k, ctx.rng("critical-slice-confirmation"))
+
+
+class _Count:
+    """One count of the critical points at one data point: value, trace verdict, smoothness check."""
+
+    def __init__(self, value: int, trace_passed: bool, stopping_rule: str, verified: bool,
+                 evidence: dict[str, Any], total_degree_complete: bool = False):
+        self.value, self.trace_passed, self.stopping_rule = value, trace_passed, stopping_rule
+        self.verified, self.evidence = verified, evidence
+        self.total_degree_complete = total_degree_complete
+
+    @property
+    def complete_by(self) -> str | None:
+        """What shows the set complete: two trace tests, or a complete total-degree solve (no failed
+        path, no two paths at one endpoint) whose smooth points are exactly the counted ones; None."""
+        if self.trace_passed:
+            return "trace tests"
+        if self.total_degree_complete:
+            return "complete total-degree homotopy"
+        return None
+
+
+def _count(ctx: Context, cs: CriticalSystem, rng: np.random.Generator, metric: str, tag: str) -> _Count:
+    """Total-degree solve (small systems) and monodromy at a random data point; the counted points are
+    re-refined by Newton's method and decided smooth at the end."""
+    from ..homotopy.start import newton_refine
+
+    k = cs.k
     # a random smooth critical pair (z0, p0): z0 generic, u0 = c(z0) + a random normal vector
     z0 = (rng.standard_normal((1, k)) + 1j * rng.standard_normal((1, k))) / np.sqrt(2)
     z0, p0 = cs.start_pairs(z0, rng)
     p0 = p0[0]
-    ev: dict[str, Any] = {
-        "metric": metric,
-        "counts": "critical points of the squared distance on the smooth locus of M (distinct points of "
-        "M); critical points of the parametrization (spurious) are not counted",
-        "coefficients": D,
-        "slice": cs.slice_info,
-        "equation_degrees": system.degrees.tolist(),
-        "bezout_number": system.bezout_number,
-    }
+    ev: dict[str, Any] = {}
     limit = int(ctx.options.get("total_degree_limit", TOTAL_DEGREE_LIMIT))
     starts = z0
-    if system.bezout_number <= limit:
+    if cs.system.bezout_number <= limit:
         # a complete solve first: every isolated critical point over p0, up to lost paths
         crit = solve_critical(cs, p0, seed=int(rng.integers(2**31)))
         ev["total_degree_solve"] = crit.evidence()
         reps = np.flatnonzero(crit.full_rank)
         if len(reps):
             reps = reps[np.unique(crit.image_labels[reps], return_index=True)[1]]
-            starts = crit.z[reps]
-    value, status = _by_monodromy(ctx, cs, p0, starts, rng, metric, ev)
-    return Result("ed_degree", value, status, ev, time.perf_counter() - t0, ctx.seed)
-
-
-def _by_monodromy(ctx: Context, cs: CriticalSystem, p0: np.ndarray, z0: np.ndarray, rng: np.random.Generator,
-                  metric: str, ev: dict[str, Any]) -> tuple[int, str]:
-    """Monodromy over the data point from the start solutions z0 (with random smooth critical
-    pairs), stopped by the trace test or by stagnation."""
-    ckpt = checkpoint_path(ctx, f"ed_degree-{metric}")
+            starts = np.concatenate([crit.z[reps], z0])
     res, attempts = critical_monodromy(
-        cs, p0, z0, rng, progress=ctx.progress, loops_without_new=int(ctx.options.get("loops_without_new", 8)),
+        cs, p0, starts, rng, progress=ctx.progress, loops_without_new=int(ctx.options.get("loops_without_new", 8)),
         retries=2 if metric == "generic" else 0, target_count=int(ctx.options.get("max_degree", DEFAULT_MAX_ED)),
-        checkpoint=ckpt,
+        checkpoint=checkpoint_path(ctx, f"ed_degree-{metric}{tag}"),
     )
     ev["method"] = (
         ("total-degree homotopy at a generic data point u, then " if "total_degree_solve" in ev else "")
         + "monodromy on J_c(z)^T (Q c(z) - Q u) = 0 over the data point u with random smooth critical pairs "
-        "(coordinate slice of parameter space), solutions with rank J_c = dim M deduplicated by image point "
-        "c(z); trace tests"
+        "(coordinate slice of parameter space), only smooth critical points kept (scale-free rank of J_c, "
+        "c(z) != 0), deduplicated by image point c(z); trace tests on the kept set"
     )
     ev["monodromy"] = res.evidence()
     if len(attempts) > 1:
         ev["monodromy_attempts"] = attempts
     ev["trace_tests"] = [t.evidence() for t in res.trace_tests if hasattr(t, "evidence")]
-    if res.trace_test_passed:
-        ev["certificate"] = "two trace tests along independent random pencils of data points passed"
-        return res.n_solutions, "certified"
-    if metric != "generic" and res.stopping_rule == "stagnation":
-        ev["stopping_rule"] = (
-            f"no new critical point in {res.loops_without_new} monodromy loops"
-            + (" after a total-degree solve" if "total_degree_solve" in ev else "")
-            + "; the trace test is not conclusive for a special metric (critical points can escape to "
-            "infinity along a pencil of data points, making the trace non-linear on a complete set)"
-        )
-        return res.n_solutions, "numerical"
-    ev["why_lower_bound"] = f"trace test not passed (monodromy stopped by {res.stopping_rule})"
-    return res.n_solutions, "lower_bound"
+    # every counted point once more: Newton at p0, then the scale-free decisions
+    Z = res.solutions
+    if len(Z):
+        Zr, resid, cond, _ = newton_refine(cs.system, Z, p0, return_update=True)
+        types = cs.classify(Zr)
+        refined = np.isfinite(resid) & (resid <= 1e-8 * (1 + np.max(np.abs(Zr), axis=1)))
+        verified = bool(np.all(types.smooth & refined))
+        ev["counted_points_check"] = {**types.evidence(), "refined_by_newton": int(refined.sum()),
+                                      "points": int(len(Z)), "all_smooth": verified}
+    else:
+        verified = False
+        ev["counted_points_check"] = {"points": 0, "all_smooth": False}
+    td_complete = False
+    if "total_degree_solve" in ev:
+        td = ev["total_degree_solve"]
+        agrees = bool(td["distinct_points_of_M_full_rank"] == len(Z))
+        ev["total_degree_agrees"] = agrees
+        # every path of the total-degree homotopy ended (none failed, none shared an endpoint) and no
+        # endpoint was too close to call: the smooth isolated critical points over p0 are all known
+        td_complete = (agrees and td["total_degree"]["failed"] == 0 and td["total_degree"]["duplicate_endpoints"] == 0
+                       and td["point_types"]["undecided"] == 0)
+    return _Count(int(len(Z)), bool(res.trace_test_passed), str(res.stopping_rule), verified, ev, td_complete)
+
+
+def _decide(runs: list[_Count], metric: str, ev: dict[str, Any]) -> tuple[int, str]:
+    """certified when both counts pass their trace tests, agree and consist of verified smooth points;
+    else the larger verified count as a lower bound, with the reason."""
+    a = runs[0]
+    ev["counts_by_run"] = [r.value for r in runs]
+    if len(runs) == 2:
+        b = runs[1]
+        if b.complete_by and b.verified and a.value == b.value:
+            ev["certificate"] = (
+                "two independent counts agree: on two coordinate slices of parameter space at two random data "
+                f"points, each set shown complete ({a.complete_by}; {b.complete_by}), and every counted point "
+                "re-refined and decided smooth (J_c of full rank, c(z) != 0, scale-free)"
+            )
+            return a.value, "certified"
+        why = ("the confirmation run " + ("was not shown complete" if not b.complete_by else
+                                          "counted a point it could not verify smooth" if not b.verified else
+                                          f"found {b.value} critical points, the first run {a.value}"))
+        verified = [r.value for r in runs if r.verified]
+        ev["why_lower_bound"] = why + "; the larger count of verified smooth critical points is a lower bound"
+        return (max(verified) if verified else a.value), "lower_bound"
+    if not a.complete_by:
+        ev["why_lower_bound"] = f"trace test not passed (monodromy stopped by {a.stopping_rule})" + (
+            "" if "total_degree_solve" not in ev else
+            ", and the total-degree solve was not complete (failed or shared paths) or found fewer points")
+        if metric != "generic" and a.stopping_rule == "stagnation":
+            ev["why_lower_bound"] += (
+                "; for a special metric the trace test can fail on a complete set (critical points can escape to "
+                "infinity along a pencil of data points), so the count may be exact, but it is not shown"
+            )
+    else:
+        ev["why_lower_bound"] = "a counted point could not be verified smooth after refinement"
+    return a.value, "lower_bound"
 
 
 __all__ = ["ed_degree", "ed_critical_system"]

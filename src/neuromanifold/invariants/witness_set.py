@@ -87,6 +87,11 @@ def checkpoint_path(ctx: Context, name: str) -> Path | None:
     return path / f"{name}-{tag}.npz"
 
 
+def _attempt_path(ckpt: Path | None, attempt: int) -> Path | None:
+    """The checkpoint of restart ``attempt`` (0: ``ckpt`` itself)."""
+    return ckpt if ckpt is None or attempt == 0 else ckpt.with_name(f"{ckpt.stem}-attempt{attempt + 1}.npz")
+
+
 def witness_set(ctx: Context, per_fiber: bool = False, coefficients: bool | None = None) -> NetworkWitnessSet:
     """The pseudo-witness set of M (``per_fiber``: every slice point, for fiber counts).
 
@@ -304,8 +309,9 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
             target_count=max_degree,
             seed=int(rng.integers(2**31)),
             progress=ctx.progress,
-            checkpoint=ckpt,
-            resume=ckpt,
+            # one file per attempt: a resumed run continues each attempt's loop state exactly
+            checkpoint=_attempt_path(ckpt, attempt),
+            resume=_attempt_path(ckpt, attempt),
             **strategy,
         )
         attempts.append(result.evidence())

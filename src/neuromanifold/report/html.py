@@ -43,10 +43,11 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _value(v: Any) -> str:
-    if isinstance(v, (dict, list)):
-        text = json.dumps(v)
-        return html.escape(text if len(text) < 200 else text[:197] + "...")
-    return html.escape(str(v))
+    """A value for humans (yes/no, '-' for None, 'k: v' for dicts; see report.text.fmt_value), escaped."""
+    from .text import fmt_value
+
+    text = fmt_value(v)
+    return html.escape(text if len(text) < 200 else text[:197] + "...")
 
 
 def _figures(name: str, res: Any) -> list[str]:
@@ -64,7 +65,8 @@ def _figures(name: str, res: Any) -> list[str]:
         mono = ev.get("monodromy") if isinstance(ev.get("monodromy"), dict) else None
         if mono and mono.get("growth") and len(mono["growth"]) > 1:
             out.append(_img(plots.figure_png(plots.fig_monodromy_growth(mono["growth"], f"{name}: monodromy")),
-                            f"{name}: solutions found against paths tracked (stopping rule: {mono.get('stopping_rule')})"))
+                            f"{name}: solutions found against pushes through monodromy loops (stopped: "
+                            f"{str(mono.get('stopping_rule')).replace('_', ' ')})"))
         if name == "epsilon_net" and ev.get("by_eps"):
             out.append(_img(plots.figure_png(plots.fig_covering(res)),
                             "log size of a greedy eps-net of sampled points of M in the ball (numerical) beside the "
@@ -78,13 +80,15 @@ def _figures(name: str, res: Any) -> list[str]:
 
 
 def _strata_table(ev: dict[str, Any]) -> str:
+    from .text import fmt_value
+
     rows = []
     for f in ev.get("families", []):
         rows.append(
             "<tr>" + "".join(
-                f"<td>{html.escape(str(x))}</td>" for x in (
-                    f.get("family"), f.get("dimension"), f"{f.get('critical')} ({f.get('critical_status')})",
-                    f"{f.get('singular')} ({f.get('singular_status')})",
+                f"<td>{html.escape(fmt_value(x))}</td>" for x in (
+                    f.get("family"), f.get("dimension"), f"{fmt_value(f.get('critical'))} ({f.get('critical_status')})",
+                    f"{'?' if f.get('singular') is None else fmt_value(f.get('singular'))} ({f.get('singular_status')})",
                 )
             ) + "</tr>"
         )
@@ -100,6 +104,10 @@ def _invariant_block(name: str, res: Any) -> str:
         f'<div class="invariant" id="inv-{html.escape(name)}">',
         f"<h3>{html.escape(name)}: <span class='value'>{_value(res.value)}</span> {_badge(res.status)}</h3>",
     ]
+    from .text import VALUE_LABELS
+
+    if name in VALUE_LABELS and res.value is not None:
+        parts.append(f"<p class='value-label'>value: number of {html.escape(VALUE_LABELS[name])}</p>")
     reason = (res.evidence or {}).get("reason")
     if reason:
         parts.append(f"<p class='note'>{html.escape(str(reason))}</p>")

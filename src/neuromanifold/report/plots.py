@@ -219,7 +219,9 @@ def plot_curve_voronoi(cv: "CurveVoronoi", path: str | Path) -> str:
     plt = _pyplot()
 
     x, y = sympy.symbols("x y")
-    fn = sympy.lambdify((x, y), sympy.sympify(cv.equation), "numpy")
+    from ..arithmetic.polynomial_text import parse_polynomial
+
+    fn = sympy.lambdify((x, y), parse_polynomial(cv.equation, [x, y]), "numpy")
     X, Y = np.meshgrid(np.linspace(cv.s[0], cv.s[-1], 400), np.linspace(cv.t[0], cv.t[-1], 400))
     fig, ax = plt.subplots(figsize=(5, 5), dpi=130)
     for q in range(len(cv.singular_points)):
@@ -272,7 +274,7 @@ def fig_monodromy_growth(growth: list[list[int]], title: str) -> Any:
     g = np.asarray(growth, dtype=float).reshape(-1, 2)
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.step(g[:, 0], g[:, 1], where="post")
-    ax.set_xlabel("paths pushed through monodromy loops")
+    ax.set_xlabel("pushes (a solution carried around a monodromy loop)")
     ax.set_ylabel("solutions known")
     ax.set_title(title, fontsize=10)
     return fig
@@ -281,15 +283,23 @@ def fig_monodromy_growth(growth: list[list[int]], title: str) -> Any:
 def fig_strata(families: list[dict[str, Any]], dim_m: int) -> Any:
     """Dimensions of the subnetwork strata, coloured by whether their images are singular in M."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.0, 0.35 * max(len(families), 3) + 1.2))
+    fig, ax = plt.subplots(figsize=(6.0, 0.35 * max(len(families), 3) + 1.5))
     names = [f["family"] if "family" in f else f.get("name", "?") for f in families]
     dims = [f.get("dim", f.get("dimension", 0)) or 0 for f in families]
     colours = ["crimson" if f.get("singular") is True else ("grey" if f.get("singular") is None else "seagreen")
                for f in families]
-    ax.barh(range(len(names)), dims, color=colours)
+    # a zero-dimensional stratum (the zero function) still gets a visible bar and a marker
+    floor = 0.04 * max(dim_m, max(dims, default=0), 1)
+    ax.barh(range(len(names)), [max(d, floor) for d in dims], color=colours)
+    for i, d in enumerate(dims):
+        if d == 0:
+            ax.plot(0, i, "o", color=colours[i], ms=5, clip_on=False)
+        ax.text(max(d, floor), i, f" {d}", va="center", fontsize=7)
     ax.axvline(dim_m, color="k", ls=":", lw=1)
     ax.set_yticks(range(len(names)), names, fontsize=7)
-    ax.set_xlabel(f"dimension of the stratum (dotted: dim M = {dim_m}); red: singular, green: smooth, grey: unknown")
+    ax.set_xlabel(f"dimension of the stratum (dotted: dim M = {dim_m})\nred: singular, green: smooth, grey: unknown",
+                  fontsize=8)
+    ax.set_xlim(0, max(dim_m, max(dims, default=0), 1) * 1.1)
     ax.invert_yaxis()
     return fig
 

@@ -5,14 +5,38 @@ from __future__ import annotations
 from typing import Any
 
 
+def plural(n: Any, word: str, many: str | None = None) -> str:
+    """'1 generator', '2 generators' (``many``: an irregular plural)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def fmt_value(v: Any) -> str:
+    """A value for humans: yes/no for booleans, '-' for None, dicts as 'k: v, ...', lists comma-separated."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {fmt_value(x)}" for k, x in v.items()) or "-"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(fmt_value(x) for x in v) or "-"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+# what the value of an invariant counts, where the bare number does not say it
+VALUE_LABELS = {"singularities": "subnetwork strata with singular image"}
+
+
 def _conservation_line(ev: dict[str, Any]) -> str:
     lie = ev.get("lie_algebra", {})
     gap = lie.get("gap")
     gap_s = "inf" if gap in (float("inf"), "inf", None) else f"{float(gap):.1e}"
-    parts = [f"{ev['n_params']} params - Lie algebra rank {lie.get('rank')} (gap {gap_s})"]
+    parts = [f"{plural(ev['n_params'], 'param')} - Lie algebra rank {lie.get('rank')} (gap {gap_s})"]
     pl = ev.get("polynomial_laws")
     if isinstance(pl, dict) and "count" in pl:
-        parts.append(f"{pl['count']} polynomial laws of degree <= {pl['degree']} ({pl['independent']} independent, "
+        parts.append(f"{plural(pl['count'], 'polynomial law')} of degree <= {pl['degree']} ({pl['independent']} independent, "
                      f"{pl['status']}; {'agree' if pl['agrees_with_lie_count'] else 'do not agree'} with the Lie count)")
     elif isinstance(pl, dict) and pl.get("skipped"):
         parts.append(f"polynomial search skipped: {pl['skipped']}")
@@ -44,25 +68,25 @@ def _evidence_line(name: str, ev: dict[str, Any]) -> str:
     if ev.get("filling") is not None:
         parts.append("filling" if ev["filling"] else "not filling")
     if "bounds" in ev:
-        parts.append(f"bounds {ev['bounds']}")
+        parts.append(f"bounds {fmt_value(ev['bounds'])}")
     if "metric" in ev:
         parts.append(f"metric {ev['metric']}")
     tds = ev.get("total_degree_solve")
     if isinstance(tds, dict):
         td = tds["total_degree"]
-        parts.append(f"total degree: {td['paths_tracked']} paths, {td['failed']} failed")
+        parts.append(f"total degree: {plural(td['paths_tracked'], 'path')}, {td['failed']} failed")
     mono = ev.get("monodromy")
     if isinstance(mono, dict):
         parts.append(
-            f"monodromy: {mono['loops']} loops, {mono['paths_tracked']} paths, {mono['path_failures']} failed, "
-            f"stopped by {mono['stopping_rule']}"
+            f"monodromy: {plural(mono['loops'], 'loop')}, {plural(mono['paths_tracked'], 'path')}, "
+            f"{mono['path_failures']} failed, stopped: {str(mono['stopping_rule']).replace('_', ' ')}"
         )
         traces = ev.get("trace_tests") or []
         if traces:
             t = traces[-1]
-            parts.append(f"trace residual {t['residual']:.1e} ({t['repeats']} directions, {'pass' if t['passed'] else 'fail'})")
+            parts.append(f"trace residual {t['residual']:.1e} ({plural(t['repeats'], 'direction')}, {'pass' if t['passed'] else 'fail'})")
     if "points_per_image_point" in ev:
-        parts.append(f"points per image point {ev['points_per_image_point']}")
+        parts.append(f"points per image point {fmt_value(ev['points_per_image_point'])}")
     if ev.get("stopping_rule"):
         parts.append(ev["stopping_rule"])
     if ev.get("why_lower_bound"):
@@ -75,9 +99,9 @@ def _evidence_line(name: str, ev: dict[str, Any]) -> str:
                      f"({ev['search']['starts']} starts each): {ev['singular_images']} singular images, "
                      f"{ev['counterexamples']} of those in no subnetwork family, {ev['undecided']} undecided; tables below")
     if "families" in ev and "dim_M" in ev:
-        parts.append(f"{len(ev['families'])} subnetwork families, table below")
+        parts.append(f"{plural(len(ev['families']), 'subnetwork family', 'subnetwork families')}, table below")
     if "generator_rank" in ev:
-        parts.append(f"{ev['known_generators']} known generators")
+        parts.append(f"{plural(ev['known_generators'], 'known generator')}")
     if name == "log_covering_number" and "degree_upper_bound" in ev:
         parts.append(f"log N_eps(M cap B_R), eps={ev['eps']:g}, R={ev['radius']:g}; dim <= {ev['dimension_upper_bound']}, "
                      f"deg <= {ev['degree_upper_bound']:g} ({ev['degree']['used']})")
@@ -97,13 +121,16 @@ def render_text(report: Any) -> str:
     ]
     summ = arch.symmetry_summary()
     if summ["continuous"]:
-        lines.append("  known symmetries: " + "; ".join(f"{g['group']} ({g['generators']} generators)" for g in summ["continuous"]))
+        lines.append("  known symmetries: " + "; ".join(f"{g['group']} ({plural(g['generators'], 'generator')})" for g in summ["continuous"]))
     for d in summ["discrete"]:
         lines.append(f"  discrete: {d['name']} (order {d['order']})")
     lines.append("")
     rows = [("invariant", "value", "status", "evidence")]
     for name, r in report.invariants.items():
-        rows.append((name, str(r.value), r.status, _evidence_line(name, r.evidence)))
+        ev_line = _evidence_line(name, r.evidence)
+        if name in VALUE_LABELS and r.value is not None:
+            ev_line = f"value = {VALUE_LABELS[name]}" + (f"; {ev_line}" if ev_line else "")
+        rows.append((name, fmt_value(r.value), r.status, ev_line))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for i, row in enumerate(rows):
         lines.append("  " + "  ".join(row[j].ljust(widths[j]) for j in range(3)) + "  " + row[3])
