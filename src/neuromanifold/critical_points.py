@@ -300,12 +300,12 @@ def critical_points(
     # J_c of full rank and c(z) != 0; the zero function and rank-deficient points are spurious; a point too
     # close to call keeps the solve from being complete
     types = cs.classify(Z)
-    gap, full = types.gap, types.smooth
+    gap, full = types.gap, types.smooth | types.undecided
     ev["point_types"] = types.evidence()
     if types.undecided.any():
         complete = False
         ev["undecided_points"] = (f"{int(types.undecided.sum())} critical points too close to the singular locus to "
-                                  "call pure or spurious (counted as spurious); the solve is not shown complete")
+                                  "call pure or spurious (counted as pure); the solve is not shown complete")
     ev["pure_points_trace_test_passed"] = bool(trace_ok)
     return _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_components, singular_losses, ev)
 
@@ -316,7 +316,7 @@ def _complete_pure(ctx: Any, cs: CriticalSystem, p: np.ndarray, pure: np.ndarray
 
     if len(pure) == 0:
         return np.zeros((0, cs.k), dtype=complex), False, {"monodromy": "no pure critical point to start from"}
-    res, _ = critical_monodromy(cs, p, pure, rng, progress=ctx.progress)
+    res, _ = critical_monodromy(cs, p, pure, rng, progress=ctx.progress, accept_undecided=True)
     sols = res.solutions
     imgs_old = cs.c.evaluate(pure)
     imgs_new = cs.c.evaluate(sols) if len(sols) else np.zeros((0, imgs_old.shape[1]), dtype=complex)

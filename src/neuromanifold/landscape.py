@@ -393,6 +393,7 @@ def critical_monodromy(
     retries: int = 0,
     target_count: int | None = None,
     checkpoint: Any = None,
+    accept_undecided: bool = False,
 ) -> tuple[Any, list[dict[str, Any]]]:
     """Pure critical points over the data parameter p0 by monodromy from ``starts`` and random smooth
     critical pairs (``CriticalSystem.start_pairs``), deduplicated by function, stopped by two trace
@@ -415,7 +416,8 @@ def critical_monodromy(
         make_trace_test(cs.system, image=key, repeats=2, delta=TRACE_DELTA, seed=int(rng.integers(2**31))))
 
     def smooth(z: np.ndarray, p: np.ndarray) -> np.ndarray:
-        return cs.classify(z).smooth
+        t = cs.classify(z)
+        return (t.smooth | t.undecided) if accept_undecided else t.smooth
 
     starts = np.atleast_2d(np.asarray(starts, dtype=complex))
     attempts: list[dict[str, Any]] = []
