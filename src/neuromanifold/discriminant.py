@@ -39,7 +39,7 @@ from .critical_points import (
     tangent_hessian_eigenvalues,
 )
 from .errors import InputError
-from .landscape import IMAGE_TOL, critical_system
+from .landscape import IMAGE_TOL, NEAR_SINGULAR, RANK_GAP, critical_system
 from .result import jsonable
 
 COUNT_FIELDS = (
@@ -200,11 +200,12 @@ def critical_point_map(
         retracked += stats["paths_retracked_after_jumps"]
         failures += int((~ok).sum())
         real = ok & np.all(np.abs(Z.imag) <= REAL_TOL * (1 + np.abs(Z.real)), axis=1)
-        pt = cs.classify(np.where(ok[:, None], Z, 0))
-        full = ok & pt.smooth
+        sv = np.linalg.svd(cs.c.jacobian(np.where(ok[:, None], Z, 0)), compute_uv=False)
+        gap = sv[:, -1] / np.maximum(sv[:, 0], 1e-300)
+        full = ok & (gap > RANK_GAP)
         # a critical point this close to the singular locus of M (e.g. a real ED point passing through the
         # vertex of a cone as the data move) cannot be called pure or spurious reliably: flag its cell
-        near_singular = ok & pt.undecided
+        near_singular = ok & (gap > NEAR_SINGULAR[0]) & (gap < NEAR_SINGULAR[1])
         types = np.full(len(Z), "", dtype=object)
         ridx = np.flatnonzero(real)
         if len(ridx):
