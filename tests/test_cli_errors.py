@@ -118,3 +118,64 @@ def test_every_option_has_help_text():
             if not (action.help or "").strip():
                 missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
     assert n > 50 and not missing, missing
+
+
+def test_critical_cost_guard_refuses_beyond_the_cap(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "X.npy", rng.standard_normal((10, 4)))
+    np.save(tmp_path / "Y.npy", rng.standard_normal((10, 4)))
+    proc = run("critical", "mlp(widths=(4,4,4), r=2)", str(tmp_path / "X.npy"), str(tmp_path / "Y.npy"), "--json",
+               timeout=120)
+    (line,) = error_lines(proc)
+    assert "--force" in line and "3.73e+19" in line and "cap" in line
+    est = [ln for ln in proc.stderr.splitlines() if ln.startswith("neuromanifold: estimate: critical")]
+    assert len(est) == 1 and "upper bound" in est[0] and "Bezout" in est[0]
+    assert proc.stdout == ""
+    with pytest.raises(InputError, match="--force"):
+        nm_critical = __import__("neuromanifold.critical_points", fromlist=["critical_points"]).critical_points
+        nm_critical("mlp(widths=(4,4,4), r=2)", np.load(tmp_path / "X.npy"), np.load(tmp_path / "Y.npy"))
+
+
+def test_critical_estimate_below_the_cap_runs():
+    from neuromanifold.critical_points import critical_points
+
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    seen = []
+    res = critical_points("mlp(widths=(2,2,1), r=2)", rng.standard_normal((12, 2)), rng.standard_normal((12, 1)),
+                          on_estimate=seen.append)
+    (e,) = seen
+    assert e["bound"] == 100 and "total-degree" in e["method"]  # 4 * 5 * 5 paths
+    assert res.counts["complex"] <= e["bound"]
+
+
+def test_slice_refuses_a_big_network_naming_force():
+    proc = run("slice", "mlp(widths=(4,4,4), r=2)", timeout=120)
+    (line,) = error_lines(proc)
+    assert "--force" in line and "degree" in line
+    from neuromanifold.slices import plane_slice
+
+    with pytest.raises(InputError, match="--force"):
+        plane_slice("mlp(widths=(4,4,4), r=2)")
+
+
+def test_slice_force_reaches_analyze(monkeypatch):
+    import neuromanifold.analysis as analysis
+
+    assert build_parser().parse_args(["slice", "mlp(widths=(4,4,4), r=2)", "--force"]).force is True
+    seen = {}
+
+    def fake_analyze(arch, **kw):
+        seen.update(kw)
+        raise InputError("stop here")
+
+    monkeypatch.setattr(analysis, "analyze", fake_analyze)
+    from neuromanifold.slices import plane_slice, surface_slice
+
+    for f in (plane_slice, surface_slice):
+        with pytest.raises(InputError, match="stop here"):
+            f("mlp(widths=(2,1,1), r=2)", force=True)
+        assert seen.pop("force") is True

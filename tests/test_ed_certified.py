@@ -26,10 +26,11 @@ REPRODUCTIONS = [
     ('gcnn(group="C6", layers=2, r=2, output="invariant")', "generic"),
 ]
 
-# at least this many of the 10 seeds must come back certified (generic metric: the trace test
-# applies) or certified/numerical (special metrics); calibrate when the fix of issue 16 lands
-MIN_CERTIFIED_GENERIC = 6
-MIN_DEFINITE_SPECIAL = 6
+# at least this fraction of the seeds must come back certified (generic metric: the trace test
+# applies) or certified/numerical (special metrics).  Calibrated on benchmarks/ed_stress.py
+# (2026-12-05, seeds 0..9): every case used here was certified on 10 of 10 seeds.
+MIN_FRACTION_CERTIFIED_GENERIC = 0.8
+MIN_FRACTION_DEFINITE_SPECIAL = 0.8
 
 
 def run(spec: str, metric: str, seed: int):
@@ -57,19 +58,23 @@ def assert_not_vacuous(spec: str, metric: str, results) -> None:
     statuses = [r.status for r in results]
     if metric == "generic":
         n = statuses.count("certified")
-        assert n >= MIN_CERTIFIED_GENERIC, f"{spec} {metric}: only {n}/{len(statuses)} certified: {statuses}"
+        assert n >= MIN_FRACTION_CERTIFIED_GENERIC * len(statuses), f"{spec} {metric}: only {n}/{len(statuses)} certified: {statuses}"
     else:
         n = sum(s in ("certified", "numerical") for s in statuses)
-        assert n >= MIN_DEFINITE_SPECIAL, f"{spec} {metric}: only {n}/{len(statuses)} certified/numerical: {statuses}"
+        assert n >= MIN_FRACTION_DEFINITE_SPECIAL * len(statuses), f"{spec} {metric}: only {n}/{len(statuses)} certified/numerical: {statuses}"
+
+
+def check_over_seeds(spec: str, metric: str, seeds, true: int | None = None) -> None:
+    """``check`` on every seed against the truth (the table's unless given), then ``assert_not_vacuous``."""
+    true = truth(spec, metric) if true is None else true
+    assert true is not None, f"no independent truth for {spec} {metric}"
+    assert_not_vacuous(spec, metric, [check(spec, metric, s, true) for s in seeds])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("spec,metric", REPRODUCTIONS, ids=lambda x: str(x))
 def test_issue16_reproductions_over_ten_seeds(spec, metric):
-    true = truth(spec, metric)
-    assert true is not None
-    results = [check(spec, metric, s, true) for s in SEEDS]
-    assert_not_vacuous(spec, metric, results)
+    check_over_seeds(spec, metric, SEEDS)
 
 
 # small cases with closed-formula truths (Eckart-Young, Segre, Veronese): the property over many seeds
@@ -90,10 +95,7 @@ PROPERTY_SEEDS = range(12)
 
 @pytest.mark.parametrize("spec,metric", PROPERTY_CASES, ids=lambda x: str(x))
 def test_certified_is_the_truth_over_many_seeds(spec, metric):
-    true = truth(spec, metric)
-    assert true is not None
-    results = [check(spec, metric, s, true) for s in PROPERTY_SEEDS]
-    assert_not_vacuous(spec, metric, results)
+    check_over_seeds(spec, metric, PROPERTY_SEEDS)
 
 
 # -- the truths themselves, rechecked independently ------------------------------------------------
@@ -144,5 +146,4 @@ def test_euclidean_veronese_certified_is_the_macaulay2_value():
         pytest.skip("Macaulay2 (`M2`) is not on the PATH; install it (apt-get install macaulay2) for this oracle")
     true = m2_parametric_ed(veronese_model(3, 2), "euclidean")
     assert true is not None
-    results = [check("mlp(widths=(2, 1, 1), r=3)", "euclidean", s, true) for s in range(8)]
-    assert_not_vacuous("mlp(widths=(2, 1, 1), r=3)", "euclidean", results)
+    check_over_seeds("mlp(widths=(2, 1, 1), r=3)", "euclidean", range(8), true)

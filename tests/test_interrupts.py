@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
 import neuromanifold as nm
@@ -204,3 +205,72 @@ def test_compare_equivariant_shows_progress_per_model(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "model 1/2, equivariant" in err and "model 2/2, unconstrained" in err
     assert "1/1 invariants" in err or "0/1 invariants" in err  # each analysis, with its honest total
+
+
+@pytest.mark.parametrize("cut_at_call", [3, 5, 8, 12])
+def test_resume_after_a_cut_between_legs_of_a_push_is_exact(tmp_path, monkeypatch, cut_at_call):
+    """A Ctrl-C in the middle of a push keeps the legs already tracked (saved after each leg): the resumed
+    run continues from the next leg and ends exactly as an uninterrupted run."""
+    from neuromanifold.homotopy import make_trace_test, monodromy
+    from systems import katsura_family
+
+    F, c0, z0 = katsura_family(4, seed=2)
+
+    def run(**kw):
+        return monodromy.monodromy_solve(F, c0, z0[None, :], trace_test=make_trace_test(F, seed=1), seed=0,
+                                         loops_without_new=3, **kw)
+
+    ref = run()
+    ckpt = tmp_path / "m.npz"
+    real, calls = monodromy.solve, []
+
+    def cut(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == cut_at_call:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(monodromy, "solve", cut)
+    part = run(checkpoint=ckpt)
+    monkeypatch.setattr(monodromy, "solve", real)
+    assert part.stopping_rule == "interrupted"
+    res = run(checkpoint=ckpt, resume=ckpt)
+    assert res.resumed["mode"] == "full"
+    if cut_at_call % 3 != 1:  # cut at the 2nd or 3rd leg of a push (3 legs per loop)
+        assert "push_resumed_at_leg" in res.resumed
+    np.testing.assert_array_equal(res.solutions, ref.solutions)
+    assert (res.stopping_rule, res.trace_test_passed, res.loops, res.pushes) == (
+        ref.stopping_rule, ref.trace_test_passed, ref.loops, ref.pushes)
+    assert (res.paths_tracked, res.path_failures, res.history) == (ref.paths_tracked, ref.path_failures, ref.history)
+
+
+def test_ed_degree_retries_checkpoint_to_their_own_files(tmp_path, monkeypatch):
+    """Every retry of the ED monodromy resumes its own loop state (one file per attempt, as the degree's
+    restarts), and the trace test's random state is restored on resume (the guarded callback forwards it)."""
+    from neuromanifold import homotopy, landscape
+    from neuromanifold.context import Context
+    from neuromanifold.invariants.ed_degree import ed_critical_system
+
+    cs = ed_critical_system(Context("mlp(widths=(2,1,1), r=3)"), "generic")
+    seen = []
+
+    class Stagnated:
+        stopping_rule, trace_test_passed = "stagnation", False
+        solutions = np.ones((1, cs.k), dtype=complex)
+
+        def evidence(self):
+            return {}
+
+    def fake(*args, checkpoint=None, resume=None, trace_test=None, **kwargs):
+        assert callable(getattr(trace_test, "get_state", None)) and callable(getattr(trace_test, "set_state", None))
+        seen.append((checkpoint, resume))
+        return Stagnated()
+
+    monkeypatch.setattr(homotopy, "monodromy_solve", fake)
+    ckpt = tmp_path / "ed_degree-generic-0123.npz"
+    _, attempts = landscape.critical_monodromy(cs, np.ones(cs.system.n_params, dtype=complex),
+                                               np.ones((1, cs.k), dtype=complex), np.random.default_rng(0),
+                                               retries=2, checkpoint=ckpt)
+    assert len(attempts) == 3
+    assert seen == [(p, p) for p in (ckpt, tmp_path / "ed_degree-generic-0123-attempt2.npz",
+                                     tmp_path / "ed_degree-generic-0123-attempt3.npz")]

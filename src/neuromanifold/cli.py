@@ -53,7 +53,7 @@ def _cmd_analyze_torch(args: argparse.Namespace) -> int:
         except ValueError:
             raise InputError(f"--input-shape {args.input_shape!r}: give integers such as 3 or 2,4") from None
     report = analyze_file(args.torch, input_shape=shape, n_inputs=args.n_inputs, draws=args.draws, init=args.init,
-                          seed=args.seed, progress=sys.stderr.isatty() and not args.json)
+                          seed=args.seed, progress=True)  # on stderr, also without a terminal
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
     return 0
 
@@ -211,7 +211,14 @@ def _cmd_critical(args: argparse.Namespace) -> int:
 
     X = _load_array(args.X, "X")
     Y = _load_array(args.Y, "Y")
-    res = critical_points(args.spec, X, Y, seed=args.seed, progress=sys.stderr.isatty() and not args.json)
+    from .analysis import COST_CAP
+
+    def estimate(e: dict) -> None:  # before solving: the upper bound, on stderr
+        print(f"neuromanifold: estimate: critical finds at most {float(e['bound']):.3g} isolated critical points "
+              f"(upper bound: {e['formula']}; {e['method']}; cap {COST_CAP:.0e})", file=sys.stderr)
+
+    res = critical_points(args.spec, X, Y, seed=args.seed, progress=not args.quiet, force=args.force,
+                          on_estimate=estimate)
     if args.json:
         print(json.dumps(res.to_dict(), indent=2))
     else:
@@ -228,7 +235,7 @@ def _cmd_discriminant(args: argparse.Namespace) -> int:
     out = _figure_path(args.out, "critical_point_map.png")
     m = critical_point_map(
         args.spec, X, Y0, Y1, Y2, s_range=tuple(args.s), t_range=tuple(args.t), grid=args.grid, seed=args.seed,
-        progress=sys.stderr.isatty() and not args.json,
+        progress=not args.quiet,  # on stderr, also without a terminal
     )
     try:
         fig = plot_critical_point_map(m, out)
@@ -251,7 +258,7 @@ def _cmd_voronoi(args: argparse.Namespace) -> int:
     from .voronoi import voronoi_masses
 
     res = voronoi_masses(args.spec, metric=args.metric, n_samples=args.samples, seed=args.seed,
-                         progress=sys.stderr.isatty() and not args.json)
+                         progress=not args.quiet)  # on stderr, also without a terminal
     print(json.dumps(res.to_dict(), indent=2) if args.json else res.to_text())
     return 0
 
@@ -265,7 +272,7 @@ def _cmd_slice(args: argparse.Namespace) -> int:
     from .slices import plane_slice, surface_slice
 
     out = _figure_path(args.out, "surface.png" if args.surface else "slice.png") if args.out else None
-    sl = surface_slice(args.spec, seed=args.seed) if args.surface else plane_slice(args.spec, seed=args.seed)
+    sl = (surface_slice if args.surface else plane_slice)(args.spec, seed=args.seed, force=args.force)
     if out is not None:
         from .report.plots import plot_plane_slice, plot_surface_slice
 
@@ -403,7 +410,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     from .equivariant.experiment import run, write_report
 
     _check_out_dir(args.out)
-    res = run(args.setting, progress=sys.stderr.isatty(), seeds=args.seeds, epochs=args.epochs,
+    res = run(args.setting, progress=not args.quiet, seeds=args.seeds, epochs=args.epochs,
               n_train=args.n_train, n_test=args.n_test)
     paths = write_report(res, args.out)
     print(paths["markdown"].read_text().split("\n![")[0].rstrip())
@@ -415,7 +422,7 @@ def _cmd_counterfactuals(args: argparse.Namespace) -> int:
     from .flows.experiment import run_counterfactuals, write_report
 
     _check_out_dir(args.out)
-    rep = run_counterfactuals(progress=sys.stderr.isatty(), data=args.data, seed=args.seed, epochs=args.epochs,
+    rep = run_counterfactuals(progress=not args.quiet, data=args.data, seed=args.seed, epochs=args.epochs,
                               flow=args.flow, noise=args.noise, starts=args.starts, targets=args.targets)
     paths = write_report(rep, args.out)
     print(paths["markdown"].read_text().split("\n![")[0].rstrip())
@@ -433,7 +440,7 @@ def _cmd_dynamics_experiment(args: argparse.Namespace) -> int:
         if opts.get(key) is not None:
             opts[key] = tuple(s.strip() for s in opts[key].split(",") if s.strip())
     _check_out_dir(args.out)
-    res = run_experiment(args.experiment, seed=args.seed, progress=sys.stderr.isatty(), **opts)
+    res = run_experiment(args.experiment, seed=args.seed, progress=not args.quiet, **opts)
     paths = write_report(args.experiment, res, args.out)
     print(paths["markdown"].read_text().split("\n![")[0].rstrip())
     print("\n" + "\n".join(f"{k}: {p}" for k, p in paths.items()))
@@ -520,6 +527,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    def quiet(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--quiet", action="store_true",
+                       help="no progress lines on stderr (default: a bar on a terminal, else a line every few seconds)")
+
     p_co = command("contains", "is a polynomial function in the Zariski closure of the neuromanifold?", _cmd_contains)
     p_co.add_argument(
         "polynomials", nargs="+", help="one polynomial per output coordinate in x0, x1, ... e.g. '(x0-2*x1)**3'"
@@ -530,6 +541,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_cr.add_argument("X", help="inputs, one sample per row (.npy, .csv or .txt)")
     p_cr.add_argument("Y", help="outputs, one sample per row (.npy, .csv or .txt)")
+    p_cr.add_argument("--force", action="store_true",
+                      help="solve even when the estimated number of critical points (Bezout number) exceeds the cap")
+    quiet(p_cr)
     p_di = command(
         "discriminant", "map the number and types of real critical points over the data family Y0 + s Y1 + t Y2",
         _cmd_discriminant,
@@ -545,6 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_di.add_argument("--grid", type=int, default=41, help="grid points per direction (default 41)")
     p_di.add_argument("--out", default="critical_point_map.png", help="figure (.png, .svg or .pdf)")
     p_di.add_argument("--data", default=None, help="grids (.npz, with a .json summary); default: next to the figure")
+    quiet(p_di)
     p_vo = command(
         "voronoi", "Voronoi masses of the strata of M under standard Gaussian targets (exact nearest points)",
         _cmd_voronoi,
@@ -552,11 +567,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_vo.add_argument("--samples", type=int, default=1000, help="Gaussian target samples (default 1000)")
     p_vo.add_argument("--metric", default="euclidean", choices=list(METRICS),
                       help="metric on function space of the distance (default euclidean)")
+    quiet(p_vo)
     p_sl = command("slice", "a plane (or 3-space) slice of M: its curve, singular points and where the real "
                    "curve leaves M (M is semialgebraic)", _cmd_slice)
     p_sl.add_argument("--surface", action="store_true",
                       help="cut by a 3-space: the singular curve of the surface and its pinch points (slower)")
     p_sl.add_argument("--out", default=None, metavar="PNG", help="write the figure here")
+    p_sl.add_argument("--force", action="store_true",
+                      help="compute the degree even when its estimated number of solutions exceeds the cap")
     p_ce = command(
         "compare-equivariant", "invariants of an equivariant family (gcnn, mlp(..., equivariant=G)) beside its "
         "unconstrained counterpart", _cmd_compare_equivariant,
@@ -637,6 +655,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_eq.add_argument("--n-train", type=int, default=None, help="training digits per seed")
     p_eq.add_argument("--n-test", type=int, default=None, help="test digits per seed")
     p_eq.add_argument("--out", default="equivariance_report", help="output directory (default ./equivariance_report)")
+    quiet(p_eq)
     p_eq.set_defaults(func=_cmd_experiment)
     p_cf = ex_sub.add_parser("counterfactuals", help="diffeomorphic counterfactuals (base space of a normalizing "
                              "flow) vs adversarial examples; the induced metric along the data manifold")
@@ -651,6 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_cf.add_argument("--targets", choices=["adjacent", "random"], default=None,
                       help="helix: target class of each start (default adjacent: nearest other segment)")
     p_cf.add_argument("--out", default="counterfactuals_report", help="output directory (default ./counterfactuals_report)")
+    quiet(p_cf)
     p_cf.set_defaults(func=_cmd_counterfactuals)
     # training dynamics under symmetry (issue 9): option --x-y sets field x_y of the experiment's config
     dyn_options = {
@@ -691,6 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--no-control", action="store_false", default=None, dest="opt_control",
                            help="skip the ensemble trained without augmentation")
         p.add_argument("--out", default=f"{name}_report", help=f"output directory (default ./{name}_report)")
+        quiet(p)
         p.set_defaults(func=_cmd_dynamics_experiment)
     p_ar = sub.add_parser("architectures", help="list the architecture families, their parameters and defaults")
     p_ar.add_argument("--json", action="store_true", help="print JSON instead of text")

@@ -254,8 +254,14 @@ def critical_points(
     seed: int = 0,
     total_degree_limit: int = TOTAL_DEGREE_LIMIT,
     progress: bool = False,
+    force: bool = False,
+    on_estimate: Any = None,
 ) -> CriticalPointsResult:
-    """All complex critical points of the mean-squared loss of ``spec`` on (X, Y), classified."""
+    """All complex critical points of the mean-squared loss of ``spec`` on (X, Y), classified.
+
+    Cost guard: the Bezout number of the critical-point system bounds the isolated critical points (and is the
+    number of paths of the total-degree homotopy); ``on_estimate(dict)`` receives it before solving, and beyond
+    ``analysis.COST_CAP`` an InputError refuses unless ``force``."""
     from .context import Context
     from .invariants.dimension import dimension_data
 
@@ -270,9 +276,19 @@ def critical_points(
     ev: dict[str, Any] = {"slice": cs.slice_info, "equation_degrees": cs.system.degrees.tolist(),
                           "bezout_number": cs.system.bezout_number, "samples": data.n_samples,
                           "coefficients": cmap.dimension, "dim_M": d.lower}
+    est = critical_cost_estimate(cs, total_degree_limit)
+    if on_estimate is not None:
+        on_estimate(est)
+    from .analysis import COST_CAP
+
+    if not force and est["bound"] > COST_CAP:
+        raise InputError(
+            f"{arch.spec()}: critical points may number up to {float(est['bound']):.2e} ({est['formula']}) > the cap "
+            f"{COST_CAP:.0e}; pass --force (force=True) to solve unbounded"
+        )
     rng = ctx.rng("critical-points")
     if cs.system.bezout_number <= total_degree_limit:
-        crit = solve_critical(cs, data.p, seed=int(rng.integers(2**31)), progress=progress)
+        crit = solve_critical(cs, data.p, seed=int(rng.integers(2**31)), progress=bool(ctx.progress))
         ev["method"] = (
             "total-degree homotopy on grad L = J_c^T (Q c - p) = 0 (every isolated solution), then monodromy "
             "around the data point from the pure critical points (finds pure points whose paths were lost; "
@@ -310,6 +326,18 @@ def critical_points(
     return _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_components, singular_losses, ev)
 
 
+def critical_cost_estimate(cs: CriticalSystem, total_degree_limit: int = TOTAL_DEGREE_LIMIT) -> dict[str, Any]:
+    """An upper bound on the isolated critical points (and the work) of ``critical_points``: the Bezout number
+    of the critical-point system (the paths of its total-degree homotopy; with more than ``total_degree_limit``
+    the pure ones are gathered by monodromy instead, at most that many)."""
+    b = int(cs.system.bezout_number)
+    method = (f"total-degree homotopy, {b} paths" if b <= total_degree_limit
+              else "monodromy (Bezout number above the total-degree limit)")
+    return {"bound": b, "formula": f"Bezout number prod deg = {' * '.join(str(int(d)) for d in cs.system.degrees)}"
+            if len(cs.system.degrees) <= 8 else "Bezout number prod deg of the critical-point system",
+            "method": method, "equations": int(len(cs.system.degrees))}
+
+
 def _complete_pure(ctx: Any, cs: CriticalSystem, p: np.ndarray, pure: np.ndarray, rng: np.random.Generator):
     """Pure critical points at the data p missed by the total-degree solve (monodromy from the found ones)."""
     from .homotopy.solutions import deduplicate
@@ -335,7 +363,11 @@ def _ed_points_moved(ctx: Any, cs: CriticalSystem, data: LossData, rng: np.rando
     z0, p0 = cs.start_pairs(z0, rng)
     res, _ = critical_monodromy(cs, p0[0], z0, rng, progress=ctx.progress)
     base = BaseSolutions(p0[0], res.solutions, len(res.solutions), {})
-    Z, ok, stats = move_solutions(cs, base, data.p[None, :], rng)
+    from .progress import Progress
+
+    with Progress("parameter homotopy to the data", enabled=bool(ctx.progress)) as job:
+        job.update(paths=f"tracking {len(res.solutions)} paths")
+        Z, ok, stats = move_solutions(cs, base, data.p[None, :], rng)
     ev = {
         "method": "ED points at a generic data point by monodromy (trace test), moved to the data by a "
         "parameter homotopy; critical points of the parametrization (spurious) are not searched",
@@ -428,7 +460,7 @@ class BaseSolutions:
 
 def base_solutions(ctx: Any, cs: CriticalSystem, pstar: np.ndarray, rng: np.random.Generator) -> BaseSolutions:
     """Total-degree solve at p*, pure critical points completed by monodromy (trace-tested)."""
-    crit = solve_critical(cs, pstar, seed=int(rng.integers(2**31)))
+    crit = solve_critical(cs, pstar, seed=int(rng.integers(2**31)), progress=bool(getattr(ctx, "progress", False)))
     pure = crit.z[crit.full_rank]
     more, trace_ok, ev_mono = _complete_pure(ctx, cs, pstar, pure, rng)
     S = np.concatenate([crit.z, more]) if len(more) else crit.z
@@ -486,4 +518,4 @@ def _shared_endpoints(Z: np.ndarray, ok: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate(bad) if bad else np.zeros(0, dtype=int)
 
 
-__all__ = ["critical_points", "base_solutions", "move_solutions", "BaseSolutions", "CriticalPointsResult", "CriticalPoint", "LossData", "loss_data", "classify"]
+__all__ = ["critical_points", "critical_cost_estimate", "base_solutions", "move_solutions", "BaseSolutions", "CriticalPointsResult", "CriticalPoint", "LossData", "loss_data", "classify"]

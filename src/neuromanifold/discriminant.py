@@ -186,11 +186,12 @@ def critical_point_map(
     counts = {f: np.zeros((gt, gs), dtype=int) for f in COUNT_FIELDS}
     seconds_slice = second_derivatives(cs.c)
     n_sol = len(S)
-    rows = range(gt)
-    if progress:
-        from tqdm.auto import tqdm
+    from .progress import Bar
 
-        rows = tqdm(rows, desc="grid rows", unit="row")
+    # on stderr, a bar on a terminal, else a plain line every few seconds: rows of the grid (each row tracks
+    # grid * n_sol paths)
+    rows = Bar(range(gt), desc=f"critical-point map {gs}x{gt} ({n_sol} paths per cell)", unit="rows",
+               enabled=progress)
     tracked = failures = retracked = 0
     for j in rows:
         P = base.p[None, :] + svals[:, None] * p1[None, :] + tvals[j] * p2[None, :]  # (gs, D)

@@ -110,9 +110,9 @@ def implicit_bias(
     theta = torch.as_tensor(init_scale * rng.standard_normal((n_targets * n_inits, N)))
     it = range(steps)
     if progress:
-        from tqdm.auto import tqdm
+        from .progress import Bar
 
-        it = tqdm(it, desc="gradient descent", unit="step")
+        it = Bar(it, desc="gradient descent", unit="steps")
     half = None
     with torch.no_grad():
         for i in it:

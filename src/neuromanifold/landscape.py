@@ -327,8 +327,12 @@ def solve_critical(
     which the result reports), classified by ``classify_points`` (scale-free rank of J_c, zero function)
     and grouped by image point."""
     from .homotopy import solve_total_degree
+    from .progress import Progress
 
-    res = solve_total_degree(cs.system, np.asarray(p, dtype=complex).reshape(-1), seed=seed)
+    # the tracker reports no per-path count: the job shows the number of paths it tracks and the time
+    with Progress("total-degree homotopy", enabled=progress) as job:
+        job.update(paths=f"tracking {cs.system.bezout_number} paths (Bezout number)")
+        res = solve_total_degree(cs.system, np.asarray(p, dtype=complex).reshape(-1), seed=seed)
     Z = res.solutions
     D = cs.cmap.dimension
     types = cs.classify(Z)
@@ -379,6 +383,8 @@ def guarded_trace_test(test: Any) -> Any:
         except InputError as exc:
             return FailedTraceTest(f"trace test not run: {exc}")
 
+    if hasattr(test, "get_state") and hasattr(test, "set_state"):  # a resumed monodromy run restores it
+        callback.get_state, callback.set_state = test.get_state, test.set_state  # type: ignore[attr-defined]
     return callback
 
 
@@ -403,6 +409,7 @@ def critical_monodromy(
     test fails is continued ``retries`` times with twice the patience.
     Returns (the last MonodromyResult, the evidence of every attempt)."""
     from .homotopy import make_trace_test, monodromy_solve
+    from .homotopy.monodromy import attempt_checkpoint
 
     k = cs.k
     key = image_key(cs, rng)
@@ -422,11 +429,12 @@ def critical_monodromy(
     starts = np.atleast_2d(np.asarray(starts, dtype=complex))
     attempts: list[dict[str, Any]] = []
     stall = loops_without_new
-    for _ in range(retries + 1):
+    for attempt in range(retries + 1):
+        ckpt = attempt_checkpoint(checkpoint, attempt)  # one file per attempt: each resumes its loop state
         res = monodromy_solve(
             cs.system, p0, starts, key=key, tol=IMAGE_TOL, trace_test=trace, loops_without_new=stall,
             target_count=target_count, seed=int(rng.integers(2**31)), progress=progress, start_pairs=pairs,
-            sample_limit=64, trace_growth=0.02, trace_growth_from=256, checkpoint=checkpoint, resume=checkpoint,
+            sample_limit=64, trace_growth=0.02, trace_growth_from=256, checkpoint=ckpt, resume=ckpt,
             accept=smooth,
         )
         attempts.append(res.evidence())

@@ -87,9 +87,9 @@ class Parametrization:
         idx = list(cols)
         starts: Any = range(0, len(idx), chunk)
         if progress and len(starts) > 1:
-            from tqdm.auto import tqdm
+            from .progress import Bar
 
-            starts = tqdm(starts, desc=f"Jacobian ({self.field.name})", unit="chunk", leave=False)
+            starts = Bar(starts, desc=f"Jacobian ({self.field.name})", unit="chunks")
         for start in starts:
             sel = idx[start : start + chunk]
             seed = np.zeros((len(sel), N), dtype=np.int64)

@@ -117,7 +117,8 @@ class Progress:
         if self.rate_of and elapsed > 0:
             val = self.count if self.rate_of == "count" else self.fields.get(self.rate_of)
             if isinstance(val, (int, float)):
-                parts.append(f"{val / elapsed:.0f} {self.rate_of}/s")
+                rate, label = val / elapsed, (self.unit or "steps") if self.rate_of == "count" else self.rate_of
+                parts.append(f"{rate:.0f} {label}/s" if rate >= 10 or rate == 0 else f"{rate:.2g} {label}/s")
         parts.append(_fmt_seconds(elapsed))
         return f"{self.desc}: " + ", ".join(parts)
 
@@ -142,6 +143,45 @@ class Progress:
         self.close("interrupted" if exc[0] is not None and issubclass(exc[0], KeyboardInterrupt) else None)
 
 
+class Bar:
+    """A ``tqdm``-like face of Progress for loops written against tqdm: ``update(n)`` advances by n,
+    iterating counts the items, ``set_postfix(**fields)``, ``close()`` or ``with``.  The total is
+    taken from ``len(iterable)`` when not given (None when it has no length: counts and rates only)."""
+
+    def __init__(self, iterable: Any = None, *, total: int | None = None, desc: str = "", unit: str = "",
+                 enabled: bool = True) -> None:
+        if total is None and iterable is not None:
+            try:
+                total = len(iterable)
+            except TypeError:
+                total = None
+        self.iterable = iterable
+        self.progress = Progress(desc, total=total, unit=unit, rate_of="count", enabled=enabled)
+
+    def update(self, n: int = 1) -> None:
+        self.progress.update(advance=n)
+
+    def set_postfix(self, **fields: Any) -> None:
+        self.progress.update(**fields)
+
+    def close(self, final: str | None = None) -> None:
+        self.progress.close(final)
+
+    def __iter__(self) -> Any:
+        try:
+            for item in self.iterable:
+                yield item
+                self.progress.update(advance=1)
+        finally:
+            self.close()
+
+    def __enter__(self) -> "Bar":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
+
+
 def note(line: str, enabled: bool = True) -> None:
     """Print one plain progress line now (e.g. a phase of a multi-part command starts)."""
     if enabled:
@@ -149,4 +189,4 @@ def note(line: str, enabled: bool = True) -> None:
             _emit(line)
 
 
-__all__ = ["Progress", "note", "DELAY", "INTERVAL"]
+__all__ = ["Progress", "Bar", "note", "DELAY", "INTERVAL"]

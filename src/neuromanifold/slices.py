@@ -583,7 +583,7 @@ def _exact_rank_columns(Y: np.ndarray) -> list[int]:
     return piv
 
 
-def _implicit(spec: str | Architecture, seed: int) -> dict[str, Any]:
+def _implicit(spec: str | Architecture, seed: int, force: bool = False) -> dict[str, Any]:
     """Architecture, certified invariants, the exact implicit form and the seeded generator."""
     import flint
 
@@ -592,7 +592,8 @@ def _implicit(spec: str | Architecture, seed: int) -> dict[str, Any]:
     from .coefficients import coefficient_map
 
     arch = parse_spec(spec)
-    rep = analyze(arch, only="dimension,ambient_dimension,degree", seed=seed)
+    # the cost guard of analyze: beyond COST_CAP the degree is refused (one line naming --force) unless force
+    rep = analyze(arch, only="dimension,ambient_dimension,degree", seed=seed, force=force)
     k, e, deg = rep["dimension"].value, rep["ambient_dimension"].value, rep["degree"].value
     if any(rep[n].status != "certified" for n in ("dimension", "ambient_dimension", "degree")):
         raise InputError(f"{arch.spec()}: dimension, span and degree must be certified for an exact slice")
@@ -667,7 +668,8 @@ def _validate(n_lines: int, restarts: int, tol: float, boundary_tol: float, name
 
 
 def plane_slice(spec: str | Architecture, *, seed: int = 0, t_range: tuple[float, float] = (-3.0, 3.0),
-                n_lines: int = 121, restarts: int = 8, tol: float = 1e-9, boundary_tol: float = 1e-6) -> PlaneSlice:
+                n_lines: int = 121, restarts: int = 8, tol: float = 1e-9, boundary_tol: float = 1e-6,
+                force: bool = False) -> PlaneSlice:
     """The plane slice curve, its singular points (each tested for membership in M_R), its real
     points (membership in M_R) and the refined, labelled boundary points (see the module docstring)."""
     import sympy
@@ -676,7 +678,7 @@ def plane_slice(spec: str | Architecture, *, seed: int = 0, t_range: tuple[float
 
     _validate(n_lines, restarts, tol, boundary_tol)
     _check_interval("t_range", t_range)
-    imp = _implicit(spec, seed)
+    imp = _implicit(spec, seed, force)
     arch, k, e, deg, form, coords, rng = (imp[n] for n in ("arch", "k", "e", "deg", "form", "coords", "rng"))
     N = arch.n_params
     ys = sympy.symbols(f"y0:{e}")
@@ -790,7 +792,7 @@ def _singular_curve(geo: _Geometry, sysd: Any, box: tuple[float, float], n_level
 
 def surface_slice(spec: str | Architecture, *, seed: int = 0, box: tuple[float, float] = (-3.0, 3.0),
                   n_levels: int = 25, n_lines: int = 31, restarts: int = 8, tol: float = 1e-9,
-                  boundary_tol: float = 1e-6, tries: int = 6) -> SurfaceSlice:
+                  boundary_tol: float = 1e-6, tries: int = 6, force: bool = False) -> SurfaceSlice:
     """A 3-space slice y0 + s a + t b + w c through a real point y0 of M: a surface with a
     2-dimensional M-part (the seed talk's picture); its singular curve {grad F = 0} (level by level
     w = const in ``box``), the membership of its points in M_R, and the refined, labelled points where
@@ -808,7 +810,7 @@ def surface_slice(spec: str | Architecture, *, seed: int = 0, box: tuple[float, 
     if int(tries) < 1:
         raise InputError(f"tries={tries}: pass at least 1 (the number of 3-spaces drawn)")
     _check_interval("box", box)
-    imp = _implicit(spec, seed)
+    imp = _implicit(spec, seed, force)
     arch, k, e, deg, form, coords, rng = (imp[n] for n in ("arch", "k", "e", "deg", "form", "coords", "rng"))
     N = arch.n_params
     ys = sympy.symbols(f"y0:{e}")

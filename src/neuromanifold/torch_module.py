@@ -425,11 +425,9 @@ def analyze_module(module: Any, inputs: Any = None, *, input_shape: Sequence[int
     if draws:
         counts: Counter[int] = Counter()
         gaps, unclear = [], 0
-        it: Any = range(draws)
-        if progress:
-            from tqdm import tqdm
+        from .progress import Bar
 
-            it = tqdm(it, desc=f"{name}: parameter draws", unit="draw", leave=False)
+        it: Any = Bar(range(draws), desc=f"{name}: parameter draws", unit="draws", enabled=progress)
         for i in it:
             th = _draw(model, init, rng, int(seed) * 100003 + i)
             if len(law_points) < LAW_DRAWS:

@@ -210,11 +210,11 @@ def voronoi_masses(
     probes: dict[str, list[tuple[np.ndarray, dict[str, Any]]]] = {}  # stratum -> (target, nearest point)
     losses = []
     uncertain = tracked = 0
-    batches = range(0, n_samples, batch)
-    if progress:
-        from tqdm.auto import tqdm
+    from .progress import Bar
 
-        batches = tqdm(batches, desc="targets", unit="batch")
+    # on stderr, a bar on a terminal, else a plain line every few seconds
+    batches = Bar(range(0, n_samples, batch), desc=f"voronoi: {n_samples} targets in batches of {batch}",
+                  unit="batches", enabled=progress)
     for start in batches:
         U = np.asarray(draw(rng, min(batch, n_samples - start)), dtype=float)
         if U.shape[1:] != (D,) or not np.all(np.isfinite(U)):

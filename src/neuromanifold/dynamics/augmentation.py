@@ -334,7 +334,7 @@ def run_dynamics(config: DynamicsConfig | None = None, *, seed: int = 0, progres
     """Restricted-then-augmented training for each support and seed (seeds seed, seed+1, ...)."""
     import time
 
-    from tqdm import tqdm
+    from ..progress import Bar
 
     cfg = config or DynamicsConfig()
     for s in cfg.supports:
@@ -344,7 +344,7 @@ def run_dynamics(config: DynamicsConfig | None = None, *, seed: int = 0, progres
     t0 = time.time()
     total = len(cfg.supports) * cfg.seeds * (cfg.aug_steps + 2)
     runs = []
-    with tqdm(total=total, desc="dynamics", disable=not progress, leave=False) as bar:
+    with Bar(total=total, desc="dynamics", unit="steps", enabled=progress) as bar:
         for k in range(cfg.seeds):
             for s in cfg.supports:
                 runs.append(run_support(cfg, s, seed + k, bar))

@@ -164,7 +164,7 @@ def _ntk_errors(base: torch.nn.Module, params: dict[str, torch.Tensor], x: torch
 
 def run_ensemble(config: EnsembleConfig | None = None, *, seed: int = 0, progress: bool = False) -> EnsembleResult:
     """Train augmented (and control) ensembles with vmap and measure emergent invariance (see module doc)."""
-    from tqdm import tqdm
+    from ..progress import Bar
 
     cfg = config or EnsembleConfig()
     if cfg.members < 1 or cfg.width < 1 or cfg.depth < 1 or cfg.steps < 0 or cfg.batch < 1 or cfg.ntk_points < 1:
@@ -218,7 +218,7 @@ def run_ensemble(config: EnsembleConfig | None = None, *, seed: int = 0, progres
 
     gen = torch.Generator().manual_seed(seed + 2)
     order = [torch.randint(0, cfg.n_train, (cfg.batch,), generator=gen) for _ in range(cfg.steps)]
-    with tqdm(total=len(variants) * cfg.steps, desc="ensemble", disable=not progress, leave=False) as bar:
+    with Bar(total=len(variants) * cfg.steps, desc="ensemble", unit="steps", enabled=progress) as bar:
         for augmented in variants:
             params = {k: v.clone() for k, v in init_params.items()}
             if augmented:

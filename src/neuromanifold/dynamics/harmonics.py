@@ -366,7 +366,7 @@ def train_harmonics(G: FiniteGroup, *, seed: int, steps: int, batch: int = 64, l
 
 
 def run_harmonics(config: HarmonicsConfig | None = None, *, seed: int = 0, progress: bool = False) -> HarmonicsResult:
-    from tqdm import tqdm
+    from ..progress import Bar
 
     cfg = config or HarmonicsConfig()
     groups = [finite_group(name) for name in cfg.groups]
@@ -374,7 +374,7 @@ def run_harmonics(config: HarmonicsConfig | None = None, *, seed: int = 0, progr
         raise InputError("seeds, steps, batch and record_every must be >= 1")
     t0 = time.time()
     runs = []
-    with tqdm(total=len(groups) * cfg.seeds * cfg.steps, desc="harmonics", disable=not progress, leave=False) as bar:
+    with Bar(total=len(groups) * cfg.seeds * cfg.steps, desc="harmonics", unit="steps", enabled=progress) as bar:
         for G in groups:
             for k in range(cfg.seeds):
                 runs.append(train_harmonics(G, seed=seed + k, steps=cfg.steps, batch=cfg.batch, lr=cfg.lr, reg=cfg.reg,

@@ -123,9 +123,10 @@ def _record_training(rec: dict[str, Any], hist: dict[str, list[float]], train_ac
 
 
 def _progress(total: int, progress: bool, desc: str):
-    from tqdm import tqdm
+    from ..progress import Bar
 
-    return tqdm(total=total, desc=desc, disable=not progress, leave=False)
+    # on stderr: a bar on a terminal, else a plain line every few seconds (total: mini-batch steps of all runs)
+    return Bar(total=total, desc=desc, unit="steps", enabled=progress)
 
 
 # ----------------------------------------------------------------------------------------- planar

@@ -87,7 +87,7 @@ def gradient_ascent(classifier: Classifier, x0: np.ndarray | Tensor, target: Any
                     progress: bool = False) -> AscentResult:
     """Gradient ascent on log p_target in base space (through the flow) or in data space; see module doc.
     Bad input (target out of range, wrong shapes, a flow not invertible on x0) raises InputError."""
-    from tqdm.auto import tqdm
+    from ..progress import Bar
 
     if space not in SPACES:
         raise InputError(f"unknown space {space!r}; use 'base' (counterfactual) or 'data' (adversarial)")
@@ -126,7 +126,9 @@ def gradient_ascent(classifier: Classifier, x0: np.ndarray | Tensor, target: Any
     traj: list[list[np.ndarray]] | None = [[] for _ in range(n)] if record else None
     x_end = x0t.clone()
     try:
-        bar = tqdm(range(max_steps + 1), desc=f"ascent ({space})", disable=not progress, leave=False)
+        # at most max_steps + 1 steps (it stops when every sample reached the threshold): the cap, not a total
+        bar = Bar(iter(range(max_steps + 1)), desc=f"ascent ({space}, at most {max_steps + 1} steps)",
+                  unit="steps", enabled=progress)
         for it in bar:
             idx = torch.nonzero(active).flatten()  # only the samples still climbing are evaluated
             v = var[idx].detach().requires_grad_(True)

@@ -157,7 +157,7 @@ def train_flow(flow: Flow, sample: Callable[[np.random.Generator], Tensor], epoc
     """Maximum likelihood: Adam on the mean negative log-likelihood over minibatches of ``sample(rng)``
     (one epoch's data, e.g. freshly dequantised); calls ``on_checkpoint(epoch, flow)`` at the listed
     epochs (0 = before training).  Returns the mean training NLL per epoch."""
-    from tqdm.auto import tqdm
+    from ..progress import Bar
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -168,8 +168,8 @@ def train_flow(flow: Flow, sample: Callable[[np.random.Generator], Tensor], epoc
     if 0 in checkpoints and on_checkpoint:
         on_checkpoint(0, flow)
     history = []
-    for epoch in tqdm(range(1, epochs + 1), desc=f"train {getattr(flow, 'kind', 'flow')}", disable=not progress,
-                      leave=False):
+    for epoch in Bar(range(1, epochs + 1), desc=f"train {getattr(flow, 'kind', 'flow')}", unit="epochs",
+                     enabled=progress):
         data = sample(rng)
         perm = torch.randperm(len(data))
         total = 0.0
@@ -210,13 +210,13 @@ def train_classifier(model: Classifier, sample: Callable[[np.random.Generator], 
                      *, batch: int = 128, lr: float = 3e-3, weight_decay: float = 1e-4, seed: int = 0,
                      progress: bool = False) -> list[float]:
     """Cross-entropy training with Adam on ``sample(rng) -> (x, labels)`` per epoch; mean loss per epoch."""
-    from tqdm.auto import tqdm
+    from ..progress import Bar
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed + 7919)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history = []
-    for _ in tqdm(range(epochs), desc="train classifier", disable=not progress, leave=False):
+    for _ in Bar(range(epochs), desc="train classifier", unit="epochs", enabled=progress):
         x, y = sample(rng)
         perm = torch.randperm(len(x))
         total = 0.0

@@ -142,6 +142,17 @@ def load_solutions(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(data["solutions"]), np.asarray(data["parameters"])
 
 
+def attempt_checkpoint(path: str | Path | None, attempt: int) -> Any:
+    """The checkpoint file of restart ``attempt`` of a run checkpointed at ``path`` (0: ``path`` itself;
+    n: ``<stem>-attempt<n+1>.npz``), so that every restart resumes its own loop state; None and
+    callbacks are returned unchanged."""
+    if path is None or callable(path) or attempt == 0:
+        return path
+    p = Path(path)
+    stem = p.name[:-4] if p.name.endswith(".npz") else p.name
+    return p.with_name(f"{stem}-attempt{attempt + 1}.npz")
+
+
 def _passed(outcome: Any) -> bool:
     return bool(getattr(outcome, "passed", outcome))
 
@@ -236,7 +247,8 @@ def monodromy_solve(
         gammas, how many solutions each has been pushed through), counters, the stagnation count, the
         random-start phase, the random states (of the loops and of a ``make_trace_test`` callback) and
         the trace tests run; at the end the final state.  A cut run (Ctrl-C, budget) keeps the state of
-        its last completed push.
+        its last completed push, or of its last completed leg of a push (the points between two legs of the
+        push in flight are saved after each leg).
     resume: a path written by a checkpoint.  Written by a run with the same options, start solutions and
         seed: the run continues exactly where that one stopped (a finished one returns at once) and
         ``MonodromyResult.resumed`` says so; otherwise its solutions join the start solutions.  A file
@@ -328,22 +340,27 @@ def monodromy_solve(
         radius = scale * 10.0 ** r.uniform(-1.0, 1.0)
         return radius * (r.standard_normal(m) + 1j * r.standard_normal(m)) / np.sqrt(2)
 
-    # start solutions must solve F(.; p0) = 0
-    z, resid, cond, upd = newton_refine(system, starts, p0, return_update=True)
-    # a solution: tiny residual, or (when the equations take large values) Newton converged
-    small = (resid <= 1e-8 * (1 + np.max(np.abs(z), axis=1))) | (upd <= 1e-9)
-    good = np.isfinite(resid) & small & (cond < 1e12)
-    if accept is not None and np.any(good):
-        good[good] &= np.asarray(accept(z[good], p0), dtype=bool)
-    if not np.any(good):
-        raise InputError(
-            "no start solution satisfies F(z; p0) = 0 (after Newton refinement)"
-            + (" and is accepted" if accept is not None else "")
-            + "; pass solutions of the system at p0"
-        )
-    first_key = np.asarray(keyf(z[good][:1], p0), dtype=complex).reshape(1, -1)
-    sols = PointSet(first_key.shape[1], n, tol)
-    sols.add(np.asarray(keyf(z[good], p0), dtype=complex).reshape(int(good.sum()), -1), z[good])
+    if state is not None and len(state["keys"]):
+        # the checkpointed run refined and checked these very start solutions (their hash is in its
+        # config) and its solution set replaces theirs below: no Newton refinement again
+        sols = PointSet(state["keys"].shape[1], n, tol)
+    else:
+        # start solutions must solve F(.; p0) = 0
+        z, resid, cond, upd = newton_refine(system, starts, p0, return_update=True)
+        # a solution: tiny residual, or (when the equations take large values) Newton converged
+        small = (resid <= 1e-8 * (1 + np.max(np.abs(z), axis=1))) | (upd <= 1e-9)
+        good = np.isfinite(resid) & small & (cond < 1e12)
+        if accept is not None and np.any(good):
+            good[good] &= np.asarray(accept(z[good], p0), dtype=bool)
+        if not np.any(good):
+            raise InputError(
+                "no start solution satisfies F(z; p0) = 0 (after Newton refinement)"
+                + (" and is accepted" if accept is not None else "")
+                + "; pass solutions of the system at p0"
+            )
+        first_key = np.asarray(keyf(z[good][:1], p0), dtype=complex).reshape(1, -1)
+        sols = PointSet(first_key.shape[1], n, tol)
+        sols.add(np.asarray(keyf(z[good], p0), dtype=complex).reshape(int(good.sum()), -1), z[good])
 
     loops: list[dict[str, Any]] = []
     stats = {"tracked": 0, "failures": 0, "retried": 0, "pushes": 0, "sampled": 0, "rejected": 0}
@@ -360,6 +377,8 @@ def monodromy_solve(
     grown_since_fresh = 0
     last_test: list[int] | None = None  # (solutions, stagnant) at the last trace test
     seconds_before = 0.0
+    # a push cut between two legs (saved state): kind (catchup / fresh), next leg, points, owners, jobs
+    inflight: dict[str, Any] | None = None
     if state is not None:  # continue the checkpointed run where it stopped
         meta = state["meta"]
         sols.keys, sols.values, sols._tree = state["keys"].astype(complex), state["solutions"].astype(complex), None
@@ -373,11 +392,16 @@ def monodromy_solve(
         phase, batch, sampling_quiet = meta["phase"], meta["batch"], meta["sampling_quiet"]
         grown_since_fresh, last_test, seconds_before = meta["grown_since_fresh"], meta["last_test"], meta["seconds"]
         rng.bit_generator.state = meta["rng"]
+        if meta.get("inflight") is not None:
+            inflight = {**meta["inflight"], "pts": state["inflight_pts"].astype(complex),
+                        "owner": state["inflight_owner"].astype(np.int64)}
         if meta.get("trace_rng") is not None and hasattr(trace_test, "set_state"):
             trace_test.set_state(meta["trace_rng"])
         resumed = {"from": str(resume_path), "mode": "finished" if phase == "finished" else "full",
                    "solutions": len(sols), "loops": len(loops), "paths_tracked_before": stats["tracked"],
                    "seconds_before": round(seconds_before, 4)}
+        if inflight is not None:  # cut between two legs of a push: it continues from the next leg
+            resumed["push_resumed_at_leg"] = int(inflight["leg"])
     # the number of solutions is unknown (target_count is a cap): counts and rates, no total or ETA
     from ..progress import Progress
 
@@ -408,6 +432,9 @@ def monodromy_solve(
             resumed=resumed,
         )
 
+    def _index(L: dict[str, Any]) -> int:
+        return next(i for i, L_ in enumerate(loops) if L_ is L)
+
     def _accepted(pts: np.ndarray) -> np.ndarray:
         if accept is None or len(pts) == 0:
             return pts
@@ -415,18 +442,29 @@ def monodromy_solve(
         stats["rejected"] += int(np.sum(~keep))
         return pts[keep]
 
-    def push(jobs: list[tuple[dict[str, Any], int, int]]) -> int:
+    def push(jobs: list[tuple[dict[str, Any], int, int]], kind: str, cont: dict[str, Any] | None = None) -> int:
         """Track the solutions lo:hi around their loop, for every job (loop, lo, hi), as one batch
-        per leg; add the new endpoints; return how many were new."""
-        pts = np.concatenate([sols.values[lo:hi] for _, lo, hi in jobs])
-        owner = np.concatenate([np.full(hi - lo, j) for j, (_, lo, hi) in enumerate(jobs)])
+        per leg; add the new endpoints; return how many were new.  With a path checkpoint the state
+        is saved after every leg but the last (``inflight``: the points between two legs), so a cut
+        run loses at most the leg in flight; ``cont`` is such a saved push, continued from its leg."""
+        nonlocal inflight
+        if cont is None:
+            pts = np.concatenate([sols.values[lo:hi] for _, lo, hi in jobs])
+            owner = np.concatenate([np.full(hi - lo, j) for j, (_, lo, hi) in enumerate(jobs)])
+            first_leg = 0
+        else:
+            pts, owner, first_leg = cont["pts"], cont["owner"], int(cont["leg"])
         n_legs = loop_vertices + 1
         # vertices[j][l]: the l-th parameter point of job j's loop (p0 first and last)
         vertices = [[p0] + L["vertices"] + [p0] for L, _, _ in jobs]
         gammas = np.array([L["gammas"] for L, _, _ in jobs])  # (jobs, legs)
-        for leg in range(n_legs):
+        for leg in range(first_leg, n_legs):
             if len(pts) == 0:
                 break
+            if leg > first_leg and ckpt_path is not None:  # the legs done so far survive a Ctrl-C
+                inflight = {"kind": kind, "leg": leg, "pts": pts, "owner": owner,
+                            "jobs": [[_index(L), lo, hi] for L, lo, hi in jobs]}
+                save_state()
             pa = np.stack([vertices[j][leg] for j in range(len(jobs))])[owner]
             pb = np.stack([vertices[j][leg + 1] for j in range(len(jobs))])[owner]
             hom = ParameterHomotopyBatch(system, pa, pb, gammas[owner, leg])
@@ -436,6 +474,7 @@ def monodromy_solve(
             ok = res.converged()
             stats["failures"] += int(np.sum(~ok))
             pts, owner = res.endpoints[ok], owner[ok]
+        inflight = None
         stats["pushes"] += len(jobs)
         pts = _accepted(pts)
         if len(pts) == 0:
@@ -489,7 +528,9 @@ def monodromy_solve(
             "seconds": seconds_before + time.perf_counter() - t_start, "rng": rng.bit_generator.state,
             "trace_rng": trace_test.get_state() if hasattr(trace_test, "get_state") else None,
             "trace_tests": [t.evidence() if hasattr(t, "evidence") else {"passed": _passed(t)} for t in trace_results],
+            "inflight": None if inflight is None else {k: inflight[k] for k in ("kind", "leg", "jobs")},
         }
+        extra = {} if inflight is None else {"inflight_pts": inflight["pts"], "inflight_owner": inflight["owner"]}
         _write_npz(ckpt_path, {
             "solutions": sols.values, "keys": sols.keys, "parameters": p0, "loops": L,
             "paths_tracked": stats["tracked"], "stopping_rule": rule if phase == "finished" else "interrupted",
@@ -497,7 +538,7 @@ def monodromy_solve(
             "loop_gammas": np.array([L_["gammas"] for L_ in loops], dtype=complex).reshape(L, lv + 1),
             "loop_done": np.array([L_["done"] for L_ in loops], dtype=np.int64),
             "history": np.array(history, dtype=np.int64).reshape(-1, 2),
-            "probe": probe, "meta": np.array(json.dumps(jsonable(meta))),
+            "probe": probe, "meta": np.array(json.dumps(jsonable(meta))), **extra,
         })
 
     cut = False
@@ -512,6 +553,19 @@ def monodromy_solve(
         if phase == "sampling":
             phase = "loops"
         while phase == "loops":
+            if inflight is not None:  # resumed in the middle of a push: finish it
+                cont = inflight
+                jobs = [(loops[i], lo, hi) for i, lo, hi in cont["jobs"]]
+                found = push(jobs, cont["kind"], cont)
+                if cont["kind"] == "fresh":
+                    grown_since_fresh = found
+                    stagnant = 0 if found else stagnant + 1
+                else:
+                    grown_since_fresh += found
+                    if found:
+                        stagnant = 0
+                report()
+                continue
             if target_count is not None and len(sols) >= target_count:
                 rule = "target_count"
                 break
@@ -519,7 +573,7 @@ def monodromy_solve(
             if jobs:
                 for L, _, hi in jobs:
                     L["done"] = hi
-                found = push(jobs)
+                found = push(jobs, "catchup")
                 grown_since_fresh += found
                 if found:
                     stagnant = 0
@@ -560,7 +614,7 @@ def monodromy_solve(
                     "done": len(sols),
                 }
                 loops.append(loop)
-                found = push([(loop, 0, len(sols))])
+                found = push([(loop, 0, len(sols))], "fresh")
                 grown_since_fresh = found
                 stagnant = 0 if found else stagnant + 1
             report()
@@ -584,4 +638,5 @@ def monodromy_solve(
 
 _RETRY_ALL = tuple(s.value for s in PathStatus if s is not PathStatus.SUCCESS)
 
-__all__ = ["monodromy_solve", "MonodromyResult", "load_solutions", "KeyFunction", "STOPPING_RULES"]
+__all__ = ["monodromy_solve", "MonodromyResult", "load_solutions", "attempt_checkpoint", "KeyFunction",
+           "STOPPING_RULES"]

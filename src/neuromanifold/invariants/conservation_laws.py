@@ -299,9 +299,10 @@ def lie_algebra_trace(family: FieldFamily, theta: Any, rng: np.random.Generator,
     stabilised = False
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from ..progress import Bar
 
-        bar = tqdm(total=D, desc="Lie algebra rank", unit="dir", leave=False)
+        # the rank stops growing when the Lie algebra closes, usually well before D: no total
+        bar = Bar(desc=f"Lie algebra rank (at most {D})", unit="directions")
     for depth in range(max_depth + 1):
         before, samples, confirmed = span.Q.shape[0], 0, False
         while span.Q.shape[0] < D:
@@ -515,9 +516,10 @@ def polynomial_laws(family: FieldFamily, degree: int, rng: np.random.Generator, 
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from ..progress import Bar
 
-        bar = tqdm(total=A + 20, desc=f"polynomial laws (degree <= {degree})", unit="eq", leave=False)
+        # A + 20 equations are always collected (more when a point adds several)
+        bar = Bar(total=A + 20, desc=f"polynomial laws (degree <= {degree})", unit="equations")
     while rows < A + 20 or points < 3:
         before = rows
         add_point()

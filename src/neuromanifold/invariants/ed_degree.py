@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from ..coefficients import METRICS, coefficient_map, metric_matrix
+from ..coefficients import METRICS, metric_matrix
 from ..context import Context
 from ..errors import InputError
 from ..landscape import CriticalSystem, critical_monodromy, critical_system, solve_critical
 from ..result import Result
 from .dimension import dimension_data
-from .witness_set import checkpoint_path
+from .witness_set import cached_coefficient_map, checkpoint_path
 
 DEFAULT_MAX_ED = 20000
 TOTAL_DEGREE_LIMIT = 2000  # Bezout numbers up to this: complete total-degree solve
@@ -47,7 +47,7 @@ def ed_critical_system(ctx: Context, metric: str) -> CriticalSystem:
                 f"{ctx.arch.spec()}: the ED degree needs a certified dimension, but only "
                 f"{d.lower} <= dim M <= {d.upper} is known"
             )
-        cmap = ctx.cached("coefficient_map", lambda: coefficient_map(ctx.arch))
+        cmap = cached_coefficient_map(ctx)  # on disk with a checkpoint directory: a resumed run skips it
         Q = metric_matrix(cmap, metric, ctx.rng(f"metric-{metric}"))
         return critical_system(ctx.arch, cmap, Q, d.lower, ctx.rng(f"critical-slice-{metric}"))
 

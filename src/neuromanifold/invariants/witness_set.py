@@ -28,7 +28,7 @@ from ..arithmetic import Complex128
 from ..context import Context
 from ..errors import InputError
 from ..homotopy import monodromy_solve
-from ..homotopy.monodromy import MonodromyResult
+from ..homotopy.monodromy import MonodromyResult, attempt_checkpoint
 from ..homotopy.trace import make_trace_test
 from ..homotopy.solutions import deduplicate
 from ..coefficients import coefficient_map
@@ -87,9 +87,43 @@ def checkpoint_path(ctx: Context, name: str) -> Path | None:
     return path / f"{name}-{tag}.npz"
 
 
+_CMAP_FORMAT = 1
+
+
+def cached_coefficient_map(ctx: Context) -> Any:
+    """``coefficient_map(ctx.arch)``, cached in ``ctx``; with a checkpoint directory also on disk (np.savez,
+    exact integer coefficients, no pickles), so that a resumed run skips the symbolic expansion (and the
+    import of sympy): the same map, so the same results."""
+
+    def compute() -> Any:
+        from ..coefficients import CoefficientMap, SparsePolynomials
+        from ..homotopy.monodromy import _write_npz
+
+        path = checkpoint_path(ctx, "coefficient_map")
+        spec = ctx.arch.spec()
+        if path is not None and path.exists():
+            try:
+                with np.load(path, allow_pickle=False) as f:
+                    if int(f["format"]) == _CMAP_FORMAT and str(f["spec"]) == spec:
+                        mon, E, C = np.asarray(f["monomials"]), np.asarray(f["exponents"]), np.asarray(f["coefficients"])
+                        if E.shape[1] == ctx.arch.n_params and C.shape == (len(mon), len(E)):
+                            monomials = [(int(r[0]), tuple(int(a) for a in r[1:])) for r in mon]
+                            return CoefficientMap(ctx.arch, monomials, SparsePolynomials(E.astype(int), C))
+            except (OSError, ValueError, KeyError):  # unreadable: expand again
+                pass
+        cmap = coefficient_map(ctx.arch)
+        if path is not None:
+            mon = np.array([[o, *a] for o, a in cmap.monomials], dtype=np.int64).reshape(len(cmap.monomials), -1)
+            _write_npz(path, {"format": _CMAP_FORMAT, "spec": np.array(spec), "monomials": mon,
+                              "exponents": cmap.polynomials.exponents, "coefficients": cmap.polynomials.coefficients})
+        return cmap
+
+    return ctx.cached("coefficient_map", compute)
+
+
 def _attempt_path(ckpt: Path | None, attempt: int) -> Path | None:
-    """The checkpoint of restart ``attempt`` (0: ``ckpt`` itself)."""
-    return ckpt if ckpt is None or attempt == 0 else ckpt.with_name(f"{ckpt.stem}-attempt{attempt + 1}.npz")
+    """The checkpoint of restart ``attempt`` (0: ``ckpt`` itself; ``attempt_checkpoint``)."""
+    return attempt_checkpoint(ckpt, attempt)
 
 
 def witness_set(ctx: Context, per_fiber: bool = False, coefficients: bool | None = None) -> NetworkWitnessSet:
@@ -113,7 +147,7 @@ def _coefficients_feasible(ctx: Context) -> bool:
     if arch.n_params > COEFFICIENT_MAX_PARAMS or arch.ambient_upper_bound()[0] > COEFFICIENT_MAX_AMBIENT:
         return False
     try:
-        ctx.cached("coefficient_map", lambda: coefficient_map(arch))
+        cached_coefficient_map(ctx)
     except InputError:
         return False
     return True
@@ -137,7 +171,7 @@ def _coefficient_slice(ctx: Context, k: int, rng: np.random.Generator) -> _Slice
     """R c(z) = b on a coordinate slice of parameter space (gauge + pivoted QR), c the exact coefficient map."""
     from ..landscape import choose_slice
 
-    cmap = ctx.cached("coefficient_map", lambda: coefficient_map(ctx.arch))
+    cmap = cached_coefficient_map(ctx)
     free, frozen, info = choose_slice(ctx.arch, cmap, k, rng)
     P = cmap.restrict(free, frozen)
     D = cmap.dimension
