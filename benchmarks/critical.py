@@ -8,7 +8,7 @@ Columns:
 * ours: ``analyze(spec, only="ed_degree", metric=...)`` wall time in a warm process (coefficient map,
   critical system, total-degree solve when small, monodromy, trace tests).
 * M2 exact: Macaulay2 computes the ED degree symbolically over QQ from the network written in its
-  own language (``tests/m2_networks.py``: implicitization + DHOST critical ideal + saturation); its
+  own language (``tests/helpers/m2_networks.py``: implicitization + DHOST critical ideal + saturation); its
   cpu time.
 * PHCpack: ``phc -b`` (polyhedral homotopy) on *our* critical-point equations J_c^T (Q c - p) = 0 at
   a random real data point (same equations, independent solver); compared with the number of regular
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from m2_networks import M2, m2_ed_degree, m2_network, spec_string  # noqa: E402
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     import neuromanifold as nm
     from neuromanifold.context import Context
     from neuromanifold.invariants.ed_degree import ed_critical_system
-    from neuromanifold.landscape import solve_critical
+    from neuromanifold.invariants.critical_system import solve_critical
 
     nm.analyze("linear(widths=(2, 1, 2))", only="ed_degree")  # warm up
     header = (f"{'case':<9}{'metric':<15}| {'ours':>5} {'status':<11}{'s':>7} | {'M2 exact':>8}{'s':>9}{'M2/ours':>9} | "

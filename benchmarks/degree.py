@@ -5,7 +5,7 @@ NumericalImplicitization (``pseudoWitnessSet`` / ``numericalImageDegree``) on th
     python benchmarks/degree.py --quick         # two small cases (smoke test)
     python benchmarks/degree.py --cases cnn-2222 linear-525 --m2-seeds 1,2,3 --timeout 300
 
-Macaulay2 gets the network written independently in its own language (``tests/m2_networks.py``:
+Macaulay2 gets the network written independently in its own language (``tests/helpers/m2_networks.py``:
 the coefficient map theta -> coefficients of the network function, built from matrices of
 parameter variables; only the family parameters are shared with our spec) and computes the
 degree of the closure of its image by monodromy and a trace test.  Ours computes the same
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))
 
 from m2_networks import M2, m2_image_degree, m2_network, majority, spec_string  # noqa: E402
 

@@ -1,9 +1,9 @@
 """Stress test of issue 16: is a `certified` ED degree always right?
 
 20 small architectures x N seeds x 3 metrics (generic, bombieri_weyl, euclidean); each run's
-value and status against the true ED degree from closed formulas (tests/ed_truth.py, with the
+value and status against the true ED degree from closed formulas (tests/helpers/ed_truth.py, with the
 literature references) or, for the cases without a formula, an exact Macaulay2 computation in the
-same run (tests/m2_networks.py `m2_ed_degree`; skipped with a printed reason when M2 is absent or
+same run (tests/helpers/m2_networks.py `m2_ed_degree`; skipped with a printed reason when M2 is absent or
 times out).  Prints a table and "certified but wrong: N"; exits 1 if N > 0.
 
     python benchmarks/ed_stress.py [--seeds 10] [--quick] [--jobs 2] [--m2-timeout 60]
@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))
 
 from ed_truth import TRUTH, m2_parametric_ed, veronese_model  # noqa: E402
 

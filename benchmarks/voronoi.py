@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from neuromanifold.voronoi import voronoi_masses
+from neuromanifold.landscape.voronoi import voronoi_masses
 
 
 def main() -> None:

@@ -1,4 +1,10 @@
+import sys
+from pathlib import Path
+
 import pytest
+
+# shared test modules (truth tables, Macaulay2 oracles, test systems): tests/helpers
+sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers"))
 
 import neuromanifold as nm
 

@@ -3,23 +3,18 @@
 from .analysis import INVARIANTS, AnalysisInterrupted, Report, analyze
 from .architectures import Architecture, parse_spec
 from .errors import InputError, NeuromanifoldError, SpecError
-from .critical_points import critical_points
+from .landscape.critical_points import critical_points
 from .invariants.conservation_laws import conservation_laws_of_map
-from .equivariant_comparison import compare_equivariant
-from .membership import contains
+from .atlas.comparison import compare_equivariant
+from .invariants.membership import contains
 from .result import Result
 
-try:  # single source: the version in pyproject.toml, as installed
-    from importlib.metadata import PackageNotFoundError, version as _dist_version
-
-    __version__ = _dist_version("neuromanifold")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
-    __version__ = "0+unknown"
+from .version import __version__
 
 
 def __getattr__(name: str):  # torch is imported only when a torch module is analysed
     if name == "analyze_module":
-        from .torch_module import analyze_module
+        from .invariants.torch_module import analyze_module
 
         return analyze_module
     raise AttributeError(f"module 'neuromanifold' has no attribute {name!r}")

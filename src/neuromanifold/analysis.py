@@ -19,6 +19,7 @@ from .invariants import covering as _cov
 from .invariants import conservation_laws as _claws
 from .invariants import critical_locus as _crit
 from .result import Result, jsonable
+from .invariants.cost import COST_CAP, GUARDED, check_cost, cost_estimates  # noqa: F401 (re-exported)
 
 INVARIANTS: dict[str, Callable[[Context], Result]] = {
     "dimension": _dim.dimension,
@@ -48,7 +49,7 @@ def invariant_function(name: str, arch: Architecture) -> Callable[[Context], Res
         func = _fun.for_nonpolynomial(name, INVARIANTS[name])
 
     def run(ctx: Context) -> Result:
-        from .budget import cut_mark, cuts_since
+        from .runtime.budget import cut_mark, cuts_since
 
         mark = cut_mark()
         res = func(ctx)
@@ -116,11 +117,6 @@ class Report:
             }
         )
 
-    def to_text(self) -> str:
-        from .report.text import render_text
-
-        return render_text(self)
-
 
 def resolve_only(only: str | Iterable[str] | None) -> list[str]:
     if only is None:
@@ -135,34 +131,6 @@ def resolve_only(only: str | Iterable[str] | None) -> list[str]:
             else f"--only needs at least one name from: {', '.join(INVARIANTS)}"
         )
     return names
-
-
-COST_CAP = 10**8  # solutions a monodromy may have to gather (upper bound) before analyze refuses without force
-GUARDED = ("degree", "fiber_points", "ed_degree")
-
-
-def cost_estimates(ctx: Context, names: Iterable[str]) -> list[dict[str, Any]]:
-    """Upper bounds on the solutions each requested monodromy invariant gathers (``degree_cost_estimate``)."""
-    out = []
-    for name in names:
-        if name in GUARDED and getattr(ctx.arch, "polynomial", True):
-            est = _deg.degree_cost_estimate(ctx, name)
-            if est is not None:
-                out.append(est)
-    return out
-
-
-def check_cost(ctx: Context, names: Iterable[str], cap: int = COST_CAP) -> list[dict[str, Any]]:
-    """The estimates of ``cost_estimates``; InputError (one line, how to proceed) when one exceeds ``cap``."""
-    ests = cost_estimates(ctx, names)
-    for e in ests:
-        if e["bound"] > cap:
-            raise InputError(
-                f"{ctx.arch.spec()}: {e['invariant']} may have to gather up to {float(e['bound']):.2e} solutions "
-                f"({e['formula']} with deg_theta mu = {e['deg_theta_mu']}, dim = {e['dim']}) > the cap {cap:.0e}; "
-                "pass --budget SECONDS (a labelled lower bound when it runs out) or --force to run unbounded"
-            )
-    return ests
 
 
 def analyze(
@@ -204,10 +172,10 @@ def analyze(
     ``evidence["interrupted"] = True`` and ``evidence["cut"]`` ("interrupted" | "budget").
     ``progress``: progress on stderr (a bar on a terminal, else a plain line every few seconds).
     """
-    from .budget import Budget, cut_kind, cut_mark, cuts_since
+    from .runtime.budget import Budget, cut_kind, cut_mark, cuts_since
     from .errors import BudgetExceeded
-    from .progress import Progress
-    from .coefficients import METRICS
+    from .runtime.progress import Progress
+    from .parametrization.coefficients import METRICS
 
     names = resolve_only(only)
     clock = Budget(budget)

@@ -62,7 +62,7 @@ def evaluation_injective(arch: Any, X: np.ndarray, p: int | None = None) -> tupl
 
                 r = rank_mod_p(M, p)
             else:
-                from ..rank import numerical_rank
+                from ..arithmetic.rank import numerical_rank
 
                 r = numerical_rank(M).rank
             seen[id(e)] = (r, len(e))

@@ -132,7 +132,7 @@ def iter_spec(spec: str, names: list[str], seed: int, options: dict[str, Any],
     Failures (a NeuromanifoldError) become 'failed' results carrying the message.  A result cut short
     (SIGINT counted by ``sigint`` during it, or a cut-short evidence) is yielded as ``interrupted``
     and ends the iteration."""
-    from .. import __version__
+    from ..version import __version__
     from ..analysis import invariant_function
     from ..context import Context
     from ..result import Result
@@ -220,7 +220,7 @@ def sweep(
     what was finished (see the module docstring).
     """
     from ..analysis import resolve_only
-    from ..coefficients import METRICS
+    from ..parametrization.coefficients import METRICS
 
     names = resolve_only(only)
     if metric not in METRICS:
@@ -347,7 +347,7 @@ class _Run:
         """Claim what is free, compute it on Dask; return what other sweeps hold (to be resolved)."""
         from distributed import as_completed
 
-        from ..cluster import connect
+        from ..runtime.cluster import connect
 
         client, local, self.summary.workers = connect(cluster)
         deferred: list[tuple[str, list[str]]] = []

@@ -334,7 +334,7 @@ def run_dynamics(config: DynamicsConfig | None = None, *, seed: int = 0, progres
     """Restricted-then-augmented training for each support and seed (seeds seed, seed+1, ...)."""
     import time
 
-    from ..progress import Bar
+    from ..runtime.progress import Bar
 
     cfg = config or DynamicsConfig()
     for s in cfg.supports:

@@ -164,7 +164,7 @@ def _ntk_errors(base: torch.nn.Module, params: dict[str, torch.Tensor], x: torch
 
 def run_ensemble(config: EnsembleConfig | None = None, *, seed: int = 0, progress: bool = False) -> EnsembleResult:
     """Train augmented (and control) ensembles with vmap and measure emergent invariance (see module doc)."""
-    from ..progress import Bar
+    from ..runtime.progress import Bar
 
     cfg = config or EnsembleConfig()
     if cfg.members < 1 or cfg.width < 1 or cfg.depth < 1 or cfg.steps < 0 or cfg.batch < 1 or cfg.ntk_points < 1:

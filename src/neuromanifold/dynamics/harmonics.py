@@ -366,7 +366,7 @@ def train_harmonics(G: FiniteGroup, *, seed: int, steps: int, batch: int = 64, l
 
 
 def run_harmonics(config: HarmonicsConfig | None = None, *, seed: int = 0, progress: bool = False) -> HarmonicsResult:
-    from ..progress import Bar
+    from ..runtime.progress import Bar
 
     cfg = config or HarmonicsConfig()
     groups = [finite_group(name) for name in cfg.groups]

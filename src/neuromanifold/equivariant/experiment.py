@@ -123,7 +123,7 @@ def _record_training(rec: dict[str, Any], hist: dict[str, list[float]], train_ac
 
 
 def _progress(total: int, progress: bool, desc: str):
-    from ..progress import Bar
+    from ..runtime.progress import Bar
 
     # on stderr: a bar on a terminal, else a plain line every few seconds (total: mini-batch steps of all runs)
     return Bar(total=total, desc=desc, unit="steps", enabled=progress)

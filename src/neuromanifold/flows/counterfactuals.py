@@ -87,7 +87,7 @@ def gradient_ascent(classifier: Classifier, x0: np.ndarray | Tensor, target: Any
                     progress: bool = False) -> AscentResult:
     """Gradient ascent on log p_target in base space (through the flow) or in data space; see module doc.
     Bad input (target out of range, wrong shapes, a flow not invertible on x0) raises InputError."""
-    from ..progress import Bar
+    from ..runtime.progress import Bar
 
     if space not in SPACES:
         raise InputError(f"unknown space {space!r}; use 'base' (counterfactual) or 'data' (adversarial)")

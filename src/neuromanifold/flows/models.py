@@ -157,7 +157,7 @@ def train_flow(flow: Flow, sample: Callable[[np.random.Generator], Tensor], epoc
     """Maximum likelihood: Adam on the mean negative log-likelihood over minibatches of ``sample(rng)``
     (one epoch's data, e.g. freshly dequantised); calls ``on_checkpoint(epoch, flow)`` at the listed
     epochs (0 = before training).  Returns the mean training NLL per epoch."""
-    from ..progress import Bar
+    from ..runtime.progress import Bar
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -210,7 +210,7 @@ def train_classifier(model: Classifier, sample: Callable[[np.random.Generator], 
                      *, batch: int = 128, lr: float = 3e-3, weight_decay: float = 1e-4, seed: int = 0,
                      progress: bool = False) -> list[float]:
     """Cross-entropy training with Adam on ``sample(rng) -> (x, labels)`` per epoch; mean loss per epoch."""
-    from ..progress import Bar
+    from ..runtime.progress import Bar
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed + 7919)

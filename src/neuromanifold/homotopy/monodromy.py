@@ -403,7 +403,7 @@ def monodromy_solve(
         if inflight is not None:  # cut between two legs of a push: it continues from the next leg
             resumed["push_resumed_at_leg"] = int(inflight["leg"])
     # the number of solutions is unknown (target_count is a cap): counts and rates, no total or ETA
-    from ..progress import Progress
+    from ..runtime.progress import Progress
 
     bar = Progress("monodromy", unit="solutions", rate_of="paths", enabled=progress, initial=len(sols))
     bar.update(count=len(sols), loops=len(loops), paths=stats["tracked"], **{"loops without new": stagnant})
@@ -619,7 +619,7 @@ def monodromy_solve(
                 stagnant = 0 if found else stagnant + 1
             report()
     except KeyboardInterrupt as exc:
-        from ..budget import cut_kind, record_cut
+        from ..runtime.budget import cut_kind, record_cut
 
         rule = cut_kind(exc)
         record_cut(rule)  # callers (analyze) learn that this result was cut short

@@ -970,7 +970,7 @@ def track(
     else:
         B = z0.shape[0]
         threads = opts.threads if opts.threads > 0 else min(2, _CPUS)
-        from ..cluster import current_client
+        from ..runtime.cluster import current_client
 
         client = current_client()
         if client is not None and B >= CLUSTER_MIN_PATHS:
@@ -998,7 +998,7 @@ def _track_on_cluster(client: Any, homotopy: Homotopy, z0: np.ndarray, opts: Tra
 
     Paths are independent and each chunk is tracked by the same code as here (compiled or batched), so
     the endpoints and statuses equal those of the single-process run; the chunks come back in order."""
-    from ..cluster import n_workers
+    from ..runtime.cluster import n_workers
 
     B = z0.shape[0]
     n_chunks = max(1, min(4 * n_workers(client), -(-B // 32)))  # chunks of >= 32 paths

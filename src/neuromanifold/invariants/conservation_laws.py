@@ -53,7 +53,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..rank import NumericalRank, numerical_rank
+from ..arithmetic.rank import NumericalRank, numerical_rank
 from ..result import Result
 
 REFERENCE = (
@@ -299,7 +299,7 @@ def lie_algebra_trace(family: FieldFamily, theta: Any, rng: np.random.Generator,
     stabilised = False
     bar = None
     if progress:
-        from ..progress import Bar
+        from ..runtime.progress import Bar
 
         # the rank stops growing when the Lie algebra closes, usually well before D: no total
         bar = Bar(desc=f"Lie algebra rank (at most {D})", unit="directions")
@@ -516,7 +516,7 @@ def polynomial_laws(family: FieldFamily, degree: int, rng: np.random.Generator, 
 
     bar = None
     if progress:
-        from ..progress import Bar
+        from ..runtime.progress import Bar
 
         # A + 20 equations are always collected (more when a point adds several)
         bar = Bar(total=A + 20, desc=f"polynomial laws (degree <= {degree})", unit="equations")
@@ -587,7 +587,7 @@ def _verify_mod_p(arch: Any, laws: list[PolynomialLaw], p: int, rng: np.random.G
     """Schwartz-Zippel: grad h(theta) . d_theta f(theta, x_s) = 0 over Z/p at random (theta, x_s)."""
     from ..arithmetic import ModP
     from ..arithmetic.modular import matmul_mod
-    from ..parametrization import Parametrization
+    from ..parametrization.evaluation import Parametrization
 
     D = arch.n_params
     n_samples = max(1, int(np.ceil((D + 8) / arch.output_size())))

@@ -116,7 +116,7 @@ class _Deg:
 
 def parameter_degree(ctx: Context) -> tuple[int, str]:
     """deg_theta mu (an upper bound, exact when the coefficient map is expanded) and how it was found."""
-    from ..coefficients import coefficient_map
+    from ..parametrization.coefficients import coefficient_map
 
     arch = ctx.arch
     if "coefficient_map" in ctx._cache or arch.n_params <= NET_MAX_PARAMS:
@@ -262,7 +262,7 @@ def _scaling_block(ctx: Context, cmap: Any) -> str | None:
 
 def sample_ball(ctx: Context, n_samples: int, radius: float, dim: int) -> tuple[np.ndarray, dict[str, Any]]:
     """Points of M cap B_R in coefficient space (n, D) and how they were drawn."""
-    from ..coefficients import coefficient_map
+    from ..parametrization.coefficients import coefficient_map
 
     arch = ctx.arch
     if arch.n_params > NET_MAX_PARAMS:

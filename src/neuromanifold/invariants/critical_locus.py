@@ -179,7 +179,7 @@ def critical_points_of_mu(ctx: Context, n_starts: int, rng: np.random.Generator)
     Returns the accepted points and the search record (per start: mode, residual, sigma_k / sigma_1)."""
     from scipy.optimize import least_squares
 
-    from ..coefficients import coefficient_map
+    from ..parametrization.coefficients import coefficient_map
 
     if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
         raise InputError(f"n_starts must be a positive integer (random starts of the critical-point search), "
@@ -284,7 +284,7 @@ def double_points_of_mu(ctx: Context, n_starts: int, rng: np.random.Generator) -
     of the symmetry group and its image is a self-intersection of M unless the generic fiber is larger."""
     from scipy.optimize import least_squares
 
-    from ..coefficients import coefficient_map
+    from ..parametrization.coefficients import coefficient_map
 
     arch = ctx.arch
     P = ctx.cached("coefficient_map", lambda: coefficient_map(arch)).polynomials
@@ -427,7 +427,7 @@ def subnetwork_conjecture(ctx: Context, n_starts: int | None = None) -> Result:
     """Sample real critical points and double points of mu; for each: is the image singular on M, is it in a
     subnetwork family.  ``n_starts`` random starts per search (default ``ctx.options["conjecture_starts"]``
     or DEFAULT_STARTS); the value is the number of sampled singular images in no family."""
-    from ..coefficients import coefficient_map
+    from ..parametrization.coefficients import coefficient_map
     from .singularities import subnetwork_families
 
     t0 = time.perf_counter()

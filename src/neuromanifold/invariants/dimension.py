@@ -24,8 +24,8 @@ from ..arithmetic.modular import matmul_mod
 from ..architectures.monomials import evaluation_injective
 from ..context import Context
 from ..errors import InputError
-from ..parametrization import Parametrization
-from ..rank import NumericalRank, numerical_rank
+from ..parametrization.evaluation import Parametrization
+from ..arithmetic.rank import NumericalRank, numerical_rank
 from ..result import Result
 
 MAX_JACOBIAN_ENTRIES = 1.5e8  # ~1.2 GB of int64 residues; beyond this we refuse with advice

@@ -5,7 +5,7 @@ Sturmfels, Thomas, FoCM 2016), in one of the metrics of ``coefficients.metric_ma
 The critical points are gathered by monodromy on the critical-point system of ``landscape`` (the
 data point is the parameter; solutions deduplicated by their point c(z) of M, so symmetric
 parameter points count once) started from random smooth critical pairs (z, u).  Every endpoint is
-decided scale-free (``landscape.classify_points``: rank of J_c and size of c(z) against the size of
+decided scale-free (``critical_system.classify_points``: rank of J_c and size of c(z) against the size of
 their terms, the round-off scale) and only smooth critical points are kept: critical points of the
 parametrization (rank J_c < k) and the zero function (c(z) = 0, a regular solution whose image is the
 vertex of the cone for every data point, invisible to the trace) never enter the set.  Completeness
@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from ..coefficients import METRICS, metric_matrix
+from ..parametrization.coefficients import METRICS, metric_matrix
 from ..context import Context
 from ..errors import InputError
-from ..landscape import CriticalSystem, critical_monodromy, critical_system, solve_critical
+from .critical_system import CriticalSystem, critical_monodromy, critical_system, solve_critical
 from ..result import Result
 from .dimension import dimension_data
 from .witness_set import cached_coefficient_map, checkpoint_path
@@ -98,7 +98,7 @@ def ed_degree(ctx: Context) -> Result:
 
 def _other_slice(ctx: Context, cs: CriticalSystem) -> CriticalSystem:
     """The critical-point system of the same metric Q on an independently drawn coordinate slice."""
-    from ..landscape import critical_system
+    from .critical_system import critical_system
 
     return critical_system(ctx.arch, cs.cmap, cs.Q, cs.k, ctx.rng("critical-slice-confirmation"))
 

@@ -15,8 +15,8 @@ import numpy as np
 
 from ..arithmetic import Float64
 from ..context import Context
-from ..parametrization import Parametrization
-from ..rank import normalise_rows, numerical_rank
+from ..parametrization.evaluation import Parametrization
+from ..arithmetic.rank import normalise_rows, numerical_rank
 from ..result import Result
 from .dimension import dimension_data, generator_rank
 

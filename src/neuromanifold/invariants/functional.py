@@ -30,7 +30,7 @@ import numpy as np
 from ..arithmetic import rank_mod_p
 from ..context import Context
 from ..errors import InputError
-from ..rank import numerical_rank
+from ..arithmetic.rank import numerical_rank
 from ..result import Result
 
 N_DRAWS = 6  # parameter points at which the functional dimension is evaluated

@@ -128,7 +128,7 @@ def _count_near(system: Any, Z0: np.ndarray, b0: np.ndarray, y: np.ndarray, rng:
 def network_multiplicity(ctx: Any, theta: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
     """Multiplicity of the Zariski closure of M at mu(theta) (theta complex, length N), from the
     network's witness set (``witness_set``: the exact coefficient map or values at sample inputs)."""
-    from ..coefficients import coefficient_map
+    from ..parametrization.coefficients import coefficient_map
     from .witness_set import witness_set
 
     ws = witness_set(ctx)

@@ -45,8 +45,8 @@ from ..architectures.dense import MLP
 from ..architectures.equivariant import GroupDense
 from ..arithmetic import Complex128, ModP, rank_mod_p
 from ..context import Context
-from ..parametrization import Parametrization
-from ..rank import numerical_rank
+from ..parametrization.evaluation import Parametrization
+from ..arithmetic.rank import numerical_rank
 from ..result import Result
 from .dimension import ambient_data, dimension_data
 

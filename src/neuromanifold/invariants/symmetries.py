@@ -37,7 +37,7 @@ import numpy as np
 
 from ..arithmetic import ModArray, ModP, rank_mod_p
 from ..arithmetic.modular import matmul_mod, rational_reconstruction
-from ..parametrization import Parametrization
+from ..parametrization.evaluation import Parametrization
 
 MAX_DEGREE = 4  # largest total degree of the monomials in a searched field (PAIR_LIMIT permitting)
 PAIR_LIMIT = 300_000  # largest number of (component, monomial) unknowns enumerated per degree

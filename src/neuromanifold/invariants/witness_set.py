@@ -31,10 +31,10 @@ from ..homotopy import monodromy_solve
 from ..homotopy.monodromy import MonodromyResult, attempt_checkpoint
 from ..homotopy.trace import make_trace_test
 from ..homotopy.solutions import deduplicate
-from ..coefficients import coefficient_map
+from ..parametrization.coefficients import coefficient_map
 from ..homotopy.witness import ImageSliceSystem, PolynomialImageSliceSystem, random_unitary_like
-from ..parametrization import Parametrization, jacobian_batch
-from ..rank import numerical_rank
+from ..parametrization.evaluation import Parametrization, jacobian_batch
+from ..arithmetic.rank import numerical_rank
 from .dimension import ambient_data, dimension_data
 
 INJECTIVITY_LIMIT = 3000  # largest ambient dimension for which injectivity of mu_S is checked
@@ -96,7 +96,7 @@ def cached_coefficient_map(ctx: Context) -> Any:
     import of sympy): the same map, so the same results."""
 
     def compute() -> Any:
-        from ..coefficients import CoefficientMap, SparsePolynomials
+        from ..parametrization.coefficients import CoefficientMap, SparsePolynomials
         from ..homotopy.monodromy import _write_npz
 
         path = checkpoint_path(ctx, "coefficient_map")
@@ -169,7 +169,7 @@ class _Slice:
 
 def _coefficient_slice(ctx: Context, k: int, rng: np.random.Generator) -> _Slice:
     """R c(z) = b on a coordinate slice of parameter space (gauge + pivoted QR), c the exact coefficient map."""
-    from ..landscape import choose_slice
+    from .critical_system import choose_slice
 
     cmap = cached_coefficient_map(ctx)
     free, frozen, info = choose_slice(ctx.arch, cmap, k, rng)

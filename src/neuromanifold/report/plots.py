@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from ..implicit_bias import ImplicitBiasResult
-    from ..plane_curves import CurveVoronoi
+    from ..landscape.implicit_bias import ImplicitBiasResult
+    from ..landscape.plane_curves import CurveVoronoi
     from ..slices import PlaneSlice, SurfaceSlice
 
 

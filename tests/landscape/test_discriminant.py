@@ -1,0 +1,89 @@
+"""Maps of real critical points over a plane of data sets (discriminants).
+
+The worked example of the docs: f(x) = a (w . x)^2, whose neuromanifold is the cone over a conic;
+for data in general position there are always 4 complex critical points on M (the generic ED degree
+of a conic, DHOST 2016), and 2 or 4 real ones.  The map's counts are checked cell by cell against
+independent complete solves (``critical_points`` at the same data: total-degree homotopy).
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+import neuromanifold as nm
+from neuromanifold.landscape.discriminant import critical_point_map
+from neuromanifold.errors import InputError
+
+SPEC = "mlp(widths=(2, 1, 1), r=2)"
+
+
+@pytest.fixture(scope="module")
+def conic_map():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8, 2))
+    Y0, Y1, Y2 = (rng.standard_normal((8, 1)) for _ in range(3))
+    m = critical_point_map(SPEC, X, Y0, Y1, Y2, s_range=(-3, 3), t_range=(-3, 3), grid=13)
+    return m, (X, Y0, Y1, Y2)
+
+
+def test_complex_count_is_constant_and_real_count_is_four_or_two(conic_map):
+    m, _ = conic_map
+    ok = m.counts["uncertain"] == 0
+    assert ok.mean() > 0.8
+    assert set(np.unique(m.counts["complex_pure"][ok]).tolist()) == {4}
+    assert set(np.unique(m.counts["real_pure"][ok]).tolist()) == {2, 4}  # both regions occur
+    assert np.all(m.counts["real"] <= m.counts["complex"])
+    assert np.all(m.counts["real_pure"] % 2 == 0)  # non-real critical points come in conjugate pairs
+    assert len(m.discriminant_edges()) > 0
+
+
+def test_map_agrees_with_independent_solves(conic_map):
+    m, (X, Y0, Y1, Y2) = conic_map
+    rng = np.random.default_rng(1)
+    ok = np.argwhere(m.counts["uncertain"] == 0)
+    for j, i in ok[rng.choice(len(ok), 6, replace=False)]:
+        res = nm.critical_points(SPEC, X, Y0 + m.s[i] * Y1 + m.t[j] * Y2)
+        c = res.counts
+        assert c["real_pure"] == m.counts["real_pure"][j, i]
+        assert c["real"] == m.counts["real"][j, i]
+        assert c["real_local_minimum"] == m.counts["local_minimum"][j, i]
+
+
+def test_save_and_plot(conic_map, tmp_path):
+    from neuromanifold.report.plots import plot_critical_point_map
+
+    m, _ = conic_map
+    png = plot_critical_point_map(m, tmp_path / "map.png")
+    svg = plot_critical_point_map(m, tmp_path / "map.svg")
+    assert png.stat().st_size > 10_000 and svg.read_text().lstrip().startswith("<?xml")
+    path = m.save(tmp_path / "map.npz")
+    data = np.load(path)
+    np.testing.assert_array_equal(data["count_real_pure"], m.counts["real_pure"])
+    summary = json.loads(path.with_suffix(".json").read_text())
+    assert summary["status"].startswith("numerical") and "trace-certified" in summary["status"]
+    assert summary["complex_pure_values"] == {"4": int((m.counts["uncertain"] == 0).sum())}
+
+
+def test_bad_family_is_a_clear_error():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((8, 2)), rng.standard_normal((8, 1))
+    with pytest.raises(InputError, match="Y1 must have the shape of Y0"):
+        critical_point_map(SPEC, X, Y, Y[:5], Y)
+    with pytest.raises(InputError, match="s_range"):
+        critical_point_map(SPEC, X, Y, Y, Y, s_range=(1, -1))
+
+
+def test_cli_writes_figure_and_data(tmp_path, capsys):
+    from neuromanifold.cli import main
+
+    rng = np.random.default_rng(0)
+    files = []
+    for name, shape in (("X", (8, 2)), ("Y0", (8, 1)), ("Y1", (8, 1)), ("Y2", (8, 1))):
+        np.save(tmp_path / f"{name}.npy", rng.standard_normal(shape))
+        files.append(str(tmp_path / f"{name}.npy"))
+    out = tmp_path / "fig.png"
+    assert main(["discriminant", SPEC, *files, "--grid", "5", "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert out.exists() and (tmp_path / "fig.npz").exists() and summary["grid"] == [5, 5]
+    assert main(["discriminant", SPEC, *files, "--out", str(tmp_path / "fig.jpg")]) == 2
