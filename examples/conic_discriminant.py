@@ -15,7 +15,7 @@ import argparse
 
 import numpy as np
 
-from neuromanifold.discriminant import critical_point_map
+from neuromanifold.landscape.discriminant import critical_point_map
 from neuromanifold.report.plots import plot_critical_point_map
 
 
