@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import neuromanifold as nm
+from neuromanifold.report.text import render_text
 from neuromanifold.architectures import ReLU, families
 from neuromanifold.errors import InputError, SpecError
 
@@ -96,7 +97,7 @@ def test_undefined_invariants_are_refused():
     r = nm.analyze("relu(widths=(2,2,1))", only=["dimension", "ed_degree"])
     assert r["ed_degree"].status == "not_computed" and "not polynomial" in r["ed_degree"].evidence["reason"]
     assert r["dimension"].value == 4
-    text = r.to_text()
+    text = render_text(r)
     assert "not_computed" in text and "numerical rank 4" in text
 
 

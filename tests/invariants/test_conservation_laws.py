@@ -6,6 +6,7 @@ import pytest
 import sympy
 
 import neuromanifold as nm
+from neuromanifold.report.text import render_text
 from neuromanifold.errors import InputError
 from neuromanifold.invariants import conservation_laws as cl
 
@@ -205,7 +206,7 @@ def test_text_and_json_reports(laws):
     import json
 
     r = nm.analyze("relu(widths=(2,2,1))", only=["conservation_laws"])
-    text = r.to_text()
+    text = render_text(r)
     assert "conservation laws of degree <= 2" in text and "Lie algebra rank 4" in text
     d = json.loads(json.dumps(r.to_dict()))
     assert d["invariants"]["conservation_laws"]["value"] == 2

@@ -13,12 +13,17 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import InputError, NeuromanifoldError
-from ..report.text import render_text
+from ..report.text import render_text as _render_report
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         self.exit(2, f"neuromanifold: error: {message} (see --help)\n")
+
+
+def _text(obj: Any) -> str:
+    """Text of an analysis Report (report.text) or of a result object that renders itself."""
+    return obj.to_text() if hasattr(obj, "to_text") else _render_report(obj)
 
 
 def _cmd_architectures(args: argparse.Namespace) -> int:
@@ -55,7 +60,7 @@ def _cmd_analyze_torch(args: argparse.Namespace) -> int:
             raise InputError(f"--input-shape {args.input_shape!r}: give integers such as 3 or 2,4") from None
     report = analyze_file(args.torch, input_shape=shape, n_inputs=args.n_inputs, draws=args.draws, init=args.init,
                           seed=args.seed, progress=True)  # on stderr, also without a terminal
-    print(json.dumps(report.to_dict(), indent=2) if args.json else render_text(report))
+    print(json.dumps(report.to_dict(), indent=2) if args.json else _text(report))
     return 0
 
 
@@ -96,7 +101,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         )
     except AnalysisInterrupted as exc:  # Ctrl-C: print what was computed, labelled, and exit 130
         report = exc.report
-        print(json.dumps(report.to_dict(), indent=2) if args.json else render_text(report))
+        print(json.dumps(report.to_dict(), indent=2) if args.json else _text(report))
         print("neuromanifold: interrupted: partial results above (the cut invariant is labelled, "
               "the others not_computed)" + ("; rerun with the same --checkpoint-dir to resume" if args.checkpoint_dir
                                             else ""), file=sys.stderr)
@@ -104,7 +109,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if args.json:  # the results first: an unwritable --html must not lose them
         print(json.dumps(report.to_dict(), indent=2))
     else:
-        print(render_text(report))
+        print(_text(report))
     if args.html:
         from ..report.html import render_html
 
@@ -401,7 +406,7 @@ def _cmd_compare_equivariant(args: argparse.Namespace) -> int:
         cmp = compare_equivariant(args.spec, only=args.only, seed=args.seed, metric=args.metric, budget=args.budget,
                                   progress=True, force=args.force)  # on stderr, also without a terminal
     except AnalysisInterrupted as exc:  # Ctrl-C: the partial comparison, labelled; exit 130
-        print(json.dumps(exc.report.to_dict(), indent=2) if args.json else render_text(exc.report))
+        print(json.dumps(exc.report.to_dict(), indent=2) if args.json else _text(exc.report))
         print("neuromanifold: interrupted: partial results above", file=sys.stderr)
         return 130
     print(json.dumps(cmp.to_dict(), indent=2) if args.json else cmp.to_text())
