@@ -643,6 +643,15 @@ def _implicit(spec: str | Architecture, seed: int, force: bool = False) -> dict[
             "image": image}
 
 
+def _symbolic_form(form: dict[tuple[int, ...], int], e: int) -> tuple[Any, Any]:
+    """The implicit form F as a sympy polynomial in the coordinates y0..y{e-1} (integer coefficients
+    from the exact nullspace; no user text involved)."""
+    import sympy
+
+    ys = sympy.symbols(f"y0:{e}")
+    return ys, sum(c * sympy.Mul(*[ys[i] ** p for i, p in enumerate(ex)]) for ex, c in form.items())
+
+
 def _directions(rng: np.random.Generator, e: int, n: int) -> list[np.ndarray]:
     """n random integer directions in R^e, redrawn (rarely) until independent."""
     while True:
@@ -686,8 +695,7 @@ def plane_slice(spec: str | Architecture, *, seed: int = 0, t_range: tuple[float
     imp = _implicit(spec, seed, force)
     arch, k, e, deg, form, coords, rng = (imp[n] for n in ("arch", "k", "e", "deg", "form", "coords", "rng"))
     N = arch.n_params
-    ys = sympy.symbols(f"y0:{e}")
-    F = sum(c * sympy.Mul(*[ys[i] ** p for i, p in enumerate(ex)]) for ex, c in form.items())
+    ys, F = _symbolic_form(form, e)
     # the plane through a real point of M
     th0 = rng.standard_normal(N)
     y0 = imp["image"](th0)[coords]
@@ -818,8 +826,7 @@ def surface_slice(spec: str | Architecture, *, seed: int = 0, box: tuple[float, 
     imp = _implicit(spec, seed, force)
     arch, k, e, deg, form, coords, rng = (imp[n] for n in ("arch", "k", "e", "deg", "form", "coords", "rng"))
     N = arch.n_params
-    ys = sympy.symbols(f"y0:{e}")
-    F = sum(cf * sympy.Mul(*[ys[i] ** p for i, p in enumerate(ex)]) for ex, cf in form.items())
+    ys, F = _symbolic_form(form, e)
     s, t, w = sympy.symbols("s t w")
     tried = []
     for attempt in range(int(tries)):
