@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 import neuromanifold as nm
-from neuromanifold.invariants import conservation_laws as cl
+from neuromanifold.invariants import conservation as cl
 
 TARGET = 60.0
 NETWORKS = [

@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from neuromanifold.landscape.voronoi import voronoi_masses
+from neuromanifold.report.landscape import voronoi_text
 
 
 def main() -> None:
@@ -31,7 +32,7 @@ def main() -> None:
     t0 = time.perf_counter()
     r = voronoi_masses(args.spec, n_samples=n, seed=1)
     dt = time.perf_counter() - t0
-    print(r.to_text())
+    print(voronoi_text(r))
     widths = {k: v["ci95"][1] - v["ci95"][0] for k, v in r.strata.items()}
     print(f"\n{r.n_samples + r.n_uncertain} targets in {dt:.1f} s: {(r.n_samples + r.n_uncertain) / dt:.0f} targets/s; "
           f"95% interval widths {', '.join(f'{k}: {w:.4f}' for k, w in widths.items())}")

@@ -4,7 +4,7 @@ from .analysis import INVARIANTS, AnalysisInterrupted, Report, analyze
 from .architectures import Architecture, parse_spec
 from .errors import InputError, NeuromanifoldError, SpecError
 from .landscape.critical_points import critical_points
-from .invariants.conservation_laws import conservation_laws_of_map
+from .invariants.conservation import conservation_laws_of_map
 from .atlas.comparison import compare_equivariant
 from .invariants.membership import contains
 from .result import Result

@@ -16,7 +16,7 @@ from .invariants import ed_degree as _ed
 from .invariants import singularities as _sing
 from .invariants import fibers as _fib
 from .invariants import covering as _cov
-from .invariants import conservation_laws as _claws
+from .invariants import conservation as _claws
 from .invariants import critical_locus as _crit
 from .result import Result, jsonable
 from .invariants.cost import COST_CAP, GUARDED, check_cost, cost_estimates  # noqa: F401 (re-exported)

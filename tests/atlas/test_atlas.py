@@ -9,10 +9,11 @@ import sqlite3
 
 import pytest
 
-from neuromanifold.atlas import Atlas, AtlasError, expand, sweep, to_csv, to_html
+from neuromanifold.atlas import Atlas, AtlasError, expand, sweep, to_csv
 from neuromanifold.atlas.tables import PRESETS, defect_rows
 from neuromanifold.cli import main
 from neuromanifold.errors import InputError
+from neuromanifold.report.atlas import atlas_html
 
 PATTERN = "mlp(widths=(2..3, 1..2, 1), r=2..3)"
 ONLY = "dimension,expected_dimension,ambient_dimension"
@@ -149,7 +150,7 @@ def test_cli_show_query_export_and_table(tmp_path, capsys):
     assert main(["atlas", "export", "--db", db, "--format", "csv", "--out", str(out)]) == 0
     assert out.read_text().count("\n") == 25
     with Atlas(db) as a:
-        html = to_html(a.rows(spec="(3, 2, 1), r=2"))
+        html = atlas_html(a.rows(spec="(3, 2, 1), r=2"))
         assert to_csv(a.rows(status="failed")).count("\n") == 1
     assert "<table>" in html and "5 (certified)" in html  # (3,2,1) r=2 is the defective one: dim 5
     assert main(["atlas", "table", "mlp-deep", "--db", db]) == 0

@@ -173,7 +173,8 @@ def test_cayley_table_of_C5_recovered_from_trained_weights():
 
 
 def test_ensemble_and_cli_smoke(tmp_path):
-    from neuromanifold.dynamics.experiment import run_experiment, write_report
+    from neuromanifold.dynamics.experiment import run_experiment
+    from neuromanifold.dynamics.report import write_report
 
     res = run_experiment("ensemble", seed=0, members=4, width=16, steps=20, n_train=60, n_test=20, n_noise=20,
                          checkpoints=(0, 20), ntk_points=2)

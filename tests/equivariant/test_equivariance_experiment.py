@@ -10,7 +10,8 @@ import torch
 
 from neuromanifold.cli import main
 from neuromanifold.equivariant import digits as dg
-from neuromanifold.equivariant.experiment import area_weighted_miou, run, write_report
+from neuromanifold.equivariant.experiment import area_weighted_miou, run
+from neuromanifold.equivariant.report import write_report
 from neuromanifold.errors import InputError
 
 

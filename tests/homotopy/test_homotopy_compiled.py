@@ -6,6 +6,8 @@ import pytest
 from neuromanifold.homotopy import (
     ParameterHomotopyBatch,
     PolynomialSystem,
+    StraightLineHomotopy,
+    TrackerOptions,
     cyclic,
     deduplicate,
     katsura,
@@ -15,7 +17,7 @@ from neuromanifold.homotopy import (
     univariate,
     univariate_family,
 )
-from neuromanifold.homotopy import compiled, tracker
+from neuromanifold.homotopy import compiled, dispatch
 
 needs_numba = pytest.mark.skipif(not compiled.AVAILABLE, reason="numba is not installed")
 
@@ -69,7 +71,7 @@ def test_result_does_not_depend_on_threads_or_chunking():
 def test_numpy_fallback_without_numba(monkeypatch):
     monkeypatch.setattr(compiled, "AVAILABLE", False)
     S = katsura(3)
-    assert tracker._compiled_form(tracker.StraightLineHomotopy(S, S, 1j), 4, tracker.TrackerOptions()) is None
+    assert dispatch._compiled_form(StraightLineHomotopy(S, S, 1j), 4, TrackerOptions()) is None
     res = solve_total_degree(S, seed=0)
     assert res.n_solutions == 8 and res.n_failed == 0
 

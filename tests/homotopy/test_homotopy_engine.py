@@ -273,7 +273,7 @@ def test_monodromy_rejects_start_points_that_are_not_solutions():
 # ---------------------------------------------------------------------- Taylor predictor, LU helpers
 def test_path_taylor_series_solves_the_homotopy_to_its_order():
     """H(sum_{k<=K} x_k s^k, t - s) = O(s^{K+1}) for the coefficients of ``taylor_coefficients``."""
-    from neuromanifold.homotopy.tracker import lu_factor, lu_solve
+    from neuromanifold.homotopy.linear_algebra import lu_factor, lu_solve
 
     K = katsura(3)
     hom = StraightLineHomotopy(K, total_degree_start_system(K.degrees), rng=1)
@@ -313,7 +313,7 @@ def test_taylor_predictor_finds_the_same_solutions_and_rk4_remains_the_fallback(
 
 
 def test_lu_factor_marks_singular_matrices_with_nan_solutions():
-    from neuromanifold.homotopy.tracker import lu_factor, lu_solve
+    from neuromanifold.homotopy.linear_algebra import lu_factor, lu_solve
 
     rng = np.random.default_rng(0)
     A = rng.standard_normal((3, 4, 4)) + 1j * rng.standard_normal((3, 4, 4))

@@ -8,7 +8,7 @@ import sympy
 import neuromanifold as nm
 from neuromanifold.report.text import render_text
 from neuromanifold.errors import InputError
-from neuromanifold.invariants import conservation_laws as cl
+from neuromanifold.invariants import conservation as cl
 
 
 @pytest.fixture(scope="module")

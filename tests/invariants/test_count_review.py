@@ -16,7 +16,7 @@ import pytest
 
 import neuromanifold as nm
 from neuromanifold.context import Context
-from neuromanifold.homotopy.tracker import condition_numbers
+from neuromanifold.homotopy.linear_algebra import condition_numbers
 from neuromanifold.invariants.witness_set import witness_set
 
 CASES = [

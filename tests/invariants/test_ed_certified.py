@@ -13,6 +13,7 @@ import pytest
 
 import neuromanifold as nm
 from neuromanifold.errors import InputError
+from assertions import assert_honest
 from ed_truth import truth
 
 SEEDS = range(10)
@@ -47,10 +48,7 @@ def check(spec: str, metric: str, seed: int, true: int):
     if res.status == "failed":
         reason = str(res.evidence.get("reason", ""))
         assert "witness point" not in reason and "F(z; p0)" not in reason, f"{where}: internal error: {reason}"
-    if res.status == "certified":
-        assert res.value == true, f"{where}: certified {res.value}, the truth is {true}"
-    if res.status == "lower_bound":
-        assert res.value is not None and res.value <= true, f"{where}: lower bound {res.value} > truth {true}"
+    assert_honest(res, true, where)  # certified == truth, lower_bound <= truth (prints the evidence otherwise)
     return res
 
 

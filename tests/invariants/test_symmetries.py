@@ -8,7 +8,7 @@ import sympy
 
 from neuromanifold.architectures import MLP, Linear, parse_spec
 from neuromanifold.context import Context
-from neuromanifold.invariants import symmetries as S
+from neuromanifold.invariants.kernel_fields import search as S
 from neuromanifold.invariants.dimension import _same_function_space, dimension, dimension_data
 from neuromanifold.invariants.fibers import hidden_symmetries
 from neuromanifold.parametrization.evaluation import symbolic_function

@@ -5,6 +5,7 @@ import pytest
 
 from neuromanifold.errors import InputError
 from neuromanifold.landscape.implicit_bias import implicit_bias
+from neuromanifold.report.landscape import implicit_bias_text
 from neuromanifold.report.plots import plot_implicit_bias
 
 
@@ -33,7 +34,7 @@ def test_fractions_and_masses(tmp_path):
     assert sum(unc.values()) == int(np.sum(lab == "unclassified"))
     path = plot_implicit_bias(r, str(tmp_path / "bias.png"))
     assert (tmp_path / "bias.png").stat().st_size > 5000 and path.endswith(".png")
-    assert "GD fraction" in r.to_text()
+    assert "GD fraction" in implicit_bias_text(r)
 
 
 def test_bad_arguments():

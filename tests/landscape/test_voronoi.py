@@ -14,6 +14,7 @@ import pytest
 
 from neuromanifold.errors import InputError
 from neuromanifold.landscape.voronoi import voronoi_masses, wilson_interval
+from neuromanifold.report.landscape import voronoi_text
 
 
 def test_wilson_interval():
@@ -27,7 +28,7 @@ def test_linear_network_nearest_points_are_smooth():
     assert r.n_samples >= 110
     assert set(r.strata) == {"smooth"} and r.strata["smooth"]["mass"] == 1.0
     assert r.strata["smooth"]["cell_dimension"] == 4 - 3  # normal space of a 3-fold in R^4
-    assert r.to_dict()["status"] == "numerical" and "status: numerical" in r.to_text()
+    assert r.to_dict()["status"] == "numerical" and "status: numerical" in voronoi_text(r)
 
 
 def test_masses_sum_to_one_and_match_the_real_root_probability():

@@ -69,7 +69,7 @@ def _dynamics_dict():
 
 @pytest.mark.parametrize("which", ["harmonics", "dynamics"])
 def test_experiment_markdown_tables_have_the_header_cell_count(which):
-    from neuromanifold.dynamics.experiment import dynamics_markdown, harmonics_markdown
+    from neuromanifold.dynamics.report import dynamics_markdown, harmonics_markdown
 
     text = harmonics_markdown(_harmonics_dict()) if which == "harmonics" else dynamics_markdown(_dynamics_dict())
     tables = parse_tables(text)

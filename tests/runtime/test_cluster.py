@@ -11,7 +11,7 @@ from neuromanifold.cli import main
 from neuromanifold.runtime.cluster import current_client, using
 from neuromanifold.errors import InputError
 from neuromanifold.homotopy import cyclic, katsura, solve_total_degree
-from neuromanifold.homotopy import tracker
+from neuromanifold.homotopy import dispatch as tracker  # CLUSTER_MIN_PATHS lives in homotopy.dispatch
 
 
 @pytest.fixture(scope="module")

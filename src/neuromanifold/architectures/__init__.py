@@ -5,8 +5,9 @@ from .base import AffineField, Architecture, DiscreteSymmetry, Param
 from .conv import CNN
 from .dense import MLP, Linear
 from .equivariant import GCNN, EquivariantMLP
+from .registry import families
 from .relu import ReLU
-from .spec import families, parse_spec
+from .spec import parse_spec
 
 __all__ = [
     "AffineField",

@@ -15,7 +15,7 @@ import numpy as np
 
 from .base import AffineField, Architecture, FieldBuilder, Param
 from .monomials import MONOMIAL_LIMIT
-from .spec import check_keys, fmt_tuple, int_tuple, positive_int
+from .params import check_keys, fmt_tuple, int_tuple, positive_int
 
 
 @dataclass(frozen=True, repr=False)
@@ -43,12 +43,12 @@ class Attention(Architecture):
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "Attention":
         fam, form = cls.family, cls.form
-        check_keys(fam, kw, {"d", "dout", "a", "t", "widths"})
-        t = positive_int(fam, "t", kw.get("t", 2))
+        check_keys(cls, kw, {"d", "dout", "a", "t", "widths"})
+        t = positive_int(cls, "t", kw.get("t", 2))
         if "widths" in kw:
             if "d" in kw or "dout" in kw:
                 raise SpecError(f"{fam}: give either widths=(...) or d=/dout=, not both; valid form: {form}")
-            widths = int_tuple(fam, "widths", kw["widths"], min_len=2)
+            widths = int_tuple(cls, "widths", kw["widths"], min_len=2)
             n_layers = len(widths) - 1
             if "a" not in kw:
                 a = tuple(widths[:-1])
@@ -60,7 +60,7 @@ class Attention(Architecture):
                             f"{fam}: widths has {n_layers} layers, so a must be a tuple of {n_layers} integers; "
                             f"valid form: {form}"
                         )
-                a = int_tuple(fam, "a", a_val)
+                a = int_tuple(cls, "a", a_val)
             if len(a) != n_layers:
                 raise SpecError(
                     f"{fam}: inconsistent deep spec: widths {fmt_tuple(widths)} has {n_layers} layers but a has "
@@ -69,17 +69,17 @@ class Attention(Architecture):
             return cls(widths, a, t)
         if "d" not in kw:
             raise SpecError(f"{fam}: give d= (single layer) or widths= (deep); valid form: {form}")
-        d = positive_int(fam, "d", kw["d"])
-        dout = positive_int(fam, "dout", kw["dout"]) if kw.get("dout") is not None else d
+        d = positive_int(cls, "d", kw["d"])
+        dout = positive_int(cls, "dout", kw["dout"]) if kw.get("dout") is not None else d
         a_val = kw.get("a")
         if a_val is None:
             a = d
         elif isinstance(a_val, (tuple, list)):
-            (a,) = int_tuple(fam, "a", a_val) if len(a_val) == 1 else (None,)
+            (a,) = int_tuple(cls, "a", a_val) if len(a_val) == 1 else (None,)
             if a is None:
                 raise SpecError(f"{fam}: a single layer takes one integer a, got {a_val!r}; valid form: {form}")
         else:
-            a = positive_int(fam, "a", a_val)
+            a = positive_int(cls, "a", a_val)
         return cls((d, dout), (a,), t)
 
     def spec(self) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 
 from .base import AffineField, Architecture, FieldBuilder, Param
 from .monomials import MONOMIAL_LIMIT
-from .spec import check_keys, fmt_tuple, int_tuple, positive_int
+from .params import check_keys, fmt_tuple, int_tuple, positive_int
 
 _SUPPORT_LIMIT = 200_000
 
@@ -52,23 +52,23 @@ class CNN(Architecture):
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "CNN":
-        check_keys(cls.family, kw, {"k", "s", "r", "n"})
+        check_keys(cls, kw, {"k", "s", "r", "n"})
         if "k" not in kw:
             raise SpecError(f"{cls.family}: k is required; valid form: {cls.form}")
-        k = int_tuple(cls.family, "k", kw["k"])
+        k = int_tuple(cls, "k", kw["k"])
         s_val = kw.get("s")
-        s = (1,) * len(k) if s_val is None else int_tuple(cls.family, "s", s_val)
+        s = (1,) * len(k) if s_val is None else int_tuple(cls, "s", s_val)
         if len(s) != len(k):
             raise SpecError(
                 f"{cls.family}: k has {len(k)} filters but s has {len(s)} strides; valid form: {cls.form}"
             )
-        r = positive_int(cls.family, "r", kw.get("r", 2))
+        r = positive_int(cls, "r", kw.get("r", 2))
         n_min = _default_length(k, s)
         n_val = kw.get("n")
         if n_val is None:
             n = n_min
         else:
-            n = positive_int(cls.family, "n", n_val)
+            n = positive_int(cls, "n", n_val)
             length = n
             for i, (ki, si) in enumerate(zip(k, s)):
                 if ki > length:

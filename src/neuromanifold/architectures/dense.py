@@ -13,9 +13,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import SpecError
 from .base import AffineField, Architecture, DiscreteSymmetry, FieldBuilder, Param
 from .monomials import MONOMIAL_LIMIT
-from .spec import boolean, check_keys, fmt_tuple, int_tuple, positive_int
+from .params import boolean, check_keys, fmt_tuple, int_tuple, positive_int
 
 
 class DenseLayers:
@@ -90,19 +91,23 @@ class MLP(DenseLayers, Architecture):
     )
 
     @classmethod
-    def from_kwargs(cls, **kw: Any) -> "MLP":
-        from ..errors import SpecError
-
-        check_keys(cls.family, kw, {"widths", "r", "bias", "equivariant", "action"})
+    def checked_keywords(cls, kw: dict[str, Any]) -> tuple[tuple[int, ...], int, bool]:
+        """widths, r and bias of an ``mlp`` spec, checked (also for ``equivariant=GROUP``, which
+        ``registry.build`` hands to ``EquivariantMLP``)."""
+        check_keys(cls, kw, {"widths", "r", "bias", "equivariant", "action"})
         if "widths" not in kw:
             raise SpecError(f"{cls.family}: widths is required; valid form: {cls.form}")
-        widths = int_tuple(cls.family, "widths", kw["widths"], min_len=2)
-        r = positive_int(cls.family, "r", kw.get("r", 2))
-        bias = boolean(cls.family, "bias", kw.get("bias", False))
-        if kw.get("equivariant") is not None:  # weights in the commutant of a group action
-            from .equivariant import EquivariantMLP
+        widths = int_tuple(cls, "widths", kw["widths"], min_len=2)
+        r = positive_int(cls, "r", kw.get("r", 2))
+        bias = boolean(cls, "bias", kw.get("bias", False))
+        return widths, r, bias
 
-            return EquivariantMLP.build(widths, r, bias, kw["equivariant"], kw.get("action", "regular"))
+    @classmethod
+    def from_kwargs(cls, **kw: Any) -> "MLP":
+        widths, r, bias = cls.checked_keywords(kw)
+        if kw.get("equivariant") is not None:
+            raise SpecError(f"{cls.family}: equivariant= builds an EquivariantMLP (parse_spec picks it); "
+                            f"valid form: {cls.form}")
         if "action" in kw:
             raise SpecError(f"{cls.family}: action= needs equivariant=GROUP; valid form: {cls.form}")
         return cls(widths, r, bias)
@@ -271,12 +276,10 @@ class Linear(MLP):
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "Linear":
-        check_keys(cls.family, kw, {"widths"})
+        check_keys(cls, kw, {"widths"})
         if "widths" not in kw:
-            from ..errors import SpecError
-
             raise SpecError(f"{cls.family}: widths is required; valid form: {cls.form}")
-        return cls(int_tuple(cls.family, "widths", kw["widths"], min_len=2), 1, False)
+        return cls(int_tuple(cls, "widths", kw["widths"], min_len=2), 1, False)
 
     def spec(self) -> str:
         return f"linear(widths={fmt_tuple(self.widths)})"

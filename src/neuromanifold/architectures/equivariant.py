@@ -42,7 +42,7 @@ from .groups import (
     parse_group,
     structure_constants,
 )
-from .spec import check_keys, fmt_tuple, int_tuple, positive_int
+from .params import check_keys, fmt_tuple, int_tuple, positive_int
 
 
 class GroupDense(Architecture):
@@ -377,7 +377,8 @@ class EquivariantMLP(GroupDense):
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "EquivariantMLP":
-        return MLP.from_kwargs(**kw)  # type: ignore[return-value]
+        widths, r, bias = MLP.checked_keywords(kw)  # the mlp checks and messages, then the group's
+        return cls.build(widths, r, bias, kw.get("equivariant"), kw.get("action", "regular"))
 
     @classmethod
     def build(cls, widths: tuple[int, ...], r: int, bias: bool, equivariant: Any, action: Any) -> "EquivariantMLP":
@@ -463,19 +464,19 @@ class GCNN(GroupDense):
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "GCNN":
         fam, form = cls.family, cls.form
-        check_keys(fam, kw, {"group", "layers", "r", "channels", "output"})
+        check_keys(cls, kw, {"group", "layers", "r", "channels", "output"})
         if "group" not in kw:
             raise SpecError(f"{fam}: group is required; valid form: {form}")
         g = parse_group(fam, kw["group"], form)
-        r = positive_int(fam, "r", kw.get("r", 2))
+        r = positive_int(cls, "r", kw.get("r", 2))
         ch_val = kw.get("channels")
         if ch_val is None:
-            layers = positive_int(fam, "layers", kw.get("layers", 2))
+            layers = positive_int(cls, "layers", kw.get("layers", 2))
             channels = (1,) * (layers + 1)
         else:
-            channels = int_tuple(fam, "channels", ch_val, min_len=2)
+            channels = int_tuple(cls, "channels", ch_val, min_len=2)
             if kw.get("layers") is not None:
-                layers = positive_int(fam, "layers", kw["layers"])
+                layers = positive_int(cls, "layers", kw["layers"])
                 if layers != len(channels) - 1:
                     raise SpecError(
                         f"{fam}: layers={layers} but channels {fmt_tuple(channels)} describes {len(channels) - 1} "

@@ -6,14 +6,15 @@ A group is a multiplication table on the indices 0..|G|-1 (0 the identity):
 * ``D<n>``, dihedral of order 2n: a^i b^e (index i + n e, e in {0, 1}), b a b^-1 = a^-1, so
   (i, e)(j, f) = (i + (-1)^e j mod n, e + f mod 2);
 * ``S<n>``, symmetric of order n!: the permutations of {0..n-1} in lexicographic order,
-  (s t)(x) = s(t(x)).
+  (s t)(x) = s(t(x));
+* ``product_group(G, H)``, the direct product: (g, h) at index g |H| + h, componentwise product.
 
 A permutation action (a G-set X) is an integer array ``perm`` of shape (|G|, |X|) with
 perm[g, x] = g.x and perm[gh] = perm[g] o perm[h]:
 
 * ``regular``: G on itself by left multiplication, g.h = gh (|X| = |G|);
 * ``natural``: C_n and D_n on the vertices Z/n of the n-gon (a: x -> x + 1, b: x -> -x),
-  S_n on {0..n-1} (|X| = n).
+  S_n on {0..n-1} (|X| = n); G x H on X x Y componentwise.
 
 ``orbitals`` gives the G-orbits on X x X.  Their 0/1 indicator matrices O_k are a basis of the
 commutant End_G(R^X) = {A : A P_g = P_g A for all g} (a permutation matrix P_g commutes with A
@@ -37,11 +38,15 @@ ACTIONS = ("regular", "natural")
 GROUP_FORMS = "'C<n>' (cyclic, order n), 'D<n>' (dihedral, order 2n) or 'S<n>' (symmetric, order n!), n >= 1"
 
 
-class CayleyTable:
-    """What a multiplication table ``table[g, h] = index of g h`` (identity at index 0) gives: the order
-    and the inverses (shared by the groups of the architectures and of ``dynamics.harmonics``)."""
+@dataclass(frozen=True)
+class FiniteGroup:
+    """A finite group as its multiplication table ``table[g, h] = index of g h`` (identity at index 0),
+    with a faithful permutation action ``natural``.  ``dynamics.harmonics.GroupWithIrreps`` adds a
+    complete set of unitary irreducible representations."""
 
-    table: np.ndarray
+    name: str
+    table: np.ndarray  # (|G|, |G|) int64
+    natural: np.ndarray  # (|G|, n) int64: the natural permutation action
 
     @property
     def order(self) -> int:
@@ -51,15 +56,6 @@ class CayleyTable:
     def inverse(self) -> np.ndarray:
         """inverse[g] = index of g^-1."""
         return np.argmax(self.table == 0, axis=1)
-
-
-@dataclass(frozen=True)
-class FiniteGroup(CayleyTable):
-    """A finite group as its multiplication table ``table[g, h] = index of g h``."""
-
-    name: str
-    table: np.ndarray  # (|G|, |G|) int64
-    natural: np.ndarray  # (|G|, n) int64: the natural permutation action
 
     def action(self, kind: str) -> np.ndarray:
         """The permutation action ``kind`` ('regular' or 'natural') as an array (|G|, |X|)."""
@@ -90,6 +86,17 @@ def _symmetric(n: int) -> FiniteGroup:
     index = {p: k for k, p in enumerate(perms)}
     table = np.array([[index[tuple(s[t[x]] for x in range(n))] for t in perms] for s in perms], dtype=np.int64)
     return FiniteGroup(f"S{n}", table.reshape(len(perms), len(perms)), np.array(perms, dtype=np.int64).reshape(-1, n))
+
+
+def product_group(G: FiniteGroup, H: FiniteGroup) -> FiniteGroup:
+    """G x H: element (g, h) at index g |H| + h, (g, h)(g', h') = (g g', h h'); natural action on
+    X x Y componentwise, (g, h).(x, y) = (g.x, h.y) at index x |Y| + y."""
+    m = H.order
+    table = G.table[:, None, :, None] * m + H.table[None, :, None, :]  # [g, h, g', h']
+    k = H.natural.shape[1]
+    natural = G.natural[:, None, :, None] * k + H.natural[None, :, None, :]  # [g, h, x, y]
+    return FiniteGroup(f"{G.name}x{H.name}", table.reshape(G.order * m, G.order * m).astype(np.int64),
+                       natural.reshape(G.order * m, -1).astype(np.int64))
 
 
 _ORDER = {"C": lambda n: n, "D": lambda n: 2 * n, "S": factorial}

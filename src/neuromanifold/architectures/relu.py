@@ -20,7 +20,7 @@ import numpy as np
 
 from .base import AffineField, Architecture, DiscreteSymmetry, FieldBuilder, Param
 from .dense import DenseLayers
-from .spec import boolean, check_keys, fmt_tuple, int_tuple
+from .params import boolean, check_keys, fmt_tuple, int_tuple
 
 
 def relu(H: Any, spec: str = "relu") -> Any:
@@ -61,11 +61,11 @@ class ReLU(DenseLayers, Architecture):
     def from_kwargs(cls, **kw: Any) -> "ReLU":
         from ..errors import SpecError
 
-        check_keys(cls.family, kw, {"widths", "bias"})
+        check_keys(cls, kw, {"widths", "bias"})
         if "widths" not in kw:
             raise SpecError(f"{cls.family}: widths is required; valid form: {cls.form}")
-        widths = int_tuple(cls.family, "widths", kw["widths"], min_len=2)
-        return cls(widths, boolean(cls.family, "bias", kw.get("bias", False)))
+        widths = int_tuple(cls, "widths", kw["widths"], min_len=2)
+        return cls(widths, boolean(cls, "bias", kw.get("bias", False)))
 
     def spec(self) -> str:
         return f"relu(widths={fmt_tuple(self.widths)}, bias={self.bias})"

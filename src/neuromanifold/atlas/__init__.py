@@ -1,8 +1,10 @@
-"""The atlas: invariants of many architectures in one SQLite database, filled by resumable sweeps."""
+"""The atlas: invariants of many architectures in one SQLite database, filled by resumable sweeps.
+
+Text and HTML of its rows: ``report.atlas``."""
 
 from .ranges import Expansion, expand
-from .store import Atlas, AtlasError, Row, default_path, to_csv, to_html, to_json, to_text
+from .store import Atlas, AtlasError, Row, default_path, to_csv, to_json
 from .sweep import SweepInterrupted, SweepSummary, compute_spec, sweep
 
 __all__ = ["Atlas", "AtlasError", "Expansion", "Row", "SweepInterrupted", "SweepSummary", "compute_spec", "default_path", "expand",
-           "sweep", "to_csv", "to_html", "to_json", "to_text"]
+           "sweep", "to_csv", "to_json"]

@@ -56,22 +56,6 @@ class EquivariantComparison:
             }
         )
 
-    def to_text(self) -> str:
-        def cell(v: Any, status: str) -> str:
-            return f"{v} ({status})" if v is not None else f"- ({status})"
-
-        ea, ua = self.equivariant.architecture, self.unconstrained.architecture
-        rows = [("", "equivariant", "unconstrained"), ("family", ea.spec(), ua.spec()),
-                ("n_params", str(ea.n_params), str(ua.n_params))]
-        for r in self.rows():
-            rows.append((r["invariant"], cell(r["equivariant"]["value"], r["equivariant"]["status"]),
-                         cell(r["unconstrained"]["value"], r["unconstrained"]["status"])))
-        w0 = max(len(r[0]) for r in rows)
-        w1 = max(len(r[1]) for r in rows)
-        lines = [f"{a:<{w0}}  {b:<{w1}}  {c}" for a, b, c in rows]
-        lines.append(f"M_G lies in M: {self.reason}")
-        return "\n".join(lines)
-
 
 def counterpart(spec: str | Architecture) -> tuple[GroupDense, Architecture, str]:
     """(equivariant architecture, unconstrained counterpart, why it contains it); InputError for a

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import html
 import io
 import json
 import os
@@ -459,17 +458,7 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-# -- rendering (pure functions of rows) ----------------------------------------------------------
-def format_value(value: Any, status: str) -> str:
-    """'12 (certified)' -- every printed number with its status."""
-    if isinstance(value, (dict, list)):
-        text = json.dumps(value, separators=(",", ":"))
-        text = text if len(text) <= 40 else text[:37] + "..."
-    else:
-        text = str(value)
-    return f"{text} ({status})"
-
-
+# -- tables and exports (pure functions of rows; their text and HTML: report.atlas) ---------------
 def pivot(rows: list[Row]) -> tuple[list[str], list[tuple[str, dict[str, Row]]]]:
     """Rows -> (invariant columns, [(spec, {invariant: row})]) keeping row order; seeds/options must agree."""
     invariants: list[str] = []
@@ -479,20 +468,6 @@ def pivot(rows: list[Row]) -> tuple[list[str], list[tuple[str, dict[str, Row]]]]
             invariants.append(r.invariant)
         table.setdefault(r.spec, {})[r.invariant] = r
     return invariants, list(table.items())
-
-
-def to_text(rows: list[Row]) -> str:
-    if not rows:
-        return "(no results)"
-    invariants, table = pivot(rows)
-    header = ["spec"] + invariants
-    body = [[spec] + [format_value(cells[i].value, cells[i].status) if i in cells else "-" for i in invariants]
-            for spec, cells in table]
-    widths = [max(len(x[j]) for x in [header] + body) for j in range(len(header))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in body]
-    return "\n".join(lines)
 
 
 def to_csv(rows: list[Row]) -> str:
@@ -507,36 +482,3 @@ def to_csv(rows: list[Row]) -> str:
 
 def to_json(rows: list[Row]) -> str:
     return json.dumps([r.to_dict() for r in rows], indent=2)
-
-
-STATUS_COLOURS = {"certified": "#d8f0d8", "numerical": "#fff3c4", "lower_bound": "#e3ecfa",
-                  "upper_bound": "#e3ecfa", "failed": "#f6d3d3", NOT_FINAL: "#eeeeee"}
-
-
-def to_html(rows: list[Row], title: str = "neuromanifold atlas") -> str:
-    """A standalone HTML table (one row per spec, one column per invariant, cells coloured by status)."""
-    invariants, table = pivot(rows)
-    head = "".join(f"<th>{html.escape(i)}</th>" for i in invariants)
-    body = []
-    for spec, cells in table:
-        tds = []
-        for i in invariants:
-            r = cells.get(i)
-            if r is None:
-                tds.append("<td>-</td>")
-                continue
-            tip = html.escape(json.dumps(r.evidence)[:2000], quote=True)
-            tds.append(
-                f'<td style="background:{STATUS_COLOURS.get(r.status, "#fff")}" title="{tip}">'
-                f"{html.escape(format_value(r.value, r.status))}</td>"
-            )
-        body.append(f"<tr><td><code>{html.escape(spec)}</code></td>{''.join(tds)}</tr>")
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif}}"
-        "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:3px 6px;font-size:13px}"
-        "</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><p>{len(table)} architectures; hover a cell for its evidence.</p>"
-        f"<table><thead><tr><th>spec</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-        "</body></html>\n"
-    )

@@ -2,10 +2,10 @@
 trained on the regular representation of a finite group G learns G's Fourier transform, and the Cayley
 table of G can be read off its weights.
 
-Groups (``finite_group("C5" | "D3" | "C2xC3" | ...)``): elements 0..n-1 with 0 the identity, the Cayley
-table ``table[g, h] = gh`` computed by composing permutations (cyclic and dihedral groups as symmetries of
-the regular polygon, direct products componentwise), and unitary irreducible representations written down
-independently (characters exp(2 pi i j k / n); the 2-dimensional dihedral irreps r -> rotation by
+Groups (``finite_group("C5" | "D3" | "C2xC3" | ...)``, a ``GroupWithIrreps``): elements 0..n-1 with 0 the
+identity, the Cayley table ``table[g, h] = gh`` of ``architectures.groups`` (cyclic and dihedral groups as
+symmetries of the regular polygon, direct products componentwise), and unitary irreducible representations
+written down independently (characters exp(2 pi i j k / n); the 2-dimensional dihedral irreps r -> rotation by
 2 pi j / n, s -> diag(1, -1); Kronecker products for direct products).
 
 G acts on signals x in C^G by (g . x)_h = x_{gh}.  The power-spectral network has one block per irrep
@@ -36,17 +36,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..architectures.groups import CayleyTable
+from ..architectures.groups import FiniteGroup, group, product_group
 from ..errors import InputError
 from ..result import jsonable
 
 
-@dataclass
-class FiniteGroup(CayleyTable):
-    """A finite group: Cayley table (identity 0), inverses, and unitary irreps (list of (n, d, d) arrays)."""
+@dataclass(frozen=True)
+class GroupWithIrreps(FiniteGroup):
+    """A finite group (Cayley table, identity 0) with a complete set of pairwise inequivalent unitary
+    irreducible representations rho_i: G -> U(d_i), each an array (|G|, d_i, d_i), sum d_i^2 = |G|:
+    the data of the Fourier transform on G."""
 
-    name: str
-    table: np.ndarray
     irreps: list[np.ndarray]
 
     @property
@@ -59,32 +59,21 @@ class FiniteGroup(CayleyTable):
         return torch.gather(x, 1, idx)
 
 
-def _table_from_perms(perms: list[tuple[int, ...]]) -> np.ndarray:
-    index = {p: i for i, p in enumerate(perms)}
-    n = len(perms)
-    T = np.empty((n, n), dtype=np.int64)
-    for i, p in enumerate(perms):
-        for j, q in enumerate(perms):
-            T[i, j] = index[tuple(p[q[v]] for v in range(len(q)))]  # (p o q)(v) = p(q(v))
-    return T
+def _with_irreps(G: FiniteGroup, irreps: list[np.ndarray]) -> GroupWithIrreps:
+    return GroupWithIrreps(G.name, G.table, G.natural, irreps)
 
 
-def cyclic(n: int) -> FiniteGroup:
-    """C_n: element k = rotation of the n-gon by k steps."""
-    perms = [tuple((v + k) % n for v in range(n)) for k in range(n)]
+def cyclic(n: int) -> GroupWithIrreps:
+    """C_n: element k = rotation of the n-gon by k steps; irreps k -> exp(2 pi i j k / n)."""
     k = np.arange(n)
     irreps = [np.exp(2j * np.pi * j * k / n).reshape(n, 1, 1) for j in range(n)]
-    return FiniteGroup(f"C{n}", _table_from_perms(perms), irreps)
+    return _with_irreps(group(f"C{n}"), irreps)
 
 
-def dihedral(n: int) -> FiniteGroup:
+def dihedral(n: int) -> GroupWithIrreps:
     """D_n (order 2n): element a + n b = r^a s^b acting on the n-gon, r(v) = v + 1, s(v) = -v."""
     if n < 3:
         raise InputError(f"dihedral groups D_n need n >= 3 here, got {n}")
-    perms = []
-    for b in range(2):
-        for a in range(n):
-            perms.append(tuple((a + (-v if b else v)) % n for v in range(n)))
     a = np.tile(np.arange(n), 2)
     b = np.repeat([0, 1], n)
     one = np.ones(2 * n)
@@ -99,23 +88,20 @@ def dihedral(n: int) -> FiniteGroup:
             R = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
             mats.append(R @ np.linalg.matrix_power(S, bb))
         irreps.append(np.array(mats, dtype=complex))
-    return FiniteGroup(f"D{n}", _table_from_perms(perms), irreps)
+    return _with_irreps(group(f"D{n}"), irreps)
 
 
-def direct_product(G: FiniteGroup, H: FiniteGroup) -> FiniteGroup:
+def direct_product(G: GroupWithIrreps, H: GroupWithIrreps) -> GroupWithIrreps:
     """G x H: element g * |H| + h, componentwise product; irreps = Kronecker products."""
     n, m = G.order, H.order
-    T = np.empty((n * m, n * m), dtype=np.int64)
-    for g1, h1, g2, h2 in itertools.product(range(n), range(m), range(n), range(m)):
-        T[g1 * m + h1, g2 * m + h2] = G.table[g1, g2] * m + H.table[h1, h2]
     irreps = []
     for r in G.irreps:
         for s in H.irreps:
             irreps.append(np.array([np.kron(r[g], s[h]) for g in range(n) for h in range(m)]))
-    return FiniteGroup(f"{G.name}x{H.name}", T, irreps)
+    return _with_irreps(product_group(G, H), irreps)
 
 
-def finite_group(name: str) -> FiniteGroup:
+def finite_group(name: str) -> GroupWithIrreps:
     """'C5', 'D3', 'C2xC3', 'C2xD3', ...: cyclic C_n (n >= 2), dihedral D_n (n >= 3), products with 'x'."""
     parts = [p.strip() for p in name.replace("×", "x").split("x")]
     groups = []
@@ -221,7 +207,7 @@ def table_accuracy(T_hat: np.ndarray, T: np.ndarray, max_relabel_order: int = 8)
     return direct, float((lhs == rhs).mean(axis=(1, 2)).max())
 
 
-def irrep_residuals(net: PowerSpectralNet, G: FiniteGroup) -> tuple[list[float], list[int]]:
+def irrep_residuals(net: PowerSpectralNet, G: GroupWithIrreps) -> tuple[list[float], list[int]]:
     """Per block: min over irreps rho_j of equal dimension of |(1 - P_j) w| / |w|, w the d^2 coefficient
     functions of W_i and P_j the orthogonal projection of C^G onto span{g -> rho_j(g^{-1})_ab}; and the argmin j."""
     inv = G.inverse
@@ -311,7 +297,7 @@ class HarmonicsResult:
         return jsonable(d)
 
 
-def train_harmonics(G: FiniteGroup, *, seed: int, steps: int, batch: int = 64, lr: float = 1e-2, reg: float = 3.0,
+def train_harmonics(G: GroupWithIrreps, *, seed: int, steps: int, batch: int = 64, lr: float = 1e-2, reg: float = 3.0,
                     loss: str = "expected", record_every: int = 50, bar: Any = None) -> HarmonicsRun:
     """Train the power-spectral network for invariance (Adam) and score the recovered group.  ``loss``:
     "expected" (the contrastive loss averaged over Gaussian x and all g, in closed form) or "sampled"

@@ -4,7 +4,8 @@
 (written here, exact index permutations).  ``grids``/``sphere``: Driscoll-Healy and SOFT grids with
 bandlimit checks, S^2 -> SO(3), SO(3) -> SO(3) and SO(3) -> S^2 convolutions in the Fourier domain
 (e3nn's real spherical harmonics and Wigner matrices).  ``digits``/``models``/``experiment``: the
-equivariance-versus-augmentation experiments (``neuromanifold experiment equivariance``).
+equivariance-versus-augmentation experiments (``neuromanifold experiment equivariance``); ``report``: their
+markdown, JSON and figure.
 """
 
 from .grids import S2Grid, SO3Grid, check_bandlimit, dh_weights

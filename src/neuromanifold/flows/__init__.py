@@ -5,7 +5,7 @@ data.py: points near a helix in R^3 (exact distance to the curve), the bundled 8
 models.py: RealNVP / neural spline flows (zuko), Glow (normflows), classifiers, training;
 metric.py: gamma^{-1} = (dg/dz)(dg/dz)^T, its tangent/normal split on the helix;
 counterfactuals.py: gradient ascent toward a target class in base space vs data space;
-experiment.py: the ``neuromanifold experiment counterfactuals`` runs and their reports.
+experiment.py: the ``neuromanifold experiment counterfactuals`` runs; report.py: their reports.
 """
 
 from .counterfactuals import AscentResult, gradient_ascent

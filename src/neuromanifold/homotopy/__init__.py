@@ -2,12 +2,17 @@
 
 Independent of networks.  Systems (``ParametrizedSystem``, ``PolynomialSystem``) evaluate values
 and Jacobians for a whole batch of points; homotopies (``StraightLineHomotopy``,
-``ParameterHomotopy``) and the tracker (``track``, ``solve``) move thousands of paths as one
-array operation; ``solve_total_degree`` finds all isolated solutions, ``monodromy_solve``
+``ParameterHomotopy``) and the tracker (``track``, ``solve``: step loop in ``tracker``, compiled
+kernels in ``compiled``, threads and Dask in ``dispatch``) move thousands of paths as one array
+operation; ``solve_total_degree`` finds all isolated solutions, ``monodromy_solve``
 populates a generic fiber from one solution, and ``trace_test`` certifies completeness.
 """
 
+from .dispatch import solve, track
+from .homotopies import Homotopy, ParameterHomotopy, ParameterHomotopyBatch, StraightLineHomotopy, random_gamma
+from .linear_algebra import batched_solve, condition_numbers
 from .monodromy import MonodromyResult, load_solutions, monodromy_solve
+from .paths import PathStatus, TrackerOptions, TrackResult
 from .polynomial import (
     PolynomialSystem,
     cyclic,
@@ -26,20 +31,6 @@ from .start import (
 )
 from .system import ParametrizedSystem
 from .trace import TraceTestResult, make_trace_test, trace_test
-from .tracker import (
-    Homotopy,
-    ParameterHomotopy,
-    ParameterHomotopyBatch,
-    PathStatus,
-    StraightLineHomotopy,
-    TrackerOptions,
-    TrackResult,
-    batched_solve,
-    condition_numbers,
-    random_gamma,
-    solve,
-    track,
-)
 
 __all__ = [
     "Homotopy",

@@ -30,10 +30,12 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import InputError
+from .dispatch import solve
+from .homotopies import ParameterHomotopyBatch, random_gamma
+from .paths import PathStatus, TrackerOptions
 from .solutions import PointSet
 from .start import newton_refine
 from .system import ParametrizedSystem, as_batch
-from .tracker import ParameterHomotopyBatch, PathStatus, TrackerOptions, random_gamma, solve
 
 KeyFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """key(z (B, n), p (m,)) -> (B, k) complex: what identifies a solution (default: z itself)."""

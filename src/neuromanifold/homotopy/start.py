@@ -18,21 +18,13 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..errors import InputError
+from .dispatch import compiled_tracking, solve
+from .homotopies import StraightLineHomotopy, _tables, random_gamma
+from .linear_algebra import batched_solve, condition_numbers
+from .paths import PathStatus, TrackerOptions, TrackResult
 from .polynomial import PolynomialSystem
 from .solutions import deduplicate
 from .system import ParametrizedSystem, broadcast_parameters
-from .tracker import (
-    PathStatus,
-    StraightLineHomotopy,
-    TrackerOptions,
-    TrackResult,
-    _tables,
-    batched_solve,
-    compiled_tracking,
-    condition_numbers,
-    random_gamma,
-    solve,
-)
 
 
 def total_degree_start_system(degrees: Iterable[int]) -> PolynomialSystem:

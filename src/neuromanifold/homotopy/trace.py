@@ -24,10 +24,12 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import InputError
+from .dispatch import compiled_tracking, solve
+from .homotopies import ParameterHomotopyBatch, random_gamma
+from .paths import PathStatus, TrackerOptions
 from .solutions import deduplicate
 from .start import newton_refine
 from .system import ParametrizedSystem, as_batch
-from .tracker import ParameterHomotopyBatch, PathStatus, TrackerOptions, compiled_tracking, random_gamma, solve
 
 ImageFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 

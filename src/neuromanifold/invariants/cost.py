@@ -29,14 +29,19 @@ def cost_estimates(ctx: Context, names: Iterable[str]) -> list[dict[str, Any]]:
     return out
 
 
-def check_cost(ctx: Context, names: Iterable[str], cap: int = COST_CAP) -> list[dict[str, Any]]:
-    """The estimates of ``cost_estimates``; InputError (one line, how to proceed) when one exceeds ``cap``."""
+BUDGET_OR_FORCE = "pass --budget SECONDS (a labelled lower bound when it runs out) or --force to run unbounded"
+
+
+def check_cost(ctx: Context, names: Iterable[str], cap: int = COST_CAP, *,
+               remedy: str = BUDGET_OR_FORCE) -> list[dict[str, Any]]:
+    """The estimates of ``cost_estimates``; InputError (one line ending in ``remedy``, how to proceed, which
+    names only the options the calling command has) when one exceeds ``cap``."""
     ests = cost_estimates(ctx, names)
     for e in ests:
         if e["bound"] > cap:
             raise InputError(
                 f"{ctx.arch.spec()}: {e['invariant']} may have to gather up to {float(e['bound']):.2e} solutions "
                 f"({e['formula']} with deg_theta mu = {e['deg_theta_mu']}, dim = {e['dim']}) > the cap {cap:.0e}; "
-                "pass --budget SECONDS (a labelled lower bound when it runs out) or --force to run unbounded"
+                + remedy
             )
     return ests

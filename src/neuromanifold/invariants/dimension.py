@@ -150,7 +150,7 @@ def _compute(ctx: Context) -> DimensionData:
         timings=timings,
     )
     if data.lower < data.upper:
-        from .symmetries import certify_with_kernel_fields
+        from .kernel_fields import certify_with_kernel_fields
 
         certify_with_kernel_fields(ctx, data, G_p)
     if data.lower < data.upper:

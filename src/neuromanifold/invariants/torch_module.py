@@ -357,32 +357,6 @@ class ModuleReport:
         return jsonable({"module": self.module, **self.info, "seed": self.seed, "seconds": round(self.seconds, 4),
                          "invariants": {k: r.to_dict() for k, r in self.invariants.items()}})
 
-    def to_text(self) -> str:
-        i = self.info
-        lines = [f"{self.module}: {i['n_params']} parameters, {i['n_inputs']} inputs of shape "
-                 f"{tuple(i['input_shape'])} ({i['input_source']}), {i['outputs_per_input']} outputs each"]
-        for name, r in self.invariants.items():
-            ev = r.evidence
-            if name == "functional_dimension":
-                extra = f"gap {ev.get('gap', float('nan')):.1e}, clear: {ev.get('clear_gap')}"
-            elif name == "dimension_distribution":
-                extra = f"{ev['draws']} draws ({ev['init']}), clear gaps: {ev['clear_gaps']}"
-            elif name == "conservation_laws" and r.value is not None:
-                pl = ev.get("polynomial_laws") or {}
-                extra = (f"Lie-algebra rank {ev.get('lie_algebra', {}).get('rank')}; "
-                         f"{pl.get('count', 0)} polynomial laws of degree <= {pl.get('degree', '?')}")
-                if ev.get("count_distribution"):
-                    dist = ", ".join(f"{k}: {v}" for k, v in ev["count_distribution"].items())
-                    extra += f"; at {ev['count_draws']} other draws {dist} (activation regions)"
-                if (ev.get("region") or {}).get("in_region") is False:
-                    extra += (f"; at these parameters only {ev['region']['switching_units']} of "
-                              f"{ev['region']['units']} ReLU units switch on the inputs (dead/always-active units add laws)")
-            else:
-                extra = ev.get("reason") or ev.get("meaning", "")
-            value = r.value if not isinstance(r.value, dict) else ", ".join(f"{k}: {v}" for k, v in r.value.items())
-            lines.append(f"  {name:<24} {str(value):<14} {r.status:<12} {extra}")
-        return "\n".join(lines)
-
 
 def analyze_module(module: Any, inputs: Any = None, *, input_shape: Sequence[int] | None = None,
                    n_inputs: int | None = None, draws: int = 20, init: str = "normal", seed: int = 0,
@@ -459,7 +433,7 @@ def _conservation(module: Any, model: _Model, theta0: Any, law_points: Sequence[
     ok, why = piecewise_polynomial(module)
     if not ok:
         return Result("conservation_laws", None, "not_computed", {"reason": f"not piecewise polynomial: {why}"})
-    from .conservation_laws import family_of_map, lie_algebra_trace, module_conservation_laws
+    from .conservation import family_of_map, lie_algebra_trace, module_conservation_laws
 
     res = module_conservation_laws(model.values, theta0, piecewise=why)
     if res.evidence is not None and PIECEWISE_LINEAR in why:

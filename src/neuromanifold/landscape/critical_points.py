@@ -221,30 +221,6 @@ class CriticalPointsResult:
             }
         )
 
-    def to_text(self) -> str:
-        c = self.counts
-        lines = [
-            f"{self.architecture.spec()}: critical points of the mean-squared loss ({self.status})",
-            f"  complex isolated critical points (parameter slice): {c['complex']}  "
-            f"[pure {c['complex_pure']}, spurious {c['complex_spurious']}]",
-            f"  distinct critical functions: pure (ED points) {c['functions_pure']}, spurious {c['functions_spurious']}",
-            f"  real critical points: {c['real']}  [pure {c['real_pure']}, spurious {c['real_spurious']}]",
-        ]
-        if c.get("positive_dimensional_components"):
-            lines.append(f"  positive-dimensional critical components met: {c['positive_dimensional_components']}")
-        lines.append("")
-        lines.append(f"  {'#':>3}  {'kind':<9} {'loss':>14}  {'type':<40} Hessian eigenvalues (on M; spurious: on the slice)")
-        real = sorted(self.real_points, key=lambda q: q.loss.real)
-        for i, q in enumerate(real):
-            e = q.tangent_hessian_eigenvalues if q.tangent_hessian_eigenvalues is not None else q.slice_hessian_eigenvalues
-            eig = ", ".join(f"{v:.3g}" for v in (e if e is not None else []))
-            lines.append(f"  {i:>3}  {q.kind:<9} {q.loss.real:>14.8g}  {str(q.type):<40} [{eig}]")
-        if self.global_minimum is not None:
-            g = self.global_minimum
-            lines.append("")
-            lines.append(f"  global minimum: loss {g['loss']:.10g} ({g['status']}: {g['why']})")
-        return "\n".join(lines)
-
 
 def critical_points(
     spec: str | Architecture,

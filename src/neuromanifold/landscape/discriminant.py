@@ -12,7 +12,8 @@ solution to every grid point by one batch of parameter homotopies p* -> p(s_i, t
 random gamma per path, so the paths avoid the complex discriminant with probability one).  Each
 endpoint is classified: real or not, pure or spurious (rank of J_c), its type (Hessian on M).
 Cells where paths failed, two paths met, or a critical point lies within numerical distance of the
-singular locus of M (sigma_k / sigma_1 of J_c between 1e-12 and 1e-6) are flagged ``uncertain``.  The discriminant is drawn
+singular locus of M (``classify_points`` calls it neither smooth nor spurious: sigma_k(J_c) or |c(z)|
+in the band between the scale-free thresholds) are flagged ``uncertain``.  The discriminant is drawn
 between neighbouring grid cells with different counts or types.
 """
 
@@ -39,7 +40,7 @@ from .critical_points import (
     tangent_hessian_eigenvalues,
 )
 from ..errors import InputError
-from ..invariants.critical_system import IMAGE_TOL, NEAR_SINGULAR, RANK_GAP, critical_system
+from ..invariants.critical_system import IMAGE_TOL, RANK_GAP, classify_points, critical_system
 from ..result import jsonable
 
 COUNT_FIELDS = (
@@ -201,12 +202,17 @@ def critical_point_map(
         retracked += stats["paths_retracked_after_jumps"]
         failures += int((~ok).sum())
         real = ok & np.all(np.abs(Z.imag) <= REAL_TOL * (1 + np.abs(Z.real)), axis=1)
-        sv = np.linalg.svd(cs.c.jacobian(np.where(ok[:, None], Z, 0)), compute_uv=False)
-        gap = sv[:, -1] / np.maximum(sv[:, 0], 1e-300)
-        full = ok & (gap > RANK_GAP)
-        # a critical point this close to the singular locus of M (e.g. a real ED point passing through the
-        # vertex of a cone as the data move) cannot be called pure or spurious reliably: flag its cell
-        near_singular = ok & (gap > NEAR_SINGULAR[0]) & (gap < NEAR_SINGULAR[1])
+        # pure = J_c of full rank and c(z) != 0, decided scale-free (``classify_points``: thresholds on
+        # sigma_k(J_c) / |J_abs| and |c| / |c_abs|, so neither the zero function nor a rank-deficient
+        # point passes on round-off); a point in the undecided band (e.g. a real ED point passing through
+        # the vertex of a cone as the data move) cannot be called pure or spurious reliably: flag its cell
+        # (its count falls back to the ratio sigma_k / sigma_1 > RANK_GAP, which the flag marks unreliable)
+        Zok = np.where(ok[:, None], Z, 0)
+        kinds = classify_points(cs, Zok)
+        sv = np.linalg.svd(cs.c.jacobian(Zok), compute_uv=False)
+        ratio = sv[:, -1] / np.maximum(sv[:, 0], 1e-300)
+        near_singular = ok & kinds.undecided
+        full = ok & (kinds.smooth | (kinds.undecided & (ratio > RANK_GAP)))
         types = np.full(len(Z), "", dtype=object)
         ridx = np.flatnonzero(real)
         if len(ridx):

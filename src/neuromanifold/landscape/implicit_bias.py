@@ -47,14 +47,6 @@ class ImplicitBiasResult:
             rows.append((n, g["fraction"], g["ci95"], v["mass"], v["ci95"]))
         return rows
 
-    def to_text(self) -> str:
-        lines = [f"{self.architecture.spec()}: where {self.runs} gradient-descent runs end vs Voronoi masses",
-                 "  status: numerical (fractions of runs / Monte Carlo masses, Wilson 95% intervals)",
-                 f"  {'stratum':<26}{'GD fraction':>12}  {'95% interval':<17}{'Voronoi mass':>13}  95% interval"]
-        for n, gf, gci, vm, vci in self.table():
-            lines.append(f"  {n:<26}{gf:>12.4f}  [{gci[0]:.3f}, {gci[1]:.3f}]  {vm:>12.4f}  [{vci[0]:.3f}, {vci[1]:.3f}]")
-        return "\n".join(lines)
-
     def to_dict(self) -> dict[str, Any]:
         return jsonable({"architecture": self.architecture.spec(),
                          "status": "numerical (fractions of runs / Monte Carlo masses, Wilson 95% intervals)",

@@ -61,19 +61,6 @@ class VoronoiResult:
                          "strata": self.strata, "samples": self.n_samples, "uncertain": self.n_uncertain,
                          "evidence": self.evidence})
 
-    def to_text(self) -> str:
-        how = "exact nearest points" if self.evidence.get("nearest_point", "").startswith("exact") else \
-            "nearest points by local optimisation"
-        lines = [f"{self.architecture.spec()}: Voronoi masses of the strata of M ({self.metric} metric, "
-                 f"{self.n_samples} targets, {self.n_uncertain} uncertain)",
-                 f"  status: {self.status} (Monte Carlo with Wilson 95% intervals; {how})"]
-        lines.append(f"  {'stratum':<24}{'targets':>8}{'mass':>9}  {'95% interval':<18}{'cell dim':>9}")
-        for name, s in sorted(self.strata.items(), key=lambda kv: -kv[1]["count"]):
-            lo, hi = s["ci95"]
-            cd = "-" if s.get("cell_dimension") is None else str(s["cell_dimension"])
-            lines.append(f"  {name:<24}{s['count']:>8}{s['mass']:>9.4f}  [{lo:.4f}, {hi:.4f}]   {cd:>6}")
-        return "\n".join(lines)
-
 
 def nearest_points(cs: Any, base: Any, U: np.ndarray, rng: np.random.Generator) -> tuple[list, dict[str, Any]]:
     """For targets U (G, D): the nearest real critical point of 1/2 |c - u|_Q^2 (a dict with the

@@ -1,1 +1,7 @@
-"""Rendering of reports (text now; HTML later)."""
+"""The one output path: everything the toolkit computes is turned into text, markdown, HTML or figures here.
+
+``text`` (analysis Reports, torch-module reports, membership, the architecture families), ``html`` (the
+one-page report), ``landscape`` (critical points, Voronoi masses, implicit bias, critical-point maps),
+``slices`` (plane and 3-space slices), ``atlas`` (stored rows, sweeps, the equivariant comparison),
+``markdown`` (pipe tables of the experiment reports), ``plots`` (every figure).
+"""

@@ -1,4 +1,6 @@
-"""Human-readable table of a Report: each invariant with value, status and the key evidence."""
+"""Human-readable text of what ``neuromanifold analyze``, ``contains`` and ``architectures`` compute: the table
+of a Report (each invariant with value, status and the key evidence), of a torch module's ModuleReport, the
+membership verdict and the list of architecture families."""
 
 from __future__ import annotations
 
@@ -247,3 +249,51 @@ def _table(table: list[tuple[str, ...]]) -> list[str]:
         if i == 0:
             out.append("    " + "  ".join("-" * x for x in w) + "  " + "-" * 8)
     return out
+
+
+def module_report_text(report: Any) -> str:
+    """An ``invariants.torch_module.ModuleReport``: the module and its inputs, one line per invariant."""
+    i = report.info
+    lines = [f"{report.module}: {i['n_params']} parameters, {i['n_inputs']} inputs of shape "
+             f"{tuple(i['input_shape'])} ({i['input_source']}), {i['outputs_per_input']} outputs each"]
+    for name, r in report.invariants.items():
+        ev = r.evidence
+        if name == "functional_dimension":
+            extra = f"gap {ev.get('gap', float('nan')):.1e}, clear: {ev.get('clear_gap')}"
+        elif name == "dimension_distribution":
+            extra = f"{ev['draws']} draws ({ev['init']}), clear gaps: {ev['clear_gaps']}"
+        elif name == "conservation_laws" and r.value is not None:
+            pl = ev.get("polynomial_laws") or {}
+            extra = (f"Lie-algebra rank {ev.get('lie_algebra', {}).get('rank')}; "
+                     f"{pl.get('count', 0)} polynomial laws of degree <= {pl.get('degree', '?')}")
+            if ev.get("count_distribution"):
+                dist = ", ".join(f"{k}: {v}" for k, v in ev["count_distribution"].items())
+                extra += f"; at {ev['count_draws']} other draws {dist} (activation regions)"
+            if (ev.get("region") or {}).get("in_region") is False:
+                extra += (f"; at these parameters only {ev['region']['switching_units']} of "
+                          f"{ev['region']['units']} ReLU units switch on the inputs (dead/always-active units add laws)")
+        else:
+            extra = ev.get("reason") or ev.get("meaning", "")
+        value = r.value if not isinstance(r.value, dict) else ", ".join(f"{k}: {v}" for k, v in r.value.items())
+        lines.append(f"  {name:<24} {str(value):<14} {r.status:<12} {extra}")
+    return "\n".join(lines)
+
+
+def membership_text(res: Any) -> str:
+    """The Result of ``invariants.membership.contains``: the verdict, its status and the nearest witness."""
+    verdict = {True: "in the closure of M", False: "not in the closure of M", None: "inconclusive"}[res.value]
+    dist = res.evidence.get("nearest_relative_distance")
+    return f"{verdict} ({res.status}; nearest witness image at relative distance {dist:.1e})"
+
+
+def architectures_text(families: list[dict[str, Any]]) -> str:
+    """The architecture families (dicts of family, summary, form, parameters), each followed by a blank line."""
+    lines = []
+    for fam in families:
+        lines.append(f"{fam['family']}: {fam['summary']}")
+        lines.append(f"  form: {fam['form']}")
+        for p in fam["parameters"]:
+            default = "required" if p["required"] else f"default {p['default']!r}"
+            lines.append(f"    {p['name']:<11} {default:<21} {p['doc']}")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,342 +1,38 @@
-"""Hidden symmetries as polynomial vector fields in the kernel of d mu (search + verification).
+"""The search for kernel fields mod p (heuristic, cheap, may fail) and the certificate it gives.
 
-A *kernel field* is a polynomial vector field v on parameter space with
-
-    d mu(theta) . v(theta) = sum_k v_k(theta) d f_theta / d theta_k = 0   in Z[theta, x],
-
-i.e. an infinitesimal symmetry of the network function.  Its value at every point lies in the
-tangent space of the fiber, so for known generators G and verified fields V (columns)
-
-    rank_p [G | V](theta_p) <= rank_Q [G | V](theta_p) <= generic rank [G | V]
-                            <= dim ker d mu(generic) = N - dim M,
-
-which turns the rank mod p at one integer point into a rigorous upper bound
-dim M <= N - rank_p [G | V](theta_p).
-
-Search (heuristic, cheap, may fail): the unknown field is sum c_{m,k} m(theta) e_k over monomials m
-of degree <= D, for D = 1, 2, ... up to MAX_DEGREE while the enumeration stays small.  Every
-grading of f (a weight vector lambda with f lambda-homogeneous: homogeneity in a parameter array
-or in all parameters, or the weights of a diagonal known generator, under which f is invariant)
-splits the kernel condition into independent classes of equal weight w(m) - lambda_k, so each
-class is a small linear system.  Imposing J_S(theta_j) v(theta_j) = 0 mod p at random integer
-points theta_j gives its nullspace; fields that raise the rank of [G | fields] at theta_p are
-lifted to integer coefficients (rational reconstruction) and verified *identically* by exact
-polynomial arithmetic (sympy's sparse polynomial ring Z[theta, x]).  Only verified fields
-enter the certificate; a field checked only at random points is reported as probabilistic.
+The unknown field is sum c_{m,k} m(theta) e_k over monomials m of degree <= D, for D = 1, 2, ... up to
+MAX_DEGREE while the enumeration stays small.  Every grading of f (a weight vector lambda with f
+lambda-homogeneous: homogeneity in a parameter array or in all parameters, or the weights of a diagonal
+known generator, under which f is invariant) splits the kernel condition into independent classes of
+equal weight w(m) - lambda_k, so each class is a small linear system.  Imposing J_S(theta_j) v(theta_j) = 0
+mod p at random integer points theta_j gives its nullspace; fields that raise the rank of [G | fields] at
+theta_p are lifted to integer coefficients (rational reconstruction) and verified *identically*
+(``verification``).  Only verified fields enter the certificate dim M <= N - rank_p [G | V](theta_p); a
+field checked only at random points is reported as probabilistic.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations_with_replacement
 from math import ceil, comb, gcd
 from typing import Any
 
 import numpy as np
 
-from ..arithmetic import ModArray, ModP, rank_mod_p
-from ..arithmetic.modular import matmul_mod, rational_reconstruction
-from ..parametrization.evaluation import Parametrization
+from ...arithmetic import ModArray, ModP, rank_mod_p
+from ...arithmetic.modular import matmul_mod, rational_reconstruction
+from ...arithmetic.span import Span
+from ...parametrization.evaluation import Parametrization
+from .fields import PROBABILISTIC_POINTS, KernelFields, PolynomialField
+from .verification import TERM_LIMIT, VERIFY_BUDGET, SymbolicVerifier, VerificationTooLarge
 
 MAX_DEGREE = 4  # largest total degree of the monomials in a searched field (PAIR_LIMIT permitting)
 PAIR_LIMIT = 300_000  # largest number of (component, monomial) unknowns enumerated per degree
 CLASS_UNKNOWN_LIMIT = 600  # largest linear system (unknowns) solved for one weight class
 SEARCH_BUDGET = 3.0  # seconds for the mod-p search
-VERIFY_BUDGET = 4.0  # seconds for the exact symbolic verification
-TERM_LIMIT = 100_000  # largest polynomial (terms) built in the symbolic forward pass
-PROBABILISTIC_POINTS = 3  # random points mod p at which unverifiable fields are checked
-MAX_REPORTED_FIELDS = 40
-MAX_REPORTED_GRADINGS = 12
 MIN_PRIME = 1 << 24  # smaller primes make random points degenerate and reconstruction useless
-
-
-# -- polynomial vector fields --------------------------------------------------------------------
-
-
-@dataclass
-class PolynomialField:
-    """v(theta) = sum coef * prod(theta[i] for i in mono) * e_k over ``terms`` (k, coef, mono).
-
-    Coefficients are integers; ``mono`` is a sorted tuple of parameter indices (with repetition).
-    """
-
-    terms: list[tuple[int, int, tuple[int, ...]]]
-
-    @classmethod
-    def from_affine(cls, g: Any) -> "PolynomialField":
-        """The polynomial field of an ``AffineField`` (a declared symmetry generator)."""
-        return cls([(t, c, (s,)) for t, s, c in g.linear] + [(t, c, ()) for t, c in g.constant])
-
-    @property
-    def degree(self) -> int:
-        return max((len(m) for _, _, m in self.terms), default=0)
-
-    def evaluate_mod(self, theta: np.ndarray, p: int) -> np.ndarray:
-        """v(theta) mod p at an integer point (exact)."""
-        out = np.zeros(len(theta), dtype=np.int64)
-        for k, c, mono in self.terms:
-            val = c % p
-            for i in mono:
-                val = val * int(theta[i]) % p
-            out[k] = (int(out[k]) + val) % p
-        return out
-
-    def formulas(self, labels: list[str]) -> list[str]:
-        """Human-readable components, e.g. ``dW1[0,1] = W2[0,1]*W1[1,1]``."""
-        by_k: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
-        for k, c, mono in self.terms:
-            by_k.setdefault(k, []).append((c, mono))
-        lines = []
-        for k in sorted(by_k):
-            s = ""
-            for c, mono in by_k[k]:
-                # collapse repeated factors into powers
-                factors: list[str] = []
-                for i in sorted(set(mono), key=mono.index):
-                    e = mono.count(i)
-                    factors.append(labels[i] + (f"^{e}" if e > 1 else ""))
-                body = "*".join(factors)
-                mag = abs(c)
-                term = body if mag == 1 and body else (f"{mag}*{body}" if body else str(mag))
-                sign = "-" if c < 0 else "+"
-                s = (f"-{term}" if sign == "-" else term) if not s else f"{s} {sign} {term}"
-            lines.append(f"d{labels[k]} = {s}")
-        return lines
-
-
-@dataclass
-class KernelFields:
-    """Outcome of the kernel-field search (JSON-ready through ``evidence``)."""
-
-    target_rank: int
-    generator_rank: int
-    rank: int = 0
-    degrees_searched: list[int] = field(default_factory=list)
-    gradings: list[str] = field(default_factory=list)
-    classes_solved: int = 0
-    classes_too_large: int = 0
-    unknowns: int = 0
-    largest_system: tuple[int, int] = (0, 0)
-    fields: list[PolynomialField] = field(default_factory=list)
-    formulas: list[list[str]] = field(default_factory=list)
-    probabilistic: list[list[str]] = field(default_factory=list)
-    probabilistic_rank: int = 0
-    rejected: int = 0
-    verification: str = "exact polynomial identity d mu(theta) . v(theta) = 0 in Z[theta, x] (sympy sparse polynomials)"
-    verification_note: str = ""
-    stopped: str = ""
-    certified_upper: int | None = None
-    seconds: float = 0.0
-
-    @property
-    def verified(self) -> bool:
-        return bool(self.fields)
-
-    def evidence(self) -> dict[str, Any]:
-        ev: dict[str, Any] = {
-            "method": "search for polynomial vector fields v with d mu(theta) v(theta) = 0: linear algebra mod p over "
-            "monomials of bounded degree, split by the gradings of f; lifted to integer coefficients and verified "
-            "identically",
-            "degrees_searched": self.degrees_searched,
-            "gradings": self.gradings[:MAX_REPORTED_GRADINGS]
-            + ([f"(+{len(self.gradings) - MAX_REPORTED_GRADINGS} more)"] if len(self.gradings) > MAX_REPORTED_GRADINGS else []),
-            "weight_classes_solved": self.classes_solved,
-            "weight_classes_too_large": self.classes_too_large,
-            "unknowns": self.unknowns,
-            "largest_system": list(self.largest_system),
-            "rank_known_generators": self.generator_rank,
-            "rank_with_verified_fields": self.rank,
-            "rank_needed": self.target_rank,
-            "verified_fields": len(self.fields),
-            "fields": self.formulas[:MAX_REPORTED_FIELDS],
-            "verification": self.verification,
-            "rejected_candidates": self.rejected,
-            "seconds": round(self.seconds, 3),
-        }
-        if len(self.formulas) > MAX_REPORTED_FIELDS:
-            ev["fields_omitted"] = len(self.formulas) - MAX_REPORTED_FIELDS
-        if self.certified_upper is not None:
-            ev["upper_bound"] = {
-                "value": self.certified_upper,
-                "method": "n_params - rank mod p of [known generators | verified fields] at the certification point "
-                "(rank at a point <= generic rank <= generic fiber dimension)",
-            }
-        if self.probabilistic:
-            ev["probabilistic_fields"] = {
-                "status": f"verified at {PROBABILISTIC_POINTS} random points mod p only (probabilistic); "
-                "not used for certification",
-                "rank_with_them": self.probabilistic_rank,
-                "fields": self.probabilistic[:MAX_REPORTED_FIELDS],
-            }
-        if self.verification_note:
-            ev["verification_note"] = self.verification_note
-        if self.stopped:
-            ev["stopped"] = self.stopped
-        return ev
-
-
-# -- exact verification --------------------------------------------------------------------------
-
-
-class VerificationTooLarge(Exception):
-    """The symbolic computation exceeds its size or time limit."""
-
-
-class _Guarded:
-    """A sympy sparse polynomial whose arithmetic aborts past a size or time limit."""
-
-    __slots__ = ("p", "limits")
-
-    def __init__(self, p: Any, limits: tuple[int, float]):
-        self.p = p
-        self.limits = limits
-
-    def _wrap(self, r: Any) -> "_Guarded":
-        terms, deadline = self.limits
-        if len(r) > terms or time.perf_counter() > deadline:
-            raise VerificationTooLarge
-        return _Guarded(r, self.limits)
-
-    def _un(self, o: Any) -> Any:
-        if isinstance(o, _Guarded):
-            return o.p
-        if isinstance(o, (int, np.integer)):
-            return int(o)
-        return NotImplemented
-
-    def __add__(self, o: Any) -> Any:
-        u = self._un(o)
-        return NotImplemented if u is NotImplemented else self._wrap(self.p + u)
-
-    __radd__ = __add__
-
-    def __sub__(self, o: Any) -> Any:
-        u = self._un(o)
-        return NotImplemented if u is NotImplemented else self._wrap(self.p - u)
-
-    def __rsub__(self, o: Any) -> Any:
-        u = self._un(o)
-        return NotImplemented if u is NotImplemented else self._wrap(u - self.p)
-
-    def __mul__(self, o: Any) -> Any:
-        u = self._un(o)
-        return NotImplemented if u is NotImplemented else self._wrap(self.p * u)
-
-    __rmul__ = __mul__
-
-    def __neg__(self) -> "_Guarded":
-        return _Guarded(-self.p, self.limits)
-
-    def __pow__(self, r: int) -> "_Guarded":
-        out = self._wrap(self.p.ring.one)
-        for _ in range(int(r)):
-            out = out * self
-        return out
-
-
-class SymbolicVerifier:
-    """Exact check of d mu(theta) . v(theta) = 0 as a polynomial identity in (theta, x).
-
-    The network is evaluated once over Z[theta, x] (one symbolic input sample: an identity in x
-    holds for every sample); the directional derivative sum_k v_k d f / d theta_k is expanded
-    and compared with 0.  Raises ``VerificationTooLarge`` when the expansion exceeds the limits.
-    """
-
-    def __init__(self, arch: Any, seconds: float | None = None, term_limit: int | None = None):
-        from sympy import ZZ
-        from sympy.polys.rings import ring
-
-        self.arch = arch
-        self.deadline = time.perf_counter() + (VERIFY_BUDGET if seconds is None else seconds)
-        limits = (TERM_LIMIT if term_limit is None else term_limit, self.deadline)
-        N = arch.n_params
-        in_shape = arch.input_shape(1)
-        n_x = int(np.prod(in_shape))
-        names = [f"t{i}" for i in range(N)] + [f"x{i}" for i in range(n_x)]
-        R, *gens = ring(names, ZZ)
-        self.ring = R
-        self.theta = gens[:N]
-        theta = np.empty(N, dtype=object)
-        theta[:] = [_Guarded(g, limits) for g in gens[:N]]
-        X = np.empty(n_x, dtype=object)
-        X[:] = [_Guarded(g, limits) for g in gens[N:]]
-        Y = arch.output_to_matrix(arch.forward(arch.unflatten(theta), X.reshape(in_shape)), 1)
-        self.outputs = [y.p if isinstance(y, _Guarded) else R(int(y)) for y in np.asarray(Y, dtype=object).reshape(-1)]
-        self._d: dict[int, list[Any]] = {}
-
-    def _derivative(self, k: int) -> list[Any]:
-        if k not in self._d:
-            g = self.theta[k]
-            self._d[k] = [f.diff(g) for f in self.outputs]
-        return self._d[k]
-
-    def field_polys(self, v: PolynomialField) -> dict[int, Any]:
-        comps: dict[int, Any] = {}
-        for k, c, mono in v.terms:
-            term = self.ring(int(c))
-            for i in mono:
-                term = term * self.theta[i]
-            comps[k] = comps.get(k, self.ring.zero) + term
-        return comps
-
-    def verify(self, v: PolynomialField) -> bool:
-        """True iff sum_k v_k(theta) d f_o / d theta_k is the zero polynomial for every output o."""
-        comps = self.field_polys(v)
-        for o in range(len(self.outputs)):
-            acc = self.ring.zero
-            for k, vk in comps.items():
-                if time.perf_counter() > self.deadline:
-                    raise VerificationTooLarge
-                acc = acc + vk * self._derivative(k)[o]
-            if acc != 0:
-                return False
-        return True
-
-
-# -- the mod-p search ----------------------------------------------------------------------------
-
-
-class _Span:
-    """Incremental row-echelon basis over Z/p: is a vector outside the span so far?"""
-
-    def __init__(self, p: int):
-        self.p = p
-        self.rows: list[tuple[int, np.ndarray]] = []  # (pivot, row with pivot entry 1)
-
-    @property
-    def rank(self) -> int:
-        return len(self.rows)
-
-    def reduce(self, v: np.ndarray) -> np.ndarray:
-        p = self.p
-        v = np.asarray(v, dtype=np.int64) % p
-        for piv, row in self.rows:
-            c = int(v[piv])
-            if c:
-                v = (v - c * row) % p  # c, row < 2^31: products fit in int64
-        return v
-
-    def add(self, v: np.ndarray) -> bool:
-        r = self.reduce(v)
-        nz = np.flatnonzero(r)
-        if not len(nz):
-            return False
-        piv = int(nz[0])
-        inv = pow(int(r[piv]), -1, self.p)
-        self.rows.append((piv, r * inv % self.p))
-        return True
-
-    def matrix(self, n: int) -> np.ndarray:
-        """The basis as columns (n x rank)."""
-        if not self.rows:
-            return np.zeros((n, 0), dtype=np.int64)
-        return np.stack([r for _, r in self.rows], axis=1)
-
-    def copy(self) -> "_Span":
-        s = _Span(self.p)
-        s.rows = list(self.rows)
-        return s
 
 
 def _mix_rows(A: np.ndarray, rows: int, rng: np.random.Generator, p: int) -> np.ndarray:
@@ -578,14 +274,14 @@ class _Collector:
         self.arch, self.theta_p, self.pool, self.kf = arch, theta_p, pool, kf
         self.p = pool.p
         self.labels = arch.param_labels()
-        self.span = _Span(self.p)
+        self.span = Span(arch.n_params, self.p)
         for col in np.asarray(G_p, dtype=np.int64).T:
             self.span.add(col)
-        self.prob_span: _Span | None = None
+        self.prob_span: Span | None = None
         self.verifier: SymbolicVerifier | None = None
 
     @property
-    def active(self) -> _Span:
+    def active(self) -> Span:
         return self.prob_span if self.prob_span is not None else self.span
 
     def offer(self, v: PolynomialField) -> None:
@@ -595,7 +291,7 @@ class _Collector:
         if self.prob_span is None:
             try:
                 if self.verifier is None:
-                    self.verifier = SymbolicVerifier(self.arch)
+                    self.verifier = SymbolicVerifier(self.arch, VERIFY_BUDGET, TERM_LIMIT)  # this module's limits
                 ok = self.verifier.verify(v)
             except VerificationTooLarge:
                 self.prob_span = self.span.copy()
@@ -678,14 +374,14 @@ def certify_with_kernel_fields(ctx: Any, data: Any, G_p: np.ndarray) -> KernelFi
                 rank_K[key] = rank_mod_p(Jp[:, K], p)
             if (key, active.rank) not in span_K:
                 outside = np.setdiff1d(np.arange(N), K)
-                span_K[key, active.rank] = active.rank - rank_mod_p(active.matrix(N)[outside], p)
+                span_K[key, active.rank] = active.rank - rank_mod_p(active.matrix()[outside], p)
             if len(K) - rank_K[key] <= span_K[key, active.rank]:
                 continue  # every kernel vector of J(theta_p) supported on K is already explained
             ns = _solve_class(cls, K, rank_K[key], pool, kf)
             if not ns.nullity:
                 continue
             F = ns.values_at(cls, theta_p, N)
-            if rank_mod_p(np.concatenate([active.matrix(N), F], axis=1), p) == active.rank:
+            if rank_mod_p(np.concatenate([active.matrix(), F], axis=1), p) == active.rank:
                 continue  # only multiples of directions already found
             for j in range(ns.nullity):
                 if reached():
@@ -710,3 +406,6 @@ def certify_with_kernel_fields(ctx: Any, data: Any, G_p: np.ndarray) -> KernelFi
         )
     kf.seconds = time.perf_counter() - t0
     return kf
+
+
+__all__ = ["certify_with_kernel_fields"]
