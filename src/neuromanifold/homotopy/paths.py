@@ -6,14 +6,13 @@ z_j(t) ~ t^{v_j} of every path.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import COUNT, FLAG, NON_NEGATIVE, POSITIVE, InputError, Rule, check_fields, within
 
 
 class PathStatus(str, Enum):
@@ -30,35 +29,20 @@ class PathStatus(str, Enum):
 _STATUS_NAMES = np.array([s.value for s in PathStatus])  # by the integer codes of the step loops
 
 
-def _within(
-    low: float, high: float = math.inf, *, open_low: bool = False, integer: bool = False
-) -> Callable[[Any], bool]:
-    """The test low <= x <= high (low < x when ``open_low``; x a whole number when ``integer``);
-    NaN and non-numbers fail it."""
-
-    def test(x: Any) -> bool:
-        if not isinstance(x, (int, float, np.integer, np.floating)) or math.isnan(x):
-            return False
-        return (x > low if open_low else x >= low) and x <= high and (not integer or float(x).is_integer())
-
-    return test
-
-
-_POSITIVE = ("a number > 0", _within(0, open_low=True))
-_NON_NEGATIVE = ("a number >= 0", _within(0))
-_COUNT = ("an integer >= 1", _within(1, integer=True))
 # the valid values of every numeric option of TrackerOptions: (what to write, test)
-_RULES: dict[str, tuple[str, Callable[[Any], bool]]] = {
+_RULES: dict[str, Rule] = {
     **dict.fromkeys(("initial_step", "max_step", "corrector_tol", "predictor_tol", "max_first_update", "max_norm",
-                     "singular_condition", "valuation_t"), _POSITIVE),
+                     "singular_condition", "valuation_t"), POSITIVE),
     **dict.fromkeys(("min_step", "min_relative_step", "singular_t", "endgame_stop", "final_tol", "valuation_tol"),
-                    _NON_NEGATIVE),
-    **dict.fromkeys(("max_corrector_iters", "max_steps", "final_iters", "batch_size", "min_paths_per_thread"), _COUNT),
-    "taylor_order": ("an integer >= 2", _within(2, integer=True)),
-    "threads": ("an integer >= 0 (0: min(2, cpu count))", _within(0, integer=True)),
-    "contraction": ("in (0, 1]", _within(0, 1, open_low=True)),
-    "endgame_ratio": ("in (0, 1] (1: no geometric approach to t_end)", _within(0, 1, open_low=True)),
-    "max_growth": ("a number >= 1", _within(1)),
+                    NON_NEGATIVE),
+    **dict.fromkeys(("max_corrector_iters", "max_steps", "final_iters", "batch_size", "min_paths_per_thread"), COUNT),
+    "taylor_order": ("an integer >= 2", within(2, integer=True)),
+    "threads": ("an integer >= 0 (0: min(2, cpu count))", within(0, integer=True)),
+    "contraction": ("in (0, 1]", within(0, 1, open_low=True)),
+    "endgame_ratio": ("in (0, 1] (1: no geometric approach to t_end)", within(0, 1, open_low=True)),
+    "max_growth": ("a number >= 1", within(1)),
+    "predictor": ("'rk4', 'heun' or 'taylor'", lambda x: x in ("rk4", "heun", "taylor")),
+    "compiled": FLAG,
 }
 
 
@@ -102,13 +86,7 @@ class TrackerOptions:
     compiled: bool = True
 
     def __post_init__(self) -> None:
-        if self.predictor not in ("rk4", "heun", "taylor"):
-            raise InputError(f"TrackerOptions: predictor must be 'rk4', 'heun' or 'taylor'; got {self.predictor!r}")
-        for f in fields(self):
-            rule = _RULES.get(f.name)
-            value = getattr(self, f.name)
-            if rule is not None and not rule[1](value):
-                raise InputError(f"TrackerOptions: {f.name} must be {rule[0]}; got {value!r}")
+        check_fields(self, _RULES)
 
 
 @dataclass
