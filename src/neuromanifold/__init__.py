@@ -2,6 +2,7 @@
 
 from .analysis import INVARIANTS, AnalysisInterrupted, Report, analyze
 from .architectures import Architecture, parse_spec
+from .context import AnalysisOptions, Context
 from .errors import InputError, NeuromanifoldError, SpecError
 from .landscape.critical_points import critical_points
 from .invariants.conservation import conservation_laws_of_map
@@ -22,6 +23,8 @@ def __getattr__(name: str):  # torch is imported only when a torch module is ana
 
 __all__ = [
     "AnalysisInterrupted",
+    "AnalysisOptions",
+    "Context",
     "INVARIANTS",
     "Architecture",
     "InputError",

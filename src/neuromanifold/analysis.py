@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from .architectures import Architecture
 from .arithmetic import DEFAULT_PRIME
-from .context import Context
+from .context import AnalysisOptions, Context, as_context
 from .errors import InputError
 from .invariants import degree as _deg
 from .invariants import dimension as _dim
@@ -134,32 +134,35 @@ def resolve_only(only: str | Iterable[str] | None) -> list[str]:
 
 
 def analyze(
-    spec: str | Architecture,
+    spec: str | Architecture | Context,
+    *,
     only: str | Iterable[str] | None = None,
-    seed: int = 0,
-    prime: int = DEFAULT_PRIME,
+    seed: int | None = None,
+    prime: int | None = None,
     progress: bool = False,
+    options: AnalysisOptions | Mapping[str, Any] | None = None,
     checkpoint_dir: str | None = None,
     max_degree: int | None = None,
-    metric: str = "generic",
-    budget: float | None = None,
+    metric: str | None = None,
     eps: float | None = None,
     radius: float | None = None,
     law_degree: int | None = None,
     starts: int | None = None,
+    budget: float | None = None,
     force: bool = False,
 ) -> Report:
     """Compute invariants of the neuromanifold of ``spec``: ``only`` (names or a comma-separated string),
     by default the five basic ones (DEFAULT_INVARIANTS: dimension, expected, ambient and fiber dimension,
     hidden symmetries); INVARIANTS lists them all.
 
-    Every generic point derives from ``seed``; exact computations run over Z/``prime``.
-    ``metric`` (generic | bombieri_weyl | euclidean) is the metric on function space of ``ed_degree``.
+    ``spec``: a spec string, an Architecture, or a ``Context`` (its cache, seed and prime are then used:
+    invariants already computed through it, e.g. by the landscape functions, are not recomputed).
+    Every generic point derives from ``seed`` (default 0); exact computations run over Z/``prime``.
+    ``options`` (``AnalysisOptions``, or a mapping of its fields) holds the knobs of the invariants;
+    the keywords ``checkpoint_dir``, ``max_degree``, ``metric``, ``eps``, ``radius``, ``law_degree`` and
+    ``starts`` set the field of the same name (see ``AnalysisOptions`` for their meaning and defaults).
     ``budget`` (seconds): past it the running invariant stops (monodromy keeps its points as a labelled
     lower bound) and the remaining ones are reported ``not_computed``.
-    ``eps``, ``radius``: scale and ball of ``log_covering_number`` and ``epsilon_net`` (default 0.1, 1.0).
-    ``law_degree``: largest degree of the explicit polynomial ``conservation_laws`` (default 2; 0: count only).
-    ``starts``: random starts of each search of ``subnetwork_conjecture`` (default 16).
     Cost guard: before degree, fiber_points or ed_degree, an upper bound on the solutions to gather is
     estimated (``cost_estimates``); beyond COST_CAP an InputError refuses, unless ``force``, a ``budget`` or
     ``max_degree`` bounds the work.
@@ -175,33 +178,21 @@ def analyze(
     from .runtime.budget import Budget, cut_kind, cut_mark, cuts_since
     from .errors import BudgetExceeded
     from .runtime.progress import Progress
-    from .parametrization.coefficients import METRICS
 
     names = resolve_only(only)
     clock = Budget(budget)
-    if metric not in METRICS:
-        raise InputError(f"unknown metric {metric!r}; choose from: {', '.join(METRICS)}")
     t0 = time.perf_counter()
-    options: dict[str, Any] = {"metric": metric}
-    if checkpoint_dir is not None:
-        options["checkpoint_dir"] = checkpoint_dir
-    for key, val in (("covering_eps", eps), ("covering_radius", radius)):
-        if val is not None:
-            options[key] = val
-    if max_degree is not None:
-        if int(max_degree) < 1:
-            raise InputError("max_degree must be a positive integer")
-        options["max_degree"] = int(max_degree)
-    if law_degree is not None:
-        if isinstance(law_degree, bool) or not isinstance(law_degree, int) or not 0 <= law_degree <= _claws.MAX_LAW_DEGREE:
-            raise InputError(f"law_degree must be an integer from 0 to {_claws.MAX_LAW_DEGREE} (0: count the laws only), "
-                             f"got {law_degree!r}")
-        options["law_degree"] = law_degree
-    if starts is not None:
-        if isinstance(starts, bool) or not isinstance(starts, int) or starts < 1:
-            raise InputError(f"starts must be a positive integer (random starts of subnetwork_conjecture), got {starts!r}")
-        options["conjecture_starts"] = starts
-    ctx = Context(spec, seed=seed, prime=prime, progress=progress, options=options)
+    changes = dict(checkpoint_dir=checkpoint_dir, max_degree=max_degree, metric=metric, eps=eps, radius=radius,
+                   law_degree=law_degree, starts=starts)
+    if isinstance(spec, Context):
+        if prime is not None and int(prime) != spec.prime:
+            raise InputError(f"prime={prime} differs from the given Context's prime {spec.prime}; pass one of them")
+        base = spec.options if options is None else AnalysisOptions.of(options)
+        ctx = as_context(spec, seed=seed, progress=progress, options=base.with_(**changes))
+    else:
+        opts = AnalysisOptions.of(options).with_(**changes)
+        ctx = Context(spec, seed=0 if seed is None else seed, prime=DEFAULT_PRIME if prime is None else prime,
+                      progress=progress, options=opts)
     polynomial = getattr(ctx.arch, "polynomial", True)
     if not polynomial:
         from .invariants import functional as _fun
@@ -209,7 +200,7 @@ def analyze(
         reasons = [_fun.undefined_reason(n, ctx.arch, available=True) for n in names]
         if all(reasons):
             raise InputError(reasons[0])
-    if not force and budget is None and max_degree is None:
+    if not force and budget is None and ctx.options.max_degree is None:
         check_cost(ctx, names)
     report = Report(ctx.arch, ctx.seed, ctx.prime)
     bar = Progress(f"analyze {ctx.arch.spec()}", total=len(names), unit="invariants", enabled=progress)

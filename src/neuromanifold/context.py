@@ -1,17 +1,101 @@
-"""Shared state of one analysis: the architecture, the seed, the prime and a cache, so that
-invariants that rest on the same Jacobians compute them once."""
+"""Shared state of one analysis: the architecture, the seed, the prime, the typed options
+(``AnalysisOptions``) and a cache, so that invariants that rest on the same Jacobians compute them once.
+Pass one ``Context`` to several entry points (``analyze``, the landscape and slice functions) to share
+that cache."""
 
 from __future__ import annotations
 
+import math
 import zlib
-from typing import Any, Callable
+from dataclasses import dataclass, fields, replace
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from .architectures import Architecture, parse_spec
 from .arithmetic import DEFAULT_PRIME
 from .arithmetic.modular import is_prime
-from .errors import InputError
+from .errors import COUNT, InputError, Rule, check_fields, within
+
+# metrics on function space (coordinates: coefficients of the output polynomials; see
+# parametrization.coefficients.metric_matrix)
+METRICS = ("generic", "bombieri_weyl", "euclidean")
+MAX_LAW_DEGREE = 4  # explicit polynomial conservation laws are searched up to this degree
+
+
+def _positive_finite(x: Any) -> bool:
+    return within(0, open_low=True)(x) and math.isfinite(x)
+
+
+_OPTION_RULES: dict[str, Rule] = {
+    "checkpoint_dir": ("a directory path (text) or None", lambda x: x is None or (isinstance(x, str) and x != "")),
+    "max_degree": ("a positive integer or None", within(1, integer=True, none=True)),
+    "loops_without_new": ("a positive integer or None", within(1, integer=True, none=True)),
+    "law_degree": (f"an integer from 0 to {MAX_LAW_DEGREE} (0: count the laws only)",
+                   within(0, MAX_LAW_DEGREE, integer=True)),
+    "eps": ("a positive finite number", _positive_finite),
+    "radius": ("a positive finite number", _positive_finite),
+    "starts": ("a positive integer (random starts of subnetwork_conjecture)", COUNT[1]),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisOptions:
+    """The knobs of the invariants, one name and one meaning each (the names of ``analyze``'s keywords
+    and of the CLI flags); frozen, checked on construction (InputError naming the field and the valid
+    form); derive variants with ``dataclasses.replace`` or ``with_``.
+
+    metric: the metric on function space of ``ed_degree`` (generic | bombieri_weyl | euclidean).
+    checkpoint_dir: where monodromy runs (degree, fiber_points, ed_degree) save and resume their state.
+    max_degree: the most points one monodromy run gathers (degree, fiber_points, ed_degree, the witness
+        set of the multiplicity test) before it stops with a labelled lower bound; None: each
+        invariant's own cap.
+    loops_without_new: stagnation rule of those monodromy runs (stop after this many loops found
+        nothing new); None: each invariant's own rule.
+    law_degree: largest degree of the explicit polynomial ``conservation_laws`` (0: count only).
+    eps, radius: scale and ball of ``log_covering_number`` and ``epsilon_net``.
+    starts: random starts of each search of ``subnetwork_conjecture``.
+    """
+
+    metric: str = "generic"
+    checkpoint_dir: str | None = None
+    max_degree: int | None = None
+    loops_without_new: int | None = None
+    law_degree: int = 2
+    eps: float = 0.1
+    radius: float = 1.0
+    starts: int = 16
+
+    def __post_init__(self) -> None:
+        if hasattr(self.checkpoint_dir, "__fspath__"):
+            object.__setattr__(self, "checkpoint_dir", str(self.checkpoint_dir))
+        if not isinstance(self.metric, str) or self.metric not in METRICS:
+            raise InputError(f"unknown metric {self.metric!r}; choose from: {', '.join(METRICS)}")
+        check_fields(self, _OPTION_RULES, prefix="")
+
+    @classmethod
+    def of(cls, options: "AnalysisOptions | Mapping[str, Any] | None") -> "AnalysisOptions":
+        """``options`` as AnalysisOptions: itself, the defaults (None), or built from a mapping of field
+        names (an unknown name raises InputError listing the valid ones)."""
+        if options is None:
+            return cls()
+        if isinstance(options, cls):
+            return options
+        if not isinstance(options, Mapping):
+            raise InputError(f"options must be an AnalysisOptions or a mapping of its fields, got {type(options).__name__}")
+        return cls().with_(**options)
+
+    def with_(self, **changes: Any) -> "AnalysisOptions":
+        """A copy with ``changes`` (None values leave a field as it is)."""
+        names = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise InputError(f"unknown analysis option {unknown[0]!r}; valid: {', '.join(sorted(names))}")
+        changes = {k: v for k, v in changes.items() if v is not None}
+        return replace(self, **changes) if changes else self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 class Context:
@@ -20,10 +104,11 @@ class Context:
     def __init__(
         self,
         spec: str | Architecture,
+        *,
         seed: int = 0,
         prime: int = DEFAULT_PRIME,
         progress: bool = False,
-        options: dict[str, Any] | None = None,
+        options: AnalysisOptions | Mapping[str, Any] | None = None,
     ):
         self.arch = parse_spec(spec)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -33,8 +118,7 @@ class Context:
         self.seed = int(seed)
         self.prime = int(prime)
         self.progress = progress
-        # knobs of long computations: checkpoint_dir, max_degree, loops_without_new
-        self.options: dict[str, Any] = dict(options or {})
+        self.options: AnalysisOptions = AnalysisOptions.of(options)
         self._cache: dict[str, Any] = {}
         self.containment_depth = 0  # > 0 when analysing an architecture containing another one
 
@@ -42,7 +126,43 @@ class Context:
         """An independent generator for one purpose, determined by (seed, purpose)."""
         return np.random.default_rng([self.seed, zlib.crc32(purpose.encode())])
 
+    def derive(self, *, options: AnalysisOptions | None = None, progress: bool | None = None) -> "Context":
+        """The same analysis with other options or progress, sharing this context's cache (cache entries
+        never depend on the options: keys that do carry them in the key)."""
+        new = object.__new__(Context)
+        new.__dict__.update(self.__dict__)
+        if options is not None:
+            new.options = options
+        if progress is not None:
+            new.progress = progress
+        return new
+
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
         if key not in self._cache:
             self._cache[key] = compute()
         return self._cache[key]
+
+
+def as_context(
+    spec: "str | Architecture | Context",
+    *,
+    seed: int | None = None,
+    progress: bool | None = None,
+    options: AnalysisOptions | Mapping[str, Any] | None = None,
+) -> Context:
+    """The Context of an entry point: ``spec`` itself when it is a Context (its cache is then shared
+    with every other entry point given it; ``seed`` must then be None or equal to its seed, and
+    ``options`` only change fields, on a copy of the context that shares the cache), else a new one."""
+    if isinstance(spec, Context):
+        if seed is not None and int(seed) != spec.seed:
+            raise InputError(f"seed={seed} differs from the given Context's seed {spec.seed}; pass one of them")
+        ctx = spec
+        if options is not None:
+            new = (AnalysisOptions.of(options) if isinstance(options, AnalysisOptions)
+                   else spec.options.with_(**dict(options)))
+            if new != spec.options:
+                ctx = spec.derive(options=new)
+        if progress is not None and bool(progress) != ctx.progress:
+            ctx = ctx.derive(progress=bool(progress))
+        return ctx
+    return Context(spec, seed=0 if seed is None else seed, progress=bool(progress), options=options)

@@ -54,11 +54,12 @@ COUNT: Rule = ("an integer >= 1", within(1, integer=True))
 FLAG: Rule = ("True or False", lambda x: isinstance(x, bool))
 
 
-def check_fields(obj: Any, rules: dict[str, Rule]) -> None:
+def check_fields(obj: Any, rules: dict[str, Rule], prefix: str | None = None) -> None:
     """Check every dataclass field of ``obj`` that has a rule; the first bad one raises InputError
-    naming the class, the field, the valid form and the value given."""
+    naming the field, the valid form and the value given (after ``prefix``, default the class name)."""
+    head = f"{type(obj).__name__}: " if prefix is None else prefix
     for f in fields(obj):
         rule = rules.get(f.name)
         value = getattr(obj, f.name)
         if rule is not None and not rule[1](value):
-            raise InputError(f"{type(obj).__name__}: {f.name} must be {rule[0]}; got {value!r}")
+            raise InputError(f"{head}{f.name} must be {rule[0]}; got {value!r}")

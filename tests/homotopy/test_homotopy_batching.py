@@ -9,6 +9,7 @@ from neuromanifold.arithmetic import Complex128
 from neuromanifold.homotopy import (
     ParameterHomotopy,
     ParameterHomotopyBatch,
+    MonodromyOptions,
     make_trace_test,
     monodromy_solve,
     solve,
@@ -47,7 +48,9 @@ def test_monodromy_with_random_starts_finds_and_certifies_every_solution():
 @pytest.mark.parametrize("loop_vertices", [1, 2])
 def test_monodromy_loop_shapes(loop_vertices):
     F, c0, z0 = katsura_family(3, seed=5)
-    res = monodromy_solve(F, c0, z0[None, :], target_count=8, loop_vertices=loop_vertices, seed=0)
+    res = monodromy_solve(
+        F, c0, z0[None, :], options=MonodromyOptions(target_count=8, loop_vertices=loop_vertices), seed=0
+    )
     assert res.n_solutions == 8
 
 

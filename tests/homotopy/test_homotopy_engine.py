@@ -8,6 +8,7 @@ import sympy as sp
 
 from neuromanifold.errors import InputError
 from neuromanifold.homotopy import (
+    MonodromyOptions,
     ParameterHomotopy,
     PathStatus,
     PolynomialSystem,
@@ -212,7 +213,7 @@ def test_monodromy_recovers_all_katsura4_solutions_and_stops_by_the_trace_test()
 
 def test_monodromy_stops_after_k_loops_without_new_solutions():
     F, c0, z0 = katsura_family(4, seed=2)
-    res = monodromy_solve(F, c0, z0[None, :], loops_without_new=3, seed=5)
+    res = monodromy_solve(F, c0, z0[None, :], options=MonodromyOptions(loops_without_new=3), seed=5)
     assert res.stopping_rule == "stagnation" and res.loops_without_new == 3
     assert res.n_solutions == 16 and not res.trace_test_passed
     assert res.paths_tracked >= 3 * 16  # the last loop pushed all 16 around
@@ -235,7 +236,7 @@ def test_monodromy_interrupt_checkpoint_and_resume(tmp_path):
     saved, p_saved = load_solutions(ckpt)
     np.testing.assert_allclose(p_saved, c0)
     assert len(saved) >= 1
-    full = monodromy_solve(F, c0, z0[None, :], resume=ckpt, target_count=8, seed=3)
+    full = monodromy_solve(F, c0, z0[None, :], resume=ckpt, options=MonodromyOptions(target_count=8), seed=3)
     assert full.stopping_rule == "target_count" and full.complete and full.n_solutions == 8
     with pytest.raises(InputError, match="another p0"):
         monodromy_solve(F, c0 + 1, z0[None, :], resume=ckpt)
@@ -246,7 +247,7 @@ def test_monodromy_progress_bar(capsys, monkeypatch):
 
     monkeypatch.setattr(prog, "DELAY", 0.0)  # without a TTY, plain lines for jobs longer than DELAY
     F, c0, z0 = katsura_family(2, seed=1)
-    res = monodromy_solve(F, c0, z0[None, :], target_count=4, progress=True, seed=0)
+    res = monodromy_solve(F, c0, z0[None, :], options=MonodromyOptions(target_count=4), progress=True, seed=0)
     assert res.n_solutions == 4
     err = capsys.readouterr().err
     assert "monodromy: 4 solutions" in err and "paths/s" in err
@@ -258,9 +259,9 @@ def test_monodromy_deduplicates_by_a_key_function():
     Q = univariate_family(4)
     p0 = np.array([-2.0 + 1j, 0, 0, 0, 1])
     z0 = np.roots(p0[::-1])[:1, None]
-    res = monodromy_solve(Q, p0, z0, key=lambda z, p: z**2, loops_without_new=3, seed=0)
+    res = monodromy_solve(Q, p0, z0, key=lambda z, p: z**2, options=MonodromyOptions(loops_without_new=3), seed=0)
     assert res.n_solutions == 2 and res.keys.shape == (2, 1)
-    res_all = monodromy_solve(Q, p0, z0, target_count=4, seed=0)
+    res_all = monodromy_solve(Q, p0, z0, options=MonodromyOptions(target_count=4), seed=0)
     assert res_all.n_solutions == 4 and _match(res_all.solutions, np.roots(p0[::-1])[:, None]) < 1e-9
 
 

@@ -168,13 +168,13 @@ def test_checkpoint_resume_after_ctrl_c_skips_the_work_done(tmp_path):
 
 
 def test_checkpoint_of_another_system_is_refused(tmp_path):
-    from neuromanifold.homotopy import monodromy_solve
+    from neuromanifold.homotopy import MonodromyOptions, monodromy_solve
     from neuromanifold.homotopy.system import ParametrizedSystem
     from systems import katsura_family
 
     F, c0, z0 = katsura_family(2, seed=1)
     ckpt = tmp_path / "k.npz"
-    monodromy_solve(F, c0, z0[None, :], target_count=2, seed=0, checkpoint=ckpt)
+    monodromy_solve(F, c0, z0[None, :], options=MonodromyOptions(target_count=2), seed=0, checkpoint=ckpt)
 
     class Doubled(ParametrizedSystem):  # another system, same number of variables and parameters
         n_vars, n_params = F.n_vars, F.n_params
@@ -192,7 +192,7 @@ def test_checkpoint_of_another_system_is_refused(tmp_path):
     with pytest.raises(nm.InputError, match="another (system|p0)"):
         monodromy_solve(G, c0, z0[None, :], seed=0, resume=ckpt)
     # other options: only the solutions are reused, and the evidence says so
-    res = monodromy_solve(F, c0, z0[None, :], target_count=4, seed=1, resume=ckpt)
+    res = monodromy_solve(F, c0, z0[None, :], options=MonodromyOptions(target_count=4), seed=1, resume=ckpt)
     assert res.resumed["mode"] == "solutions_only" and "seed" in res.resumed["reason"]
 
 
@@ -211,14 +211,14 @@ def test_compare_equivariant_shows_progress_per_model(capsys, monkeypatch):
 def test_resume_after_a_cut_between_legs_of_a_push_is_exact(tmp_path, monkeypatch, cut_at_call):
     """A Ctrl-C in the middle of a push keeps the legs already tracked (saved after each leg): the resumed
     run continues from the next leg and ends exactly as an uninterrupted run."""
-    from neuromanifold.homotopy import make_trace_test, monodromy
+    from neuromanifold.homotopy import MonodromyOptions, make_trace_test, monodromy
     from systems import katsura_family
 
     F, c0, z0 = katsura_family(4, seed=2)
 
     def run(**kw):
         return monodromy.monodromy_solve(F, c0, z0[None, :], trace_test=make_trace_test(F, seed=1), seed=0,
-                                         loops_without_new=3, **kw)
+                                         options=MonodromyOptions(loops_without_new=3), **kw)
 
     ref = run()
     ckpt = tmp_path / "m.npz"

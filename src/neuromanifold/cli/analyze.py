@@ -105,21 +105,19 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         only = dictionary_invariants(list(INVARIANTS))
     if args.html:
         check_out_path(args.html, "--html", (".html", ".htm"))
-    _print_cost_estimates(args, only)
+    from ..context import AnalysisOptions, Context
+
+    # one Context for the cost estimate and the analysis: the dimension computed for the estimate is reused
+    ctx = Context(args.spec, seed=args.seed, options=AnalysisOptions().with_(
+        checkpoint_dir=args.checkpoint_dir, max_degree=args.max_degree, metric=args.metric, eps=args.eps,
+        radius=args.radius, law_degree=args.law_degree, starts=args.starts))
+    _print_cost_estimates(ctx, only)
     try:
         report = analyze(
-            args.spec,
+            ctx,
             only=only,
-            seed=args.seed,
             progress=True,  # on stderr: a bar on a terminal, else a plain line every few seconds
-            checkpoint_dir=args.checkpoint_dir,
-            max_degree=args.max_degree,
-            metric=args.metric,
             budget=args.budget,
-            eps=args.eps,
-            radius=args.radius,
-            law_degree=args.law_degree,
-            starts=args.starts,
             force=args.force,
         )
     except AnalysisInterrupted as exc:  # Ctrl-C: print what was computed, labelled, and exit 130
@@ -138,17 +136,16 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_cost_estimates(args: argparse.Namespace, only: Any) -> None:
+def _print_cost_estimates(ctx: Any, only: Any) -> None:
     """Before degree / fiber_points / ed_degree: the upper bound on the solutions to gather, on stderr
     (analyze itself refuses beyond COST_CAP unless --force, --budget or --max-degree)."""
     from ..analysis import resolve_only
-    from ..context import Context
     from ..invariants.cost import COST_CAP, GUARDED, cost_estimates
 
     names = resolve_only(only)
     if not any(n in GUARDED for n in names):
         return
-    for e in cost_estimates(Context(args.spec, seed=args.seed), names):
+    for e in cost_estimates(ctx, names):
         print(f"neuromanifold: estimate: {e['invariant']} gathers at most {e['bound']:.3g} solutions "
               f"({e['formula']}, deg_theta mu = {e['deg_theta_mu']}, dim = {e['dim']}; cap {COST_CAP:.0e})",
               file=sys.stderr)

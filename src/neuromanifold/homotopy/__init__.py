@@ -11,7 +11,7 @@ populates a generic fiber from one solution, and ``trace_test`` certifies comple
 from .dispatch import solve, track
 from .homotopies import Homotopy, ParameterHomotopy, ParameterHomotopyBatch, StraightLineHomotopy, random_gamma
 from .linear_algebra import batched_solve, condition_numbers
-from .monodromy import MonodromyResult, load_solutions, monodromy_solve
+from .monodromy import MonodromyOptions, MonodromyResult, load_solutions, monodromy_solve
 from .paths import PathStatus, TrackerOptions, TrackResult
 from .polynomial import (
     PolynomialSystem,
@@ -34,6 +34,7 @@ from .trace import TraceTestResult, make_trace_test, trace_test
 
 __all__ = [
     "Homotopy",
+    "MonodromyOptions",
     "MonodromyResult",
     "ParameterHomotopy",
     "ParameterHomotopyBatch",

@@ -17,11 +17,56 @@ independent: chunks of paths run in Python threads (the kernels release the GIL)
 does not depend on the chunking or the thread count.  The two kinds compile separately
 (``overload`` on the type of the ``form`` tuple).  Without numba (``AVAILABLE`` is False) the
 tracker keeps its batched numpy path.
+
+Compilation (about a minute per kind of homotopy) is cached on disk and paid once per machine and
+version of this file (``cache=True``; later processes load the kernels in well under a second).
+numba keeps the cache in ``__pycache__`` beside this file, else in the user's cache directory; when
+neither is writable (a read-only install without a writable home) and ``NUMBA_CACHE_DIR`` is unset,
+``_cache_dir`` points it at a per-user directory under the system temporary directory, and if that
+is not writable either the kernels compile in every process (``CACHED`` is False) rather than fail
+to import.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import numpy as np
+
+
+def _writable(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+        return True
+    except OSError:
+        return False
+
+
+def _cache_dir() -> bool:
+    """Whether the kernels can be cached on disk; sets ``NUMBA_CACHE_DIR`` (only if unset) when
+    neither numba's default places (``__pycache__`` here, the user cache directory) is writable."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return True
+    try:
+        from numba.core import config
+        from numba.misc.appdirs import AppDirs
+
+        user_wide = Path(AppDirs(appname="numba", appauthor=False).user_cache_dir)
+    except Exception:  # pragma: no cover - numba internals moved: leave the choice to numba
+        return True
+    if _writable(Path(__file__).resolve().parent / "__pycache__") or _writable(user_wide):
+        return True
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    fallback = Path(tempfile.gettempdir()) / f"neuromanifold-numba-{user}"
+    if not _writable(fallback):
+        return False
+    os.environ["NUMBA_CACHE_DIR"] = str(fallback)
+    config.reload_config()
+    return True
+
 
 try:  # pragma: no cover - exercised through AVAILABLE
     from numba import njit
@@ -40,6 +85,8 @@ except Exception:  # pragma: no cover - numba is a dependency; numpy is the fall
     def overload(*args, **kwargs):  # type: ignore[no-redef]
         return njit()
 
+
+CACHED = AVAILABLE and _cache_dir()  # cache=CACHED on every kernel
 
 # float options (order of ``float_options``) and int options (order of ``int_options``)
 _F_INITIAL, _F_MAX_STEP, _F_MIN_STEP, _F_MIN_REL, _F_CORR_TOL, _F_PRED_TOL, _F_MAX_FIRST, _F_CONTRACT, \
@@ -99,7 +146,7 @@ class Tables:
         return (self.parent, self.var) + self.f + self.z + self.p
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=CACHED, nogil=True, inline="always")
 def _system(z, p, dp, tabs, x, V, scale, tscale, H, Hz, Ht, want_t, want_p):
     """Adds scale F(z; p) to H, scale F_z to Hz and, if want_t, tscale F (want_p: tscale (dF/dp) dp)
     to Ht, for one polynomial system (``Tables``)."""
@@ -133,7 +180,7 @@ def _system(z, p, dp, tabs, x, V, scale, tscale, H, Hz, Ht, want_t, want_p):
             Ht[qi[u]] += tscale * acc * dp[ql[u]]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=CACHED, nogil=True, inline="always")
 def _zero(H, Hz, Ht):
     n = H.shape[0]
     for i in range(n):
@@ -151,7 +198,7 @@ def _evaluate(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):  # pragma: no c
     raise NotImplementedError
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=CACHED, nogil=True, inline="always")
 def _evaluate_straight(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
     gsl, tabF, tabG = form
     x, V, p = ws
@@ -161,7 +208,7 @@ def _evaluate_straight(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
     _system(z, p, dp, tabG, x, V, gsl * t, gsl, H, Hz, Ht, want_t, False)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=CACHED, nogil=True, inline="always")
 def _evaluate_parameter(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
     tabF = form[0]
     x, V, p = ws
@@ -195,7 +242,7 @@ if AVAILABLE:
         return _evaluate_parameter.py_func
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHED, nogil=True)
 def _lu(A, piv):
     """In-place LU with partial pivoting (largest |re| + |im|, as LAPACK); False when a pivot is
     zero or not finite (an exactly singular or non-finite matrix)."""
@@ -226,7 +273,7 @@ def _lu(A, piv):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHED, nogil=True)
 def _lu_solve(A, piv, b, out, sign):
     """out = sign * A^{-1} b from the factors of ``_lu``."""
     n = A.shape[0]
@@ -250,7 +297,7 @@ def _lu_solve(A, piv, b, out, sign):
         out[i] = acc / A[i, i]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHED, nogil=True)
 def _norm(v):
     """max_i |v_i|, NaN when some entry is NaN (as numpy's max)."""
     mx = 0.0
@@ -263,7 +310,7 @@ def _norm(v):
     return mx
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHED, nogil=True)
 def _all_finite(v):
     for i in range(v.shape[0]):
         if not (np.isfinite(v[i].real) and np.isfinite(v[i].imag)):
@@ -271,14 +318,14 @@ def _all_finite(v):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHED, nogil=True)
 def _workspace(form, n, m):
     """Scratch arrays of ``_evaluate``: x (variables), V (monomials) and p."""
     M = _monomial_count(form)
     return (np.empty(n + m, dtype=np.complex128), np.empty(M, dtype=np.complex128), np.empty(m, dtype=np.complex128))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHED, nogil=True)
 def _velocity(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, out):
     """out = dz/dt = -H_z^{-1} H_t at (z, t) (NaN where H_z is singular)."""
     _evaluate(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, True)
@@ -289,7 +336,7 @@ def _velocity(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, out):
             out[i] = np.nan
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHED, nogil=True)
 def _track_range(lo, hi, Z, T, steps, rejected, work, code, S1Z, S2Z, S1T, S2T, Ptgt, DP, GAM, form, fo, io):
     """Track paths lo..hi-1 in place: Z (B, n) from T (B,) to t_end (``fo[_F_T_END]``); work counts
     the Jacobian factorisations of each path."""
@@ -444,7 +491,7 @@ def _track_range(lo, hi, Z, T, steps, rejected, work, code, S1Z, S2Z, S1T, S2T, 
         code[b] = c
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHED, nogil=True)
 def _newton_iterations(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol, guarded):
     """Newton's method at T[b] from Z[b], path by path; a path stops once its update <= tol.
 
@@ -492,7 +539,7 @@ def _newton_iterations(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol, guard
         upd[b] = u
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=CACHED, nogil=True)
 def _values_range(lo, hi, Z, T, Hout, Hzout, Ptgt, DP, GAM, form):
     """H and H_z at the points Z (B, n), T (B,)."""
     n = Z.shape[1]

@@ -29,18 +29,74 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import COUNT, NON_NEGATIVE, POSITIVE, InputError, Rule, check_fields, within
 from .dispatch import solve
 from .homotopies import ParameterHomotopyBatch, random_gamma
 from .paths import PathStatus, TrackerOptions
 from .solutions import PointSet
-from .start import newton_refine
+from .start import newton_refine, random_source
 from .system import ParametrizedSystem, as_batch
 
 KeyFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """key(z (B, n), p (m,)) -> (B, k) complex: what identifies a solution (default: z itself)."""
 
 STOPPING_RULES = ("trace_test", "target_count", "stagnation", "max_loops", "interrupted", "budget")
+
+# the valid values of every option of MonodromyOptions: (what to write, test)
+RULES: dict[str, Rule] = {
+    "tol": POSITIVE,
+    "loops_without_new": COUNT,
+    "target_count": ("an integer >= 1 or None (no target)", within(1, integer=True, none=True)),
+    "max_loops": ("an integer >= 0", within(0, integer=True)),
+    "max_tries": COUNT,
+    "loop_vertices": ("1 (out and back) or 2 (a triangle)",
+                      lambda x: not isinstance(x, bool) and within(1, 2, integer=True)(x)),
+    "sample_batch": COUNT,
+    "sample_yield": NON_NEGATIVE,
+    "sample_limit": ("an integer >= 0 or None (no limit)", within(0, integer=True, none=True)),
+    "trace_growth": ("a number >= 0 or None (test after every round)", within(0, none=True)),
+    "trace_growth_from": ("an integer >= 0", within(0, integer=True)),
+}
+
+
+@dataclass(frozen=True)
+class MonodromyOptions:
+    """The numeric knobs of ``monodromy_solve``; frozen, checked on construction (derive variants with
+    ``dataclasses.replace``).
+
+    tol: relative tolerance under which two solutions (their keys) are one.
+    loops_without_new: K, the stagnation rule: stop after K fresh loops in a row found nothing new.
+    target_count: stop on reaching this many solutions (a batch that overshoots is cut back to it); None: no target.
+    max_loops: stop after building this many random loops.
+    max_tries: tracks per path leg at most (failed legs are re-tracked, finer, then with a fresh gamma).
+    loop_vertices: random parameter points of a loop besides p0 (2: a triangle p0 -> p1 -> p2 -> p0;
+        1: p0 -> p1 -> p0 out and back along two different gamma-arcs, 2 legs instead of 3).
+    sample_batch: random start pairs (``start_pairs``) tracked to p0 in the first batch; later batches
+        track max(sample_batch, solutions known).
+    sample_yield: random starts stop when a batch finds fewer than this many new solutions per path.
+    sample_limit: random starts stop once this many were tracked; None: no limit.
+    trace_growth: None runs the trace test whenever every solution has been around every loop and the set
+        grew; a number r runs it only when, in addition, the last fresh loop (with the pushes it
+        triggered) grew the set by at most r times its size (a loop that still finds many new solutions
+        shows the set incomplete more cheaply than a failed test).
+    trace_growth_from: the ``trace_growth`` rule applies from this many solutions on (small sets: test
+        after every round).
+    """
+
+    tol: float = 1e-7
+    loops_without_new: int = 5
+    target_count: int | None = None
+    max_loops: int = 1000
+    max_tries: int = 2
+    loop_vertices: int = 2
+    sample_batch: int = 64
+    sample_yield: float = 0.25
+    sample_limit: int | None = None
+    trace_growth: float | None = None
+    trace_growth_from: int = 0
+
+    def __post_init__(self) -> None:
+        check_fields(self, RULES)
 
 
 @dataclass
@@ -210,40 +266,35 @@ def monodromy_solve(
     p0: np.ndarray,
     start_solutions: np.ndarray,
     *,
+    options: MonodromyOptions | None = None,
+    tracker: TrackerOptions | None = None,
     key: KeyFunction | None = None,
-    tol: float = 1e-7,
     trace_test: Callable[[np.ndarray, np.ndarray], Any] | None = None,
-    loops_without_new: int = 5,
-    target_count: int | None = None,
-    max_loops: int = 1000,
+    accept: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     parameter_sampler: Callable[[np.random.Generator], np.ndarray] | None = None,
-    seed: int | np.random.Generator | None = 0,
+    start_pairs: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]] | None = None,
+    seed: int | None = 0,
+    rng: np.random.Generator | None = None,
     progress: bool = False,
     checkpoint: str | Path | Callable[[MonodromyResult], None] | None = None,
     resume: str | Path | None = None,
-    max_tries: int = 2,
-    loop_vertices: int = 2,
-    start_pairs: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]] | None = None,
-    sample_batch: int = 64,
-    sample_yield: float = 0.25,
-    sample_limit: int | None = None,
-    trace_growth: float | None = None,
-    trace_growth_from: int = 0,
-    options: TrackerOptions | None = None,
-    accept: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
-    **tracker_kwargs: Any,
 ) -> MonodromyResult:
     """Solutions of F(z; p0) = 0 reachable by monodromy from ``start_solutions`` (B, n).
 
-    key: identifies solutions for deduplication (relative tolerance ``tol``); default z.
+    options: the numeric knobs (``MonodromyOptions``: tolerance, stopping rules, loop shape, random
+        starts, when to run the trace test); default ``MonodromyOptions()``.
+    tracker: how every leg is tracked (``TrackerOptions``); default ``TrackerOptions()``.
+    key: identifies solutions for deduplication (relative tolerance ``options.tol``); default z.
     trace_test: callback(solutions, p0) -> bool or an object with ``.passed``; run whenever
         every known solution has been through every loop and the set grew since the last run
-        (see ``trace_growth``), and once more at the same count after max(2, K // 2) fresh loops
-        found nothing (a test can fail on a complete set when its paths pass near a bad point).
-    loops_without_new: K, the stagnation rule.  target_count: stop on reaching this many (a
-        batch that overshoots is cut back to it).
+        (see ``options.trace_growth``), and once more at the same count after max(2, K // 2) fresh
+        loops found nothing (a test can fail on a complete set when its paths pass near a bad point).
+        Before the first loop, after random starts, the test runs only if their last batch found
+        nothing new.
     parameter_sampler: rng -> random p (m,) for the loop vertices; default complex Gaussian at
         a random scale between 0.1 and 10 times that of p0.
+    seed, rng: the random source (loops, gammas, random starts): ``rng`` (a numpy Generator) when
+        given, else ``np.random.default_rng(seed)`` (``seed`` an integer or None).
     checkpoint: a path or a callback receiving the partial result after every push.  A path gets the
         whole state (np.savez, written atomically, no pickles; JSON metadata): solutions, loops (vertices,
         gammas, how many solutions each has been pushed through), counters, the stagnation count, the
@@ -255,22 +306,13 @@ def monodromy_solve(
         seed: the run continues exactly where that one stopped (a finished one returns at once) and
         ``MonodromyResult.resumed`` says so; otherwise its solutions join the start solutions.  A file
         of another p0 or another system (F differs at two fixed probe points) raises InputError.
-    loop_vertices: random parameter points of a loop besides p0 (2: a triangle p0 -> p1 -> p2 ->
-        p0; 1: p0 -> p1 -> p0 out and back along two different gamma-arcs, 2 legs instead of 3).
 
     start_pairs: rng, B -> (z (B, n), p (B, m)) with F(z_i; p_i) = 0 at random parameters p_i
         (e.g. F(z; p) = G(z) - p: any z with p = G(z)).  Before the loops, batches of such
         pairs are tracked to p0 (one leg each; every endpoint is a solution over p0, drawn with
-        some distribution), batch size ``max(sample_batch, solutions known)``, until a batch
-        finds fewer than ``sample_yield`` new solutions per path, or ``sample_limit`` random
-        starts were tracked.  Loops then find the rest.
-    trace_growth: None runs the trace test whenever every solution has been around every loop
-        and the set grew; a number r runs it only when, in addition, the last fresh loop (with
-        the pushes it triggered) grew the set by at most r times its size (a loop that still
-        finds many new solutions shows the set incomplete more cheaply than a failed test); the
-        rule applies from ``trace_growth_from`` solutions on (small sets: test after every round).
-        Before the first loop, after random starts, the test runs only if their last batch found
-        nothing new.
+        some distribution), batch size ``max(options.sample_batch, solutions known)``, until a batch
+        finds fewer than ``options.sample_yield`` new solutions per path, or ``options.sample_limit``
+        random starts were tracked.  Loops then find the rest.
 
     accept: accept(z (B, n), p0) -> (B,) bool: which solutions over p0 belong to the set (e.g. the
         critical points of a distance on the smooth locus, not those of the parametrization); the
@@ -281,21 +323,30 @@ def monodromy_solve(
     the solutions found by one loop go around all earlier loops together.
     """
     t_start = time.perf_counter()
-    rng = np.random.default_rng(seed)
+    if options is None:
+        options = MonodromyOptions()
+    elif not isinstance(options, MonodromyOptions):
+        raise InputError(f"options must be a MonodromyOptions (tracker tolerances go in tracker=); got {options!r}")
+    if tracker is not None and not isinstance(tracker, TrackerOptions):
+        raise InputError(f"tracker must be a TrackerOptions; got {tracker!r}")
+    # the seed the result records: an integer, or None (fresh entropy, or rng= given: the checkpoint says "generator")
+    from_generator = rng is not None
+    rng = random_source(seed, rng)
+    seed = None if from_generator or seed is None else int(seed)
+    tol, loops_without_new, target_count = options.tol, options.loops_without_new, options.target_count
+    max_loops, max_tries, loop_vertices = options.max_loops, options.max_tries, options.loop_vertices
+    sample_batch, sample_yield, sample_limit = options.sample_batch, options.sample_yield, options.sample_limit
+    trace_growth, trace_growth_from = options.trace_growth, options.trace_growth_from
     n, m = system.n_vars, system.n_params
     if m == 0:
         raise InputError("monodromy needs a system with parameters (n_params > 0) to move around loops")
     p0 = np.asarray(p0, dtype=complex).reshape(-1)
     if p0.shape != (m,):
         raise InputError(f"p0 must have length n_params = {m}; got {p0.shape[0]}")
-    if loops_without_new < 1:
-        raise InputError("loops_without_new must be >= 1")
-    if loop_vertices not in (1, 2):
-        raise InputError("loop_vertices must be 1 (out and back) or 2 (a triangle)")
     starts = as_batch(start_solutions, n, "start_solutions")
     # what a checkpoint's loop state must match to be continued (else only its solutions are reused)
     config = {
-        "version": 1, "seed": seed if isinstance(seed, (int, type(None))) else "generator",
+        "version": 1, "seed": "generator" if from_generator else seed,
         "starts": hashlib.sha256(np.ascontiguousarray(starts).tobytes()).hexdigest()[:16],
         "tol": float(tol), "loops_without_new": int(loops_without_new), "target_count": target_count,
         "max_loops": int(max_loops), "loop_vertices": int(loop_vertices), "random_starts": start_pairs is not None,
@@ -430,7 +481,7 @@ def monodromy_solve(
             sampled=stats["sampled"],
             rejected=stats["rejected"],
             seconds=time.perf_counter() - t_start,
-            seed=seed if isinstance(seed, (int, type(None))) else None,
+            seed=seed,
             resumed=resumed,
         )
 
@@ -470,7 +521,7 @@ def monodromy_solve(
             pa = np.stack([vertices[j][leg] for j in range(len(jobs))])[owner]
             pb = np.stack([vertices[j][leg + 1] for j in range(len(jobs))])[owner]
             hom = ParameterHomotopyBatch(system, pa, pb, gammas[owner, leg])
-            res = solve(hom, pts, max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=options, **tracker_kwargs)
+            res = solve(hom, pts, max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=tracker)
             stats["tracked"] += res.n_paths
             stats["retried"] += res.n_retried
             ok = res.converged()
@@ -492,7 +543,7 @@ def monodromy_solve(
         ps = np.asarray(ps, dtype=complex).reshape(len(zs), m)
         gam = np.exp(2j * np.pi * rng.random(len(zs)))
         hom = ParameterHomotopyBatch(system, ps, np.broadcast_to(p0, ps.shape), gam)
-        res = solve(hom, zs, max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=options, **tracker_kwargs)
+        res = solve(hom, zs, max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=tracker)
         stats["tracked"] += res.n_paths
         stats["sampled"] += res.n_paths
         stats["retried"] += res.n_retried
@@ -640,5 +691,5 @@ def monodromy_solve(
 
 _RETRY_ALL = tuple(s.value for s in PathStatus if s is not PathStatus.SUCCESS)
 
-__all__ = ["monodromy_solve", "MonodromyResult", "load_solutions", "attempt_checkpoint", "KeyFunction",
+__all__ = ["monodromy_solve", "MonodromyOptions", "MonodromyResult", "load_solutions", "attempt_checkpoint", "KeyFunction",
            "STOPPING_RULES"]

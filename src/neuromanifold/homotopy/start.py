@@ -27,6 +27,22 @@ from .solutions import deduplicate
 from .system import ParametrizedSystem, broadcast_parameters
 
 
+def random_source(seed: int | None = 0, rng: np.random.Generator | None = None) -> np.random.Generator:
+    """The random generator of an engine: ``rng`` itself when given, else ``np.random.default_rng(seed)``.
+
+    ``seed`` is only an integer (or None: fresh entropy) and ``rng`` only a numpy Generator; anything else
+    raises InputError (a Generator passed as ``seed`` is told to use ``rng=``)."""
+    if isinstance(seed, np.random.Generator):
+        raise InputError("seed must be an integer or None; got a numpy Generator: pass it as rng= instead")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise InputError(f"seed must be an integer or None; got {seed!r}")
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator):
+            raise InputError(f"rng must be a numpy.random.Generator or None (pass integers as seed=); got {rng!r}")
+        return rng
+    return np.random.default_rng(seed)
+
+
 def total_degree_start_system(degrees: Iterable[int]) -> PolynomialSystem:
     """G_i(z) = z_i^{d_i} - 1."""
     degs = [int(d) for d in degrees]
@@ -161,7 +177,8 @@ def solve_total_degree(
     *,
     degrees: Sequence[int] | None = None,
     projective: bool | None = None,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | None = 0,
+    rng: np.random.Generator | None = None,
     max_tries: int = 3,
     infinity_tol: float = 1e-6,
     valuation_tol: float = 0.01,
@@ -183,9 +200,11 @@ def solve_total_degree(
     valuation_tol near t = 0.  Endpoints within the relative distance ``cluster_tol`` are one
     point; a point reached by one path with cond(F_z) < singular_condition is a regular
     solution, the others are singular solutions with their multiplicities (paths ending there).
+    The random choices (gamma, chart) come from ``rng`` (a numpy Generator) when given, else from ``seed``
+    (an integer).
     """
     start_time = time.perf_counter()
-    rng = np.random.default_rng(seed)
+    rng = random_source(seed, rng)
     n = system.n_vars
     if degrees is None:
         if not isinstance(system, PolynomialSystem):
@@ -300,5 +319,6 @@ __all__ = [
     "total_degree_start_solutions",
     "solve_total_degree",
     "newton_refine",
+    "random_source",
     "TotalDegreeResult",
 ]

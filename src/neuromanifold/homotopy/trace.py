@@ -28,7 +28,7 @@ from .dispatch import compiled_tracking, solve
 from .homotopies import ParameterHomotopyBatch, random_gamma
 from .paths import PathStatus, TrackerOptions
 from .solutions import deduplicate
-from .start import newton_refine
+from .start import newton_refine, random_source
 from .system import ParametrizedSystem, as_batch
 
 ImageFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -95,15 +95,15 @@ def trace_test(
     delta: float = 0.5,
     repeats: int = 1,
     threshold: float = 1e-6,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | None = 0,
+    rng: np.random.Generator | None = None,
     max_tries: int = 3,
     stop_early: bool = True,
     redraws: int = 2,
     jump_tol: float = 1e-6,
     batch_paths: int = 1024,
     jump_retries: int = 2,
-    options: TrackerOptions | None = None,
-    **tracker_kwargs: Any,
+    tracker: TrackerOptions | None = None,
 ) -> TraceTestResult:
     """Trace test of the witness points ``points`` (B, n) of F(z; p0) = 0, p the slice offset.
 
@@ -118,9 +118,15 @@ def trace_test(
     When all repeats together need at most ``batch_paths`` paths they are tracked as one batch,
     except for systems the compiled tracker handles (there a batch costs its paths, not its steps,
     so the repeats run one by one and a failing first repeat saves the paths of the others).
+    Directions and gammas come from ``rng`` (a numpy Generator) when given, else from ``seed`` (an
+    integer); ``tracker`` steers the paths (default ``TrackerOptions()``; re-tracks after a jump use
+    a finer variant of it).
     """
     t0 = time.perf_counter()
-    rng = np.random.default_rng(seed)
+    rng = random_source(seed, rng)
+    base = tracker if tracker is not None else TrackerOptions()
+    # paths that jumped are re-tracked with a finer step control, derived from ``tracker``
+    fine = replace(base, predictor_tol=base.predictor_tol / 30, max_first_update=base.max_first_update / 10)
     m = system.n_params
     if m == 0:
         raise InputError("the trace test moves the slice offset: the system needs parameters (n_params > 0)")
@@ -171,7 +177,7 @@ def trace_test(
         gam = np.repeat(np.array([random_gamma(rng) for _ in range(q)]), n)
         hom = ParameterHomotopyBatch(system, np.broadcast_to(p0, (q * n, m)), targets, gam)
         starts = np.tile(Z, (q, 1))
-        res = solve(hom, starts, max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=options, **tracker_kwargs)
+        res = solve(hom, starts, max_tries=max_tries, retry=_RETRY_ALL, rng=rng, options=base)
         out.paths_tracked += res.n_paths
         out.paths_retried += res.n_retried
         ends, ok = res.endpoints.copy(), res.converged()
@@ -191,16 +197,14 @@ def trace_test(
 
         # n paths from n distinct points end at n distinct points; a repeated endpoint means a
         # path jumped to a neighbouring one.  Re-track both with a new gamma and a finer step
-        # control (the set of endpoints, not which path reaches which, is what the trace needs)
-        fine = replace(options or TrackerOptions(), predictor_tol=(options or TrackerOptions()).predictor_tol / 30,
-                       max_first_update=(options or TrackerOptions()).max_first_update / 10)
+        # control (``fine``: the set of endpoints, not which path reaches which, is what the trace needs)
         for _ in range(jump_retries):
             again = duplicated()
             if again.size == 0:
                 break
             out.retracked += int(again.size)
             sub = solve(hom.with_gamma(random_gamma(rng)).subset(again), starts[again], max_tries=max_tries,
-                        retry=_RETRY_ALL, rng=rng, options=fine, **tracker_kwargs)
+                        retry=_RETRY_ALL, rng=rng, options=fine)
             out.paths_tracked += sub.n_paths
             ends[again], ok[again] = sub.endpoints, sub.converged()
         jumped_idx = duplicated()
@@ -218,7 +222,7 @@ def trace_test(
 
     # small sets: every repeat in one batch (the cost of a batch is its number of steps);
     # large sets: one repeat at a time, so that an incomplete set costs one repeat
-    compiled_ = compiled_tracking(system, options, **tracker_kwargs)
+    compiled_ = compiled_tracking(system, base)
     together = 2 * n * repeats <= batch_paths and not compiled_
     done = 0
     redrawn = 0
@@ -272,10 +276,11 @@ def make_trace_test(
     seed: int | None = 0,
     **kwargs: Any,
 ) -> Callable[[np.ndarray, np.ndarray], TraceTestResult]:
-    """A ``trace_test`` callback for ``monodromy_solve``: each call uses fresh random directions.
+    """A ``trace_test`` callback for ``monodromy_solve``: each call uses fresh random directions (drawn from
+    ``seed``, an integer; ``kwargs`` are further keyword arguments of ``trace_test``, e.g. ``tracker``).
     Its random state can be read and set (``callback.get_state()`` / ``callback.set_state(s)``, a
     JSON-able dict), so that a checkpointed monodromy run resumes with the same directions."""
-    rng = np.random.default_rng(seed)
+    rng = random_source(seed)
 
     def callback(points: np.ndarray, p0: np.ndarray) -> TraceTestResult:
         return trace_test(

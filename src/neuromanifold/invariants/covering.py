@@ -50,8 +50,6 @@ from ..context import Context
 from ..errors import InputError
 from ..result import Result
 
-DEFAULT_EPS = 0.1
-DEFAULT_RADIUS = 1.0
 NET_SAMPLES = 2000
 NET_MAX_PARAMS = 40  # the estimate expands the coefficient map symbolically: small cases only
 REFERENCES = [
@@ -65,13 +63,8 @@ REFERENCES = [
 
 
 def covering_parameters(ctx: Context) -> tuple[float, float]:
-    """(eps, R) from the analysis options, validated."""
-    eps = ctx.options.get("covering_eps", DEFAULT_EPS)
-    radius = ctx.options.get("covering_radius", DEFAULT_RADIUS)
-    for name, v in (("eps", eps), ("radius", radius)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-            raise InputError(f"{name} must be a positive finite number, got {v!r}")
-    return float(eps), float(radius)
+    """(eps, R) from the analysis options (validated there)."""
+    return float(ctx.options.eps), float(ctx.options.radius)
 
 
 # -- the degree of mu in theta -------------------------------------------------------------------
@@ -298,7 +291,7 @@ def epsilon_net(ctx: Context, n_samples: int | None = None) -> Result:
 
     t0 = time.perf_counter()
     eps, R = covering_parameters(ctx)
-    n = int(n_samples or ctx.options.get("covering_samples", NET_SAMPLES))
+    n = int(n_samples or NET_SAMPLES)
     if n < 1:
         raise InputError(f"the number of samples must be positive, got {n}")
     k = int(dimension_data(ctx).lower)

@@ -425,14 +425,14 @@ def _singularity(ctx: Context, y: np.ndarray, theta: np.ndarray, rng: np.random.
 
 def subnetwork_conjecture(ctx: Context, n_starts: int | None = None) -> Result:
     """Sample real critical points and double points of mu; for each: is the image singular on M, is it in a
-    subnetwork family.  ``n_starts`` random starts per search (default ``ctx.options["conjecture_starts"]``
+    subnetwork family.  ``n_starts`` random starts per search (default ``ctx.options.starts``
     or DEFAULT_STARTS); the value is the number of sampled singular images in no family."""
     from ..parametrization.coefficients import coefficient_map
     from .singularities import subnetwork_families
 
     t0 = time.perf_counter()
     if n_starts is None:
-        n_starts = ctx.options.get("conjecture_starts", DEFAULT_STARTS)
+        n_starts = ctx.options.starts
     if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) or n_starts < 1:
         raise InputError(f"n_starts must be a positive integer (random starts of the critical-point search), "
                          f"got {n_starts!r}")

@@ -1,7 +1,7 @@
 """Critical points of a quadratic loss on the neuromanifold, as a square polynomial system.
 
 A loss that is quadratic in the network function is, in the coefficient vector c of the
-function (``coefficients``), L(c) = 1/2 (c - u)^T Q (c - u) + const with Q symmetric positive
+function (``parametrization.coefficients``), L(c) = 1/2 (c - u)^T Q (c - u) + const with Q symmetric positive
 definite: the squared distance from a data point u in the metric Q (for mean-squared error on a
 data set, Q is the Gram matrix of the monomials at the samples and u the least-squares fit).
 On a coordinate slice of parameter space, theta_i = frozen_i for i outside ``free`` (a gauge
@@ -321,18 +321,24 @@ def group_by_function(images: np.ndarray, full: np.ndarray) -> tuple[np.ndarray,
 
 
 def solve_critical(
-    cs: CriticalSystem, p: np.ndarray, seed: int | np.random.Generator | None = 0, progress: bool = False
+    cs: CriticalSystem,
+    p: np.ndarray,
+    *,
+    seed: int | None = 0,
+    rng: np.random.Generator | None = None,
+    progress: bool = False,
 ) -> CriticalPoints:
     """Every isolated solution of G(z; p) = 0 (total-degree homotopy: complete up to path failures,
     which the result reports), classified by ``classify_points`` (scale-free rank of J_c, zero function)
-    and grouped by image point."""
+    and grouped by image point.  The random choices come from ``rng`` (a numpy Generator) when given,
+    else from ``seed`` (an integer)."""
     from ..homotopy import solve_total_degree
     from ..runtime.progress import Progress
 
     # the tracker reports no per-path count: the job shows the number of paths it tracks and the time
     with Progress("total-degree homotopy", enabled=progress) as job:
         job.update(paths=f"tracking {cs.system.bezout_number} paths (Bezout number)")
-        res = solve_total_degree(cs.system, np.asarray(p, dtype=complex).reshape(-1), seed=seed)
+        res = solve_total_degree(cs.system, np.asarray(p, dtype=complex).reshape(-1), seed=seed, rng=rng)
     Z = res.solutions
     D = cs.cmap.dimension
     types = cs.classify(Z)
@@ -408,7 +414,7 @@ def critical_monodromy(
     test runs on exactly the set that is counted.  A stagnating run whose trace
     test fails is continued ``retries`` times with twice the patience.
     Returns (the last MonodromyResult, the evidence of every attempt)."""
-    from ..homotopy import make_trace_test, monodromy_solve
+    from ..homotopy import MonodromyOptions, make_trace_test, monodromy_solve
     from ..homotopy.monodromy import attempt_checkpoint
 
     k = cs.k
@@ -432,10 +438,11 @@ def critical_monodromy(
     for attempt in range(retries + 1):
         ckpt = attempt_checkpoint(checkpoint, attempt)  # one file per attempt: each resumes its loop state
         res = monodromy_solve(
-            cs.system, p0, starts, key=key, tol=IMAGE_TOL, trace_test=trace, loops_without_new=stall,
-            target_count=target_count, seed=int(rng.integers(2**31)), progress=progress, start_pairs=pairs,
-            sample_limit=64, trace_growth=0.02, trace_growth_from=256, checkpoint=ckpt, resume=ckpt,
-            accept=smooth,
+            cs.system, p0, starts,
+            options=MonodromyOptions(tol=IMAGE_TOL, loops_without_new=stall, target_count=target_count,
+                                     sample_limit=64, trace_growth=0.02, trace_growth_from=256),
+            key=key, trace_test=trace, seed=int(rng.integers(2**31)), progress=progress, start_pairs=pairs,
+            checkpoint=ckpt, resume=ckpt, accept=smooth,
         )
         attempts.append(res.evidence())
         if res.stopping_rule != "stagnation" or res.trace_test_passed:

@@ -1,8 +1,9 @@
 """ED degree of the neuromanifold: the number of complex critical points of the squared distance
 1/2 |c - u|_Q^2 from a generic data point u to the smooth locus of M (Draisma, Horobet, Ottaviani,
-Sturmfels, Thomas, FoCM 2016), in one of the metrics of ``coefficients.metric_matrix``.
+Sturmfels, Thomas, FoCM 2016), in one of the metrics of
+``parametrization.coefficients.metric_matrix``.
 
-The critical points are gathered by monodromy on the critical-point system of ``landscape`` (the
+The critical points are gathered by monodromy on the critical-point system (``critical_system``; the
 data point is the parameter; solutions deduplicated by their point c(z) of M, so symmetric
 parameter points count once) started from random smooth critical pairs (z, u).  Every endpoint is
 decided scale-free (``critical_system.classify_points``: rank of J_c and size of c(z) against the size of
@@ -55,7 +56,7 @@ def ed_critical_system(ctx: Context, metric: str) -> CriticalSystem:
 
 
 def ed_degree(ctx: Context) -> Result:
-    """The ED degree in the metric ``ctx.options["metric"]`` with its certificate (module docstring).
+    """The ED degree in the metric ``ctx.options.metric`` with its certificate (module docstring).
 
     ``certified`` needs two independent counts that agree: run A on the cached critical system and run
     B on another coordinate slice at another data point, each passing two trace tests, and every
@@ -63,7 +64,7 @@ def ed_degree(ctx: Context) -> Result:
     larger count of verified points is a ``lower_bound`` and both counts are in the evidence.  Errors on
     valid input become a ``failed`` result with the reason."""
     t0 = time.perf_counter()
-    metric = str(ctx.options.get("metric", "generic"))
+    metric = ctx.options.metric
     try:
         cs = ed_critical_system(ctx, metric)
     except InputError as exc:
@@ -134,7 +135,7 @@ def _count(ctx: Context, cs: CriticalSystem, rng: np.random.Generator, metric: s
     z0, p0 = cs.start_pairs(z0, rng)
     p0 = p0[0]
     ev: dict[str, Any] = {}
-    limit = int(ctx.options.get("total_degree_limit", TOTAL_DEGREE_LIMIT))
+    limit = TOTAL_DEGREE_LIMIT
     starts = z0
     if cs.system.bezout_number <= limit:
         # a complete solve first: every isolated critical point over p0, up to lost paths
@@ -145,8 +146,8 @@ def _count(ctx: Context, cs: CriticalSystem, rng: np.random.Generator, metric: s
             reps = reps[np.unique(crit.image_labels[reps], return_index=True)[1]]
             starts = np.concatenate([crit.z[reps], z0])
     res, attempts = critical_monodromy(
-        cs, p0, starts, rng, progress=ctx.progress, loops_without_new=int(ctx.options.get("loops_without_new", 8)),
-        retries=2 if metric == "generic" else 0, target_count=int(ctx.options.get("max_degree", DEFAULT_MAX_ED)),
+        cs, p0, starts, rng, progress=ctx.progress, loops_without_new=ctx.options.loops_without_new or 8,
+        retries=2 if metric == "generic" else 0, target_count=ctx.options.max_degree or DEFAULT_MAX_ED,
         checkpoint=checkpoint_path(ctx, f"ed_degree-{metric}{tag}"),
     )
     ev["method"] = (

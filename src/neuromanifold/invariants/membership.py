@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..architectures import Architecture
-from ..context import Context
+from ..context import Context, as_context
 from ..errors import InputError
 from ..homotopy import ParameterHomotopy, solve
 from .witness_set import witness_set
@@ -106,15 +106,16 @@ def _polynomial(e: Any, xs: Sequence[Any]) -> Any:
 
 
 def contains(
-    spec: str | Architecture,
+    spec: str | Architecture | Context,
     f: FunctionLike,
-    seed: int = 0,
+    *,
+    seed: int | None = None,
     tol: float = 1e-6,
 ) -> Result:
     """Is f in the Zariski closure of M?  ``f``: a callable on input batches (network layout), a
     sympy expression / string in x0, x1, ... (one per output coordinate), or a list of them."""
     t0 = time.perf_counter()
-    ctx = Context(spec, seed=seed)
+    ctx = as_context(spec, seed=seed)
     arch = ctx.arch
     if not (callable(f) and not hasattr(f, "free_symbols")):
         f = _polynomials(arch, f)  # read and check the polynomials before any path tracking
@@ -144,8 +145,8 @@ def contains(
         "witness_set_complete": complete,
     }
     if found:
-        return Result("contains", True, "numerical", ev, time.perf_counter() - t0, seed)
+        return Result("contains", True, "numerical", ev, time.perf_counter() - t0, ctx.seed)
     if complete and res.counts.get("success", 0) == len(Z):
-        return Result("contains", False, "numerical", ev, time.perf_counter() - t0, seed)
+        return Result("contains", False, "numerical", ev, time.perf_counter() - t0, ctx.seed)
     ev["reason"] = "not found, but the witness set is incomplete or some paths failed: inconclusive"
-    return Result("contains", None, "failed", ev, time.perf_counter() - t0, seed)
+    return Result("contains", None, "failed", ev, time.perf_counter() - t0, ctx.seed)

@@ -210,9 +210,8 @@ def _multiplicity(ctx: Context, theta: np.ndarray, rng: np.random.Generator, amb
     if ambient > MULTIPLICITY_MAX_AMBIENT:
         return {"multiplicity": None, "verdict": "not tested", "status": "inconclusive",
                 "evidence": {"reason": f"span(M) has dimension {ambient} > {MULTIPLICITY_MAX_AMBIENT}: no witness set"}}
-    cap = min(int(ctx.options.get("max_degree", MULTIPLICITY_MAX_DEGREE)), MULTIPLICITY_MAX_DEGREE)
-    sub = ctx.cached("multiplicity_context", lambda: Context(ctx.arch, seed=ctx.seed, prime=ctx.prime,
-                                                             options={**ctx.options, "max_degree": cap}))
+    cap = min(ctx.options.max_degree or MULTIPLICITY_MAX_DEGREE, MULTIPLICITY_MAX_DEGREE)
+    sub = ctx.derive(options=ctx.options.with_(max_degree=cap))  # shares the cache
     try:
         return network_multiplicity(sub, theta, rng)
     except (InputError, RuntimeError, ValueError, np.linalg.LinAlgError) as exc:
@@ -235,7 +234,7 @@ def singularities(ctx: Context) -> Result:
     rows: list[dict[str, Any]] = []
     amb = ambient_data(ctx)
     filling = bool(amb["certified"] and amb["value"] == k and d.certified)
-    use_mult = bool(ctx.options.get("multiplicity", True)) and d.certified and not filling
+    use_mult = d.certified and not filling
     for fam in fams:
         theta = (rng.standard_normal(N) + 1j * rng.standard_normal(N)) / np.sqrt(2)
         if fam.coordinate:

@@ -27,7 +27,7 @@ from ..architectures.monomials import evaluation_injective
 from ..arithmetic import Complex128
 from ..context import Context
 from ..errors import InputError
-from ..homotopy import monodromy_solve
+from ..homotopy import MonodromyOptions, monodromy_solve
 from ..homotopy.monodromy import MonodromyResult, attempt_checkpoint
 from ..homotopy.trace import make_trace_test
 from ..homotopy.solutions import deduplicate
@@ -78,7 +78,7 @@ class NetworkWitnessSet:
 
 def checkpoint_path(ctx: Context, name: str) -> Path | None:
     """Where a long computation ``name`` of this (architecture, seed) saves and resumes (None: no checkpoints)."""
-    root = ctx.options.get("checkpoint_dir")
+    root = ctx.options.checkpoint_dir
     if not root:
         return None
     tag = hashlib.sha256(f"{ctx.arch.spec()}|{ctx.seed}|{name}".encode()).hexdigest()[:16]
@@ -134,6 +134,8 @@ def witness_set(ctx: Context, per_fiber: bool = False, coefficients: bool | None
     enough to expand symbolically; False: through mu_S (values at sample inputs, forward mode)."""
     use = _coefficients_feasible(ctx) if coefficients is None else bool(coefficients)
     key = ("witness_fiber" if per_fiber else "witness_image") + ("_coefficients" if use else "_samples")
+    # the points gathered depend on the monodromy knobs: a derived context with others builds its own
+    key += f"_{ctx.options.max_degree}_{ctx.options.loops_without_new}"
     return ctx.cached(key, lambda: _build(ctx, per_fiber, use))
 
 
@@ -306,21 +308,20 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
         return system.image(z) @ proj
 
     key = (lambda z, p: z) if per_fiber else image
-    opts = ctx.options
     strategy: dict[str, Any] = {
-        "loop_vertices": int(opts.get("loop_vertices", 2)),
+        "loop_vertices": 2,
         # one batch of random starts: small fibers are then mostly found before the first loop
         # (fewer sequential rounds); on large ones loops are cheaper per new point than more
         # random starts, whose endpoints repeat (their distribution over the fiber is uneven)
-        "start_pairs": start_pairs if opts.get("random_starts", True) else None,
-        "sample_batch": int(opts.get("random_start_batch", 64)),
-        "sample_limit": opts.get("random_start_limit", 64),
+        "start_pairs": start_pairs,
+        "sample_batch": 64,
+        "sample_limit": 64,
         # large sets: test only after a loop that grew the set by <= 2% (a failed test costs as
         # much as a loop, which would still find new points)
-        "trace_growth": opts.get("trace_growth", 0.02),
-        "trace_growth_from": int(opts.get("trace_growth_from", 256)),
+        "trace_growth": 0.02,
+        "trace_growth_from": 256,
     }
-    max_degree = int(ctx.options.get("max_degree", DEFAULT_MAX_DEGREE))
+    max_degree = ctx.options.max_degree or DEFAULT_MAX_DEGREE
     # the trace test certifies the image points; fiber points are gathered until stagnation
     trace = (
         None
@@ -328,7 +329,7 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
         else make_trace_test(system, image=image, repeats=2, delta=TRACE_DELTA, seed=int(rng.integers(2**31)))
     )
     ckpt = checkpoint_path(ctx, "fiber" if per_fiber else "degree")
-    stall = int(ctx.options.get("loops_without_new", 10 if per_fiber else 8))
+    stall = ctx.options.loops_without_new or (10 if per_fiber else 8)
     starts = sl.z0
     attempts: list[dict[str, Any]] = []
     for attempt in range(3):
@@ -336,17 +337,20 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
             system,
             b0,
             starts,
+            options=MonodromyOptions(
+                tol=KEY_TOL,
+                loops_without_new=stall,
+                target_count=max_degree,
+                **{name: value for name, value in strategy.items() if name != "start_pairs"},
+            ),
             key=key,
-            tol=KEY_TOL,
             trace_test=trace,
-            loops_without_new=stall,
-            target_count=max_degree,
+            start_pairs=strategy["start_pairs"],
             seed=int(rng.integers(2**31)),
             progress=ctx.progress,
             # one file per attempt: a resumed run continues each attempt's loop state exactly
             checkpoint=_attempt_path(ckpt, attempt),
             resume=_attempt_path(ckpt, attempt),
-            **strategy,
         )
         attempts.append(result.evidence())
         # stagnation with a failing trace test: the set is incomplete, keep looping (longer)

@@ -3,7 +3,7 @@
 L(theta) = (1/n) sum_i |f_theta(x_i) - y_i|^2 is, in the coefficient vector c of f_theta,
 (1/n) |A c - b|^2 with A the design matrix of the monomials at the samples; so
 grad L = J_c^T (Q c - p) with Q = (2/n) A^T A and p = (2/n) A^T b, and the critical points on a
-coordinate slice of parameter space (``landscape``) solve a square polynomial system.  With at
+coordinate slice of parameter space (``invariants.critical_system``) solve a square polynomial system.  With at
 most ``total_degree_limit`` paths the system is solved completely by the total-degree homotopy
 (every isolated critical point, complex and real); otherwise the ED points (critical points on the
 smooth locus of M) are gathered by monodromy at generic data and moved to these data by a
@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..architectures import Architecture
+from ..context import Context, as_context
 from ..parametrization.coefficients import CoefficientMap, SparsePolynomials, coefficient_map
 from ..errors import InputError
 from ..invariants.critical_system import (
@@ -223,11 +224,11 @@ class CriticalPointsResult:
 
 
 def critical_points(
-    spec: str | Architecture,
+    spec: str | Architecture | Context,
     X: Any,
     Y: Any,
     *,
-    seed: int = 0,
+    seed: int | None = None,
     total_degree_limit: int = TOTAL_DEGREE_LIMIT,
     progress: bool = False,
     force: bool = False,
@@ -238,10 +239,9 @@ def critical_points(
     Cost guard: the Bezout number of the critical-point system bounds the isolated critical points (and is the
     number of paths of the total-degree homotopy); ``on_estimate(dict)`` receives it before solving, and beyond
     ``invariants.cost.COST_CAP`` an InputError refuses unless ``force``."""
-    from ..context import Context
     from ..invariants.dimension import dimension_data
 
-    ctx = Context(spec, seed=seed, progress=progress)
+    ctx = as_context(spec, seed=seed, progress=progress)
     arch = ctx.arch
     cmap = coefficient_map(arch)
     data = loss_data(arch, cmap, X, Y)

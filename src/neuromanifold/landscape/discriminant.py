@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..architectures import Architecture
+from ..context import Context, as_context
 from ..parametrization.coefficients import coefficient_map
 from .critical_points import (
     REAL_TOL,
@@ -126,7 +127,7 @@ def _family(arch, cmap, X, Y0, Y1, Y2):
 
 
 def critical_point_map(
-    spec: str | Architecture,
+    spec: str | Architecture | Context,
     X: Any,
     Y0: Any,
     Y1: Any,
@@ -135,12 +136,11 @@ def critical_point_map(
     s_range: tuple[float, float] = (-1.0, 1.0),
     t_range: tuple[float, float] = (-1.0, 1.0),
     grid: int | tuple[int, int] = 41,
-    seed: int = 0,
+    seed: int | None = None,
     total_degree_limit: int = 50_000,
     progress: bool = False,
 ) -> CriticalPointMap:
     """Number and types of the real critical points of the MSE loss for Y(s, t) = Y0 + s Y1 + t Y2."""
-    from ..context import Context
     from ..homotopy.solutions import deduplicate
     from ..invariants.dimension import dimension_data
 
@@ -153,7 +153,7 @@ def critical_point_map(
     for name, r in (("s_range", s_range), ("t_range", t_range)):
         if len(r) != 2 or not np.all(np.isfinite(r)) or r[0] >= r[1]:
             raise InputError(f"{name} must be (low, high) with low < high; got {r}")
-    ctx = Context(spec, seed=seed, progress=progress)
+    ctx = as_context(spec, seed=seed, progress=progress)
     arch = ctx.arch
     cmap = coefficient_map(arch)
     base, p1, p2 = _family(arch, cmap, X, Y0, Y1, Y2)

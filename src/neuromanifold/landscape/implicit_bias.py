@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..architectures import Architecture
+from ..context import Context, as_context
 from ..errors import InputError
 from ..result import jsonable
 from .voronoi import VoronoiResult, voronoi_masses, wilson_interval
@@ -55,7 +56,7 @@ class ImplicitBiasResult:
 
 
 def implicit_bias(
-    spec: str | Architecture,
+    spec: str | Architecture | Context,
     *,
     n_targets: int = 100,
     n_inits: int = 20,
@@ -64,7 +65,7 @@ def implicit_bias(
     init_scale: float = 0.5,
     metric: str = "euclidean",
     voronoi_samples: int = 1000,
-    seed: int = 0,
+    seed: int | None = None,
     progress: bool = False,
 ) -> ImplicitBiasResult:
     """Batched gradient descent (vmap) on many targets and initialisations; strata reached vs Voronoi masses."""
@@ -72,13 +73,12 @@ def implicit_bias(
     from torch.func import grad, vmap
 
     from ..parametrization.coefficients import coefficient_map, metric_matrix
-    from ..context import Context
     from ..invariants.dimension import dimension_data
 
     t0 = time.perf_counter()
     if min(n_targets, n_inits, steps) < 1 or lr <= 0:
         raise InputError("n_targets, n_inits and steps must be positive and lr > 0")
-    ctx = Context(spec, seed=seed, options={"metric": metric})
+    ctx = as_context(spec, seed=seed, options={"metric": metric})
     arch = ctx.arch
     cmap = ctx.cached("coefficient_map", lambda: coefficient_map(arch))
     k = dimension_data(ctx).lower
@@ -120,7 +120,7 @@ def implicit_bias(
     for name in sorted(set(labels)):
         cnt = labels.count(name)
         gd[name] = {"count": cnt, "fraction": cnt / runs, "ci95": list(wilson_interval(cnt, runs))}
-    vor = voronoi_masses(arch, metric=metric, n_samples=voronoi_samples, seed=seed)
+    vor = voronoi_masses(arch, metric=metric, n_samples=voronoi_samples, seed=ctx.seed)
     final = np.array([float(loss(theta[b], U[b])) for b in range(runs)])
     ev = {
         "gradient_descent": {"steps": steps, "lr": lr, "init_scale": init_scale, "targets": n_targets,

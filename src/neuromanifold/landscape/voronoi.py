@@ -1,7 +1,8 @@
 """Voronoi masses: which stratum of M is nearest to a random target.
 
-For a target u in coefficient space (a function, in the metric Q of ``coefficients.metric_matrix``),
-its nearest point on the real neuromanifold M is the image of a real critical point of
+For a target u in coefficient space (a function, in the metric Q of
+``parametrization.coefficients.metric_matrix``), its nearest point on the real neuromanifold M is
+the image of a real critical point of
 theta -> 1/2 |c(theta) - u|_Q^2 with the smallest value (M is semialgebraic; working in parameter space
 covers its boundary, where the nearest point is the image of a critical point of mu).  We solve
 the critical-point system once completely at a generic complex target (total-degree homotopy, pure
@@ -24,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..architectures import Architecture
+from ..context import Context, as_context
 from ..errors import InputError
 from ..result import jsonable
 
@@ -141,13 +143,13 @@ def stratum_label(nr: dict[str, Any], u: np.ndarray) -> str:
 
 
 def voronoi_masses(
-    spec: str | Architecture,
+    spec: str | Architecture | Context,
     *,
     metric: str = "euclidean",
     distribution: str | Distribution = "gaussian",
     n_samples: int = 1000,
     batch: int = 200,
-    seed: int = 0,
+    seed: int | None = None,
     total_degree_limit: int = 50_000,
     restarts: int = 20,
     cell_probes: int = 3,
@@ -164,14 +166,13 @@ def voronoi_masses(
     central differences (the nearest points of u +- h e_j, which must stay in the stratum); its rank rho
     is the local dimension of the stratum's nearest points and D - rho the dimension of their cells
     (numerical: singular-value gap; D - dim M at smooth points, larger at singular ones)."""
-    from ..context import Context
     from .critical_points import base_solutions
     from ..invariants.ed_degree import ed_critical_system
 
     t0 = time.perf_counter()
     if n_samples < 1 or batch < 1:
         raise InputError("n_samples and batch must be positive")
-    ctx = Context(spec, seed=seed, progress=progress, options={"metric": metric})
+    ctx = as_context(spec, seed=seed, progress=progress, options={"metric": metric})
     cs = ed_critical_system(ctx, metric)
     D, k = cs.cmap.dimension, cs.k
     exact = cs.system.bezout_number <= total_degree_limit
@@ -324,13 +325,13 @@ def _real_preimage(cs: Any, y: np.ndarray, rng: np.random.Generator, restarts: i
 
 
 def voronoi_cell(
-    spec: str | Architecture,
+    spec: str | Architecture | Context,
     point: Any,
     *,
     metric: str = "euclidean",
     radius: float = 1e-2,
     n_samples: int = 200,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> VoronoiCell:
     """Dimension of the Voronoi cell of the point ``point`` of M (its coefficient vector, length D).
 
@@ -340,11 +341,10 @@ def voronoi_cell(
     point of each is found as in ``voronoi_masses``.  A positive fraction in the ball means a
     full-dimensional cell (D); else a positive fraction along the normal space means dimension D - r;
     else no sampled target besides x itself is nearest to x (reported 0; numerical)."""
-    from ..context import Context
     from .critical_points import base_solutions
     from ..invariants.ed_degree import ed_critical_system
 
-    ctx = Context(spec, seed=seed, options={"metric": metric})
+    ctx = as_context(spec, seed=seed, options={"metric": metric})
     cs = ed_critical_system(ctx, metric)
     D, k = cs.cmap.dimension, cs.k
     x = np.asarray(point, dtype=float).reshape(-1)

@@ -23,9 +23,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..architectures import Architecture
+from ..context import METRICS
 from ..errors import InputError
 
-METRICS = ("generic", "bombieri_weyl", "euclidean")
 MAX_SYMBOLIC_TERMS = 200_000  # terms of the expanded network function (x and theta together)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..architectures import Architecture
+from ..context import Context, as_context
 from ..errors import InputError
 
 
@@ -34,19 +35,17 @@ def _exact_rank_columns(Y: np.ndarray) -> list[int]:
     return piv
 
 
-def _implicit(spec: str | Architecture, seed: int, force: bool = False) -> dict[str, Any]:
+def _implicit(spec: "str | Architecture | Context", seed: int | None, force: bool = False) -> dict[str, Any]:
     """Architecture, certified invariants, the exact implicit form and the seeded generator."""
     import flint
 
-    from ..architectures import parse_spec
-    from ..context import Context
     from ..invariants.cost import check_cost
     from ..invariants.degree import degree
     from ..invariants.dimension import ambient_dimension, dimension
     from ..parametrization.coefficients import coefficient_map
 
-    arch = parse_spec(spec)
-    ctx = Context(arch, seed=seed)
+    ctx = as_context(spec, seed=seed)
+    arch = ctx.arch
     if not force:  # beyond COST_CAP the degree is refused (one line naming --force)
         check_cost(ctx, ["degree"], remedy="pass --force to run unbounded")
     rep = {"dimension": dimension(ctx), "ambient_dimension": ambient_dimension(ctx), "degree": degree(ctx)}
@@ -59,7 +58,7 @@ def _implicit(spec: str | Architecture, seed: int, force: bool = False) -> dict[
     if deg > 8:
         raise InputError(f"{arch.spec()}: the implicit equation has degree {deg}; plane slices are limited to degree 8")
     cmap = coefficient_map(arch)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(ctx.seed)
     N = arch.n_params
     P = cmap.polynomials
 
@@ -90,7 +89,7 @@ def _implicit(spec: str | Architecture, seed: int, force: bool = False) -> dict[
             for i in m:
                 ex[i] += 1
             form[tuple(ex)] = v // int(g)
-    return {"arch": arch, "k": k, "e": e, "deg": deg, "form": form, "coords": coords, "rng": rng, "P": P,
+    return {"arch": arch, "seed": ctx.seed, "k": k, "e": e, "deg": deg, "form": form, "coords": coords, "rng": rng, "P": P,
             "image": image}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..architectures import Architecture
+from ..context import Context, as_context
 from .affine import _check_interval, _directions, _Geometry, _validate
 from .boundary import LABELS, BoundaryPoint, _checked_brackets, _dedupe, _refine_and_label, _SliceMixin
 from .implicit import _Form, _implicit, _symbolic_form
@@ -38,7 +39,7 @@ class PlaneSlice(_SliceMixin):
     geometry: Any = field(default=None, repr=False, compare=False)
 
 
-def plane_slice(spec: str | Architecture, *, seed: int = 0, t_range: tuple[float, float] = (-3.0, 3.0),
+def plane_slice(spec: str | Architecture | Context, *, seed: int | None = None, t_range: tuple[float, float] = (-3.0, 3.0),
                 n_lines: int = 121, restarts: int = 8, tol: float = 1e-9, boundary_tol: float = 1e-6,
                 force: bool = False) -> PlaneSlice:
     """The plane slice curve, its singular points (each tested for membership in M_R), its real
@@ -50,6 +51,7 @@ def plane_slice(spec: str | Architecture, *, seed: int = 0, t_range: tuple[float
     _validate(n_lines, restarts, tol, boundary_tol)
     _check_interval("t_range", t_range)
     imp = _implicit(spec, seed, force)
+    seed = imp["seed"]
     arch, k, e, deg, form, coords, rng = (imp[n] for n in ("arch", "k", "e", "deg", "form", "coords", "rng"))
     N = arch.n_params
     ys, F = _symbolic_form(form, e)

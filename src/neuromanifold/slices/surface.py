@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..architectures import Architecture
+from ..context import Context, as_context
 from ..errors import InputError
 from .affine import _check_interval, _directions, _Geometry, _validate
 from .boundary import LABELS, BoundaryPoint, _checked_brackets, _dedupe, _refine_and_label, _SliceMixin
@@ -84,7 +85,7 @@ def _singular_curve(geo: _Geometry, sysd: Any, box: tuple[float, float], n_level
             "dw": dw, "evidence": hom_ev}
 
 
-def surface_slice(spec: str | Architecture, *, seed: int = 0, box: tuple[float, float] = (-3.0, 3.0),
+def surface_slice(spec: str | Architecture | Context, *, seed: int | None = None, box: tuple[float, float] = (-3.0, 3.0),
                   n_levels: int = 25, n_lines: int = 31, restarts: int = 8, tol: float = 1e-9,
                   boundary_tol: float = 1e-6, tries: int = 6, force: bool = False) -> SurfaceSlice:
     """A 3-space slice y0 + s a + t b + w c through a real point y0 of M: a surface with a
@@ -105,6 +106,7 @@ def surface_slice(spec: str | Architecture, *, seed: int = 0, box: tuple[float, 
         raise InputError(f"tries={tries}: pass at least 1 (the number of 3-spaces drawn)")
     _check_interval("box", box)
     imp = _implicit(spec, seed, force)
+    seed = imp["seed"]
     arch, k, e, deg, form, coords, rng = (imp[n] for n in ("arch", "k", "e", "deg", "form", "coords", "rng"))
     N = arch.n_params
     ys, F = _symbolic_form(form, e)

@@ -32,6 +32,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ...context import MAX_LAW_DEGREE, AnalysisOptions
 from ...errors import InputError
 from ...result import Result
 from ...runtime.torch import one_thread, torch_module
@@ -44,8 +45,7 @@ REFERENCE = (
     "Marcotte, Gribonval, Peyre, 'Abide by the law and follow the flow: conservation laws for gradient flows', "
     "NeurIPS 2023"
 )
-DEFAULT_LAW_DEGREE = 2
-MAX_LAW_DEGREE = 4
+DEFAULT_LAW_DEGREE = AnalysisOptions.law_degree
 MAX_PARAMS = 2000
 REGION_INPUTS = 4096  # Gaussian inputs on which every hidden neuron must be seen active and inactive
 REGION_TRIES = 200  # redraws of one neuron's incoming weights before the region counts as unreachable
@@ -260,12 +260,12 @@ def conservation_laws(ctx: Any) -> Result:
         if theta0 is None:
             return Result("conservation_laws", None, "failed", extra, 0.0, ctx.seed)
         return conservation_laws_of_family(
-            family, theta0, law_degree=int(ctx.options.get("law_degree", DEFAULT_LAW_DEGREE)),
+            family, theta0, law_degree=ctx.options.law_degree,
             labels=arch.param_labels(), seed=ctx.seed, arch=None, prime=ctx.prime, progress=ctx.progress,
             extra=extra, lie=lie, status=status)
     theta0 = ctx.rng("conservation-point").standard_normal(arch.n_params)
     return conservation_laws_of_family(
-        family, theta0, law_degree=int(ctx.options.get("law_degree", DEFAULT_LAW_DEGREE)),
+        family, theta0, law_degree=ctx.options.law_degree,
         labels=arch.param_labels(), seed=ctx.seed, arch=arch if getattr(arch, "polynomial", True) else None,
         prime=ctx.prime, progress=ctx.progress)
 
