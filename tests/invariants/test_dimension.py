@@ -3,6 +3,7 @@
 import pytest
 
 import neuromanifold as nm
+from assertions import assert_certified
 
 SPECS = [
     "linear(widths=(3,2,4))",
@@ -61,7 +62,7 @@ def test_linear_cnn_is_filling():
     # stride-1 linear CNN: composite filter = product of polynomials; every polynomial factors over C
     rep = nm.analyze("cnn(k=(2,3), s=(1,1), r=1)")
     assert rep["dimension"].value == rep["ambient_dimension"].value == 4
-    assert rep["dimension"].status == "certified"
+    assert_certified(rep["dimension"])
 
 
 @pytest.mark.parametrize("kwargs,fragment", [({"seed": -1}, "seed"), ({"prime": 10}, "prime"), ({"prime": 2**31 + 11}, "prime")])

@@ -12,6 +12,7 @@ from neuromanifold.invariants.kernel_fields import search as S
 from neuromanifold.invariants.dimension import _same_function_space, dimension, dimension_data
 from neuromanifold.invariants.fibers import hidden_symmetries
 from neuromanifold.parametrization.evaluation import symbolic_function
+from assertions import assert_certified
 
 
 def _run(spec):
@@ -33,10 +34,9 @@ def test_alexander_hirschowitz_certified_by_orthogonal_fields(d0, d1):
     # quadratic forms of rank <= d1 in d0 variables: dim = d1 d0 - C(d1, 2); the C(d1, 2) extra fiber
     # directions are the orthogonal group O(d1) of the weighted form, which rescalings do not explain
     ctx, dim, hid = _run(f"mlp(widths=({d0}, {d1}, 1), r=2)")
-    assert dim.status == "certified"
-    assert dim.value == d1 * d0 - comb(d1, 2)
+    assert_certified(dim, d1 * d0 - comb(d1, 2))
     assert "verified identically" in dim.evidence["upper_bound"]["method"]
-    assert hid.status == "certified" and hid.value == comb(d1, 2)
+    assert_certified(hid, comb(d1, 2))
     pf = hid.evidence["polynomial_fields"]
     assert pf["verified_fields"] == comb(d1, 2) == len(pf["fields"])
     assert pf["rank_with_verified_fields"] == pf["rank_needed"]
@@ -50,22 +50,22 @@ def test_deep_linear_network_certified():
     # rank <= 2 matrices 4 x 4; the fiber has one direction outside the GL orbits: W1 moves along
     # ker W2 (a field quadratic in W2: the 2 x 2 minors)
     ctx, dim, hid = _run("linear(widths=(4, 3, 2, 4))")
-    assert dim.status == "certified" and dim.value == 12
-    assert hid.status == "certified" and hid.value == 1
+    assert_certified(dim, 12)
+    assert_certified(hid, 1)
     fields = dimension_data(ctx).polynomial_fields.fields
     assert fields and all(_is_kernel_field_sympy(ctx.arch, v) for v in fields)
 
 
 def test_width_one_bottleneck_certified():
     ctx, dim, hid = _run("mlp(widths=(2, 1, 2, 1), r=2)")
-    assert dim.status == "certified" and dim.value == 2
-    assert hid.status == "certified" and hid.value == 1
+    assert_certified(dim, 2)
+    assert_certified(hid, 1)
 
 
 def test_affine_network_with_bottleneck_needs_mixed_degree_fields():
     # f = A s^4 + B s^2 + C with s = W1 x + b1 affine: dim = 4 + 3 - 1 = 6, no containing space used
     ctx, dim, _ = _run("mlp(widths=(3, 1, 2, 1), r=2, bias=True)")
-    assert dim.status == "certified" and dim.value == 6
+    assert_certified(dim, 6)
     assert "containing_architectures" not in dim.evidence
 
 
@@ -79,11 +79,11 @@ def test_affine_network_with_bottleneck_needs_mixed_degree_fields():
 def test_containment_certifies_without_fields(monkeypatch, spec, dim_value, contains):
     monkeypatch.setattr(S, "MAX_DEGREE", 0)  # no kernel-field search: only M in M' can close the gap
     ctx, dim, hid = _run(spec)
-    assert dim.status == "certified" and dim.value == dim_value
+    assert_certified(dim, dim_value)
     assert contains in dim.evidence["upper_bound"]["method"]
     used = [c for c in dim.evidence["containing_architectures"] if c["used"] == "yes"]
     assert used and used[0]["architecture"] == contains and used[0]["status"] == "certified"
-    assert hid.status == "certified"
+    assert_certified(hid)
     assert dimension_data(ctx).polynomial_fields.fields == []
 
 

@@ -15,6 +15,7 @@ from neuromanifold.architectures import parse_spec
 from neuromanifold.parametrization.coefficients import coefficient_map
 from neuromanifold.errors import InputError
 from neuromanifold.report.plots import plot_plane_slice, plot_surface_slice
+from neuromanifold.report.slices import boundary_lines
 from neuromanifold.slices import LABELS, plane_slice, surface_slice
 
 SPEC = "attention(d=2, dout=1, a=2, t=2)"
@@ -117,7 +118,7 @@ def test_attention_surface_slice_boundary(tmp_path):
             inner.append(pr["ratio"])
     assert len(inner) >= 2 and min(inner) > 3 * max(crit), (inner, crit)
     assert plot_surface_slice(ss, str(tmp_path / "surface.png"))
-    lines = ss.boundary_summary()
+    lines = boundary_lines(ss.boundary_points)
     assert len(lines) == len(ss.boundary_points) and all(bp.label in ln for bp, ln in zip(ss.boundary_points, lines))
 
 

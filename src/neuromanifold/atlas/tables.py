@@ -2,7 +2,7 @@
 
 The defect of an architecture is edim - dim, where edim = min(params - hidden rescalings, ambient)
 (Kileel, Trager, Bruna, NeurIPS 2019).  It is reported only when both numbers are certified;
-otherwise the row says which one is not.
+otherwise the row says which one is not.  The text table is ``report.atlas.defects_text``.
 """
 
 from __future__ import annotations
@@ -73,23 +73,3 @@ def defect_rows(atlas: Atlas, specs: list[str], seed: int = 0) -> list[DefectRow
                              cells.get("expected_dimension"), cells.get("ambient_dimension")))
     return out
 
-
-def render_defects(rows: list[DefectRow], title: str) -> str:
-    """Text table; defective rows marked with '*' and the defect."""
-    def fmt(r: Row | None) -> str:
-        return "-" if r is None else f"{r.value} ({r.status})"
-
-    header = ["", "spec", "params", "dim", "expected", "ambient", "defect"]
-    body = []
-    for r in rows:
-        d = r.defect
-        mark = "*" if d else (" " if d == 0 else "?")
-        body.append([mark, r.spec, str(r.n_params), fmt(r.dimension), fmt(r.expected), fmt(r.ambient),
-                     "-" if d is None else str(d) + (" (filling)" if r.filling else "")])
-    widths = [max(len(x[j]) for x in [header] + body) for j in range(len(header))]
-    lines = [title, "  ".join(h.ljust(w) for h, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in body]
-    n_def = sum(1 for r in rows if r.defect)
-    lines.append(f"* = defective (certified dim < certified expected dim): {n_def} of {len(rows)}; "
-                 "? = a number is not certified")
-    return "\n".join(lines)

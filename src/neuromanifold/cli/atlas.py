@@ -135,7 +135,8 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
         emit(args, summary, lambda s: sweep_text(s, args.db or at.default_path()))
         return 0
     if args.atlas_command == "table":
-        from ..atlas.tables import PRESETS, TABLE_INVARIANTS, defect_rows, render_defects
+        from ..atlas.tables import PRESETS, TABLE_INVARIANTS, defect_rows
+        from ..report.atlas import defects_text
 
         pattern, title = PRESETS[args.preset]
         try:
@@ -144,7 +145,7 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
             return _sweep_interrupted(exc, args)
         with at.Atlas(args.db, create=False, readonly=True) as a:
             rows = defect_rows(a, list(at.expand(pattern).specs))
-        print(json.dumps([r.to_dict() for r in rows], indent=2) if args.json else render_defects(rows, title))
+        print(json.dumps([r.to_dict() for r in rows], indent=2) if args.json else defects_text(rows, title))
         return 0
     out = _atlas_out(args.out, args.format) if args.atlas_command == "export" and args.out not in (None, "-") else None
     with at.Atlas(args.db, create=False, readonly=True) as a:

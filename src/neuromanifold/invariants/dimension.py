@@ -52,7 +52,7 @@ class DimensionData:
     jacobian_f: np.ndarray
     generators_f: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
-    polynomial_fields: Any = None  # symmetries.KernelFields when searched
+    polynomial_fields: Any = None  # invariants.kernel_fields.KernelFields when searched
     containment: list[dict[str, Any]] | None = None  # containing architectures tried
 
     @property

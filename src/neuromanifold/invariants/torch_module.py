@@ -14,7 +14,7 @@ counts the ranks at independent random parameter draws.  For polynomial activati
 generic rank of mu_X, which equals dim M once the inputs separate the function space.
 
 Modules whose forward pass is piecewise polynomial (checked on a torch.fx trace against a list of
-operations) also get the conservation laws of gradient flow (``invariants.conservation_laws``).
+operations) also get the conservation laws of gradient flow (``invariants.conservation``).
 """
 
 from __future__ import annotations
@@ -428,7 +428,7 @@ LAW_DRAWS = 8  # parameter draws at which the laws of a piecewise-linear module 
 
 def _conservation(module: Any, model: _Model, theta0: Any, law_points: Sequence[Any] = (),
                   rng: np.random.Generator | None = None) -> Result:
-    """Conservation laws of gradient flow for piecewise polynomial modules (invariants.conservation_laws) at the
+    """Conservation laws of gradient flow for piecewise polynomial modules (invariants.conservation) at the
     module's own parameters; for piecewise-linear ones also the count (D - dim Lie(W_phi)) at ``law_points``."""
     ok, why = piecewise_polynomial(module)
     if not ok:

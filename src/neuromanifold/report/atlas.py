@@ -1,4 +1,5 @@
-"""Text and HTML of the atlas (stored rows, sweep summaries) and of the equivariant-vs-dense comparison."""
+"""Text and HTML of the atlas (stored rows, sweep summaries, the defect tables) and of the equivariant-vs-dense
+comparison."""
 
 from __future__ import annotations
 
@@ -90,6 +91,27 @@ def sweep_interrupted_text(summary: Any) -> str:
     return (f"neuromanifold: interrupted: {summary.computed} results computed and stored"
             + (f"; stored as interrupted (not final, recomputed next time): {cut}" if cut else "")
             + "; run the same command again to resume")
+
+
+def defects_text(rows: list[Any], title: str) -> str:
+    """``atlas.tables.DefectRow`` rows as a text table; defective rows marked with '*' and the defect."""
+    def fmt(r: Any) -> str:
+        return "-" if r is None else f"{r.value} ({r.status})"
+
+    header = ["", "spec", "params", "dim", "expected", "ambient", "defect"]
+    body = []
+    for r in rows:
+        d = r.defect
+        mark = "*" if d else (" " if d == 0 else "?")
+        body.append([mark, r.spec, str(r.n_params), fmt(r.dimension), fmt(r.expected), fmt(r.ambient),
+                     "-" if d is None else str(d) + (" (filling)" if r.filling else "")])
+    widths = [max(len(x[j]) for x in [header] + body) for j in range(len(header))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in body]
+    n_def = sum(1 for r in rows if r.defect)
+    lines.append(f"* = defective (certified dim < certified expected dim): {n_def} of {len(rows)}; "
+                 "? = a number is not certified")
+    return "\n".join(lines)
 
 
 def comparison_text(cmp: Any) -> str:

@@ -20,6 +20,18 @@ def slice_dict(sl: Any, surface: bool, figure: Any = None) -> dict[str, Any]:
     return jsonable(d)
 
 
+def boundary_lines(boundary_points: list[Any]) -> list[str]:
+    """One line per refined boundary point (``slices.BoundaryPoint``): where, what, and the evidence in brief."""
+    out = []
+    for bp in boundary_points:
+        ev = bp.evidence
+        nan = float("nan")
+        out.append(f"{np.round(bp.point, 6).tolist()}: {bp.label} (bracket {bp.bracket:.1e}; "
+                   f"sigma ratio {ev.get('ratio_first', nan):.2e} -> {ev.get('ratio_last', nan):.2e}, "
+                   f"|theta| {ev.get('norm_first', nan):.3g} -> {ev.get('norm_last', nan):.3g})")
+    return out
+
+
 def slice_text(sl: Any, surface: bool, figure: Any = None) -> str:
     """The degree, the equation (6 digits), the singular points in and out of M, the boundary points and the
     figure written (if any)."""
@@ -37,7 +49,7 @@ def slice_text(sl: Any, surface: bool, figure: Any = None) -> str:
     lines.append(f"  {what}: {len(sing_in)} ({int(sing_in.sum())} in M, {int((~sing_in).sum())} not; numerical)")
     lines.append(f"  boundary points (where the real {'singular curve' if surface else 'curve'} leaves M; numerical, "
                  f"refined by bisection): {len(sl.boundary_points)}")
-    lines += [f"    {line}" for line in sl.boundary_summary()]
+    lines += [f"    {line}" for line in boundary_lines(sl.boundary_points)]
     if figure is not None:
         lines.append(f"  figure: {figure}")
     return "\n".join(lines)

@@ -50,17 +50,6 @@ class _SliceMixin:
         sigma_dim/sigma_1 of d mu found on its fiber, 'theta_norm': the minimum norm on the fiber, ...}."""
         return self.geometry.probe(np.asarray(p, dtype=float), restarts=restarts)
 
-    def boundary_summary(self) -> list[str]:
-        """One line per refined boundary point: where, what, and the evidence in brief."""
-        out = []
-        for bp in self.boundary_points:
-            ev = bp.evidence
-            nan = float("nan")
-            out.append(f"{np.round(bp.point, 6).tolist()}: {bp.label} (bracket {bp.bracket:.1e}; "
-                       f"sigma ratio {ev.get('ratio_first', nan):.2e} -> {ev.get('ratio_last', nan):.2e}, "
-                       f"|theta| {ev.get('norm_first', nan):.3g} -> {ev.get('norm_last', nan):.3g})")
-        return out
-
 
 def _slope(x: list[float], y: list[float]) -> float:
     lx, ly = np.log(np.asarray(x)), np.log(np.maximum(np.asarray(y), 1e-300))
