@@ -114,7 +114,7 @@ def test_make_flow_and_data_bad_input():
     with pytest.raises(InputError, match="square"):
         make_flow("glow", 10)
     with pytest.raises(InputError, match="noise"):
-        helix_dataset(10, noise=-1.0)
+        helix_dataset(n=10, noise=-1.0)
     with pytest.raises(InputError, match="radius"):
         Helix(radius=0.0)
     with pytest.raises(InputError, match=r"\(n, 3\)"):

@@ -17,8 +17,8 @@ NOISE = 0.05
 def trained_helix(epochs: int = 60, seed: int = 0):
     """(helix, train data, held-out data, NSF flow, classifier): 2000 points, noise 0.05."""
     helix = Helix()
-    train = helix_dataset(2000, NOISE, 4, seed, helix)
-    hold = helix_dataset(400, NOISE, 4, seed + 1, helix)
+    train = helix_dataset(n=2000, noise=NOISE, classes=4, seed=seed, helix=helix)
+    hold = helix_dataset(n=400, noise=NOISE, classes=4, seed=seed + 1, helix=helix)
     X, Y = torch.tensor(train.x, dtype=torch.float32), torch.tensor(train.labels)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny batches: one thread is fastest and does not fight other processes

@@ -24,7 +24,7 @@ needs_numba = pytest.mark.skipif(not compiled.AVAILABLE, reason="numba is not in
 
 def _same_points(a: np.ndarray, b: np.ndarray, tol: float = 1e-8) -> bool:
     both = np.concatenate([a, b])
-    return len(a) == len(b) and len(deduplicate(both, tol)) == len(a)
+    return len(a) == len(b) and len(deduplicate(both, tol=tol)) == len(a)
 
 
 @needs_numba

@@ -168,7 +168,7 @@ def test_straight_line_homotopy_of_total_degree_in_affine_space():
     G = total_degree_start_system(K.degrees)
     res = track(StraightLineHomotopy(K, G, rng=7), total_degree_start_solutions(K.degrees))
     assert res.counts["success"] == 8
-    assert len(deduplicate(res.solutions(), 1e-6)) == 8
+    assert len(deduplicate(res.solutions(), tol=1e-6)) == 8
 
 
 # ---------------------------------------------------------------------- trace test
@@ -204,7 +204,7 @@ def test_monodromy_recovers_all_katsura4_solutions_and_stops_by_the_trace_test()
     assert res.n_solutions == 16, res
     assert res.stopping_rule == "trace_test" and res.trace_test_passed and res.complete
     assert np.all(_residual(F, res.solutions, c0) < 1e-9)
-    assert len(deduplicate(res.solutions, 1e-6)) == 16
+    assert len(deduplicate(res.solutions, tol=1e-6)) == 16
     # every failed trace test happened with fewer than 16 points
     assert all(not t.passed for t in res.trace_tests[:-1])
     ev = res.evidence()

@@ -90,5 +90,5 @@ def test_plot_covering(tmp_path):
     from neuromanifold.report.plots import plot_covering
 
     rep = nm.analyze("linear(widths=(1,1,1))", only=["epsilon_net", "log_covering_number"])
-    out = plot_covering(rep["epsilon_net"], tmp_path / "cov.png", rep["log_covering_number"])
+    out = plot_covering(rep["epsilon_net"], tmp_path / "cov.png", bound=rep["log_covering_number"])
     assert (tmp_path / "cov.png").stat().st_size > 1000 and out.endswith("cov.png")

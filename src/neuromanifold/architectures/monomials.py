@@ -22,7 +22,7 @@ def monomials_of_degree(n: int, degree: int) -> np.ndarray:
     return np.array(rows, dtype=np.int64).reshape(-1, n)
 
 
-def monomial_matrix(points: Any, exponents: np.ndarray, p: int | None = None) -> np.ndarray:
+def monomial_matrix(points: Any, exponents: np.ndarray, *, p: int | None = None) -> np.ndarray:
     """[x_s^e_m]: rows are sample points (S, n), columns monomials; exact mod p when p is given."""
     pts = np.asarray(points)
     S, n = pts.shape
@@ -44,7 +44,7 @@ def monomial_matrix(points: Any, exponents: np.ndarray, p: int | None = None) ->
     return M
 
 
-def evaluation_injective(arch: Any, X: np.ndarray, p: int | None = None) -> tuple[bool | None, dict[str, Any]]:
+def evaluation_injective(arch: Any, X: np.ndarray, *, p: int | None = None) -> tuple[bool | None, dict[str, Any]]:
     """Is evaluation at the sample inputs X (``input_shape`` layout, numpy) injective on the
     monomial space containing M?  Exact over Z/p when p is given (then it holds over Q too, for
     integer inputs), else numerical (SVD gap).  None when no monomial basis is known."""
@@ -56,7 +56,7 @@ def evaluation_injective(arch: Any, X: np.ndarray, p: int | None = None) -> tupl
     seen: dict[int, tuple[int, int]] = {}
     for e in monos:
         if id(e) not in seen:
-            M = monomial_matrix(pts, e, p)
+            M = monomial_matrix(pts, e, p=p)
             if p is not None:
                 from ..arithmetic import rank_mod_p
 

@@ -47,7 +47,7 @@ def int_tuple(cls: type[Architecture], key: str, value: Any, *, min_len: int = 1
     return tuple(out)
 
 
-def positive_int(cls: type[Architecture], key: str, value: Any, minimum: int = 1) -> int:
+def positive_int(cls: type[Architecture], key: str, value: Any, *, minimum: int = 1) -> int:
     family = cls.family
     if isinstance(value, bool) or not isinstance(value, int):
         raise SpecError(f"{family}: {key} must be an integer >= {minimum}, got {value!r}; valid form: {cls.usage()}")

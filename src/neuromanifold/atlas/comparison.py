@@ -72,6 +72,7 @@ def counterpart(spec: str | Architecture) -> tuple[GroupDense, Architecture, str
 
 def compare_equivariant(
     spec: str | Architecture,
+    *,
     only: str | Iterable[str] | None = None,
     seed: int = 0,
     metric: str = "generic",

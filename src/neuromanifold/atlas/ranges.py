@@ -52,7 +52,7 @@ def too_many(total: int, max_specs: int, what: str, plural: bool = False) -> Inp
                       f"or allow it with --max-specs {total} (max_specs={total} in Python)")
 
 
-def expand(pattern: str, max_specs: int = MAX_SPECS) -> Expansion:
+def expand(pattern: str, *, max_specs: int = MAX_SPECS) -> Expansion:
     """All specs a pattern stands for, canonicalised by the parser (``arch.spec()``); refused (before
     expanding anything) when the pattern stands for more than ``max_specs``."""
     ranges = _ranges(pattern)

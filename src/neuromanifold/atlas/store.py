@@ -323,7 +323,7 @@ class Atlas:
 
     # -- writing ---------------------------------------------------------------------------------
     def put(self, spec: str, family: str, n_params: int, invariant: str, seed: int, options: dict[str, Any],
-            result: dict[str, Any], version: str, replace: bool = False, retry_failed: bool = False) -> bool:
+            result: dict[str, Any], version: str, *, replace: bool = False, retry_failed: bool = False) -> bool:
         """Store one invariant's result dict (``Result.to_dict()``); False if a row was kept instead.
 
         A stored ``interrupted`` (or legacy cut-short) row is always replaced; a ``failed`` one only with
@@ -347,7 +347,7 @@ class Atlas:
         return cur.rowcount > 0
 
     # -- claims ----------------------------------------------------------------------------------
-    def claim(self, spec: str, names: list[str], seed: int, options: dict[str, Any], retry_failed: bool = False,
+    def claim(self, spec: str, names: list[str], seed: int, options: dict[str, Any], *, retry_failed: bool = False,
               since: str | None = None, stale_after: float = STALE_AFTER) -> Claim:
         """Atomically (``BEGIN IMMEDIATE``) claim the invariants of ``names`` for ``spec`` that are neither
         stored as final results nor claimed by a live sweep.  With ``retry_failed`` a ``failed`` row
@@ -400,7 +400,7 @@ class Atlas:
             conn.close()
 
     # -- reading ---------------------------------------------------------------------------------
-    def done(self, seed: int, options: dict[str, Any], retry_failed: bool = False) -> set[tuple[str, str]]:
+    def done(self, seed: int, options: dict[str, Any], *, retry_failed: bool = False) -> set[tuple[str, str]]:
         """(spec, invariant) pairs stored as final results for this seed and options."""
         sql = (f"SELECT spec, invariant FROM results WHERE seed = ? AND options = ? "
                f"AND status != '{NOT_FINAL}' AND NOT ({_legacy('')})")
@@ -408,7 +408,7 @@ class Atlas:
             sql += " AND status != 'failed'"
         return {(s, i) for s, i in self.conn.execute(sql, (int(seed), options_key(options)))}
 
-    def rows(self, family: str | None = None, invariant: str | Iterable[str] | None = None,
+    def rows(self, *, family: str | None = None, invariant: str | Iterable[str] | None = None,
              status: str | Iterable[str] | None = None, spec: str | None = None) -> list[Row]:
         """Stored rows, filtered (``spec`` is a substring match), ordered by family, size and spec."""
         where, args = [], []

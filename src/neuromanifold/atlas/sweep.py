@@ -64,7 +64,8 @@ class SweepInterrupted(KeyboardInterrupt):
         self.summary = summary
 
 
-def result_options(metric: str = "generic", max_degree: int | None = None, prime: int | None = None) -> dict[str, Any]:
+def result_options(*, metric: str = "generic", max_degree: int | None = None,
+                   prime: int | None = None) -> dict[str, Any]:
     """The options that identify a stored result (besides spec, invariant and seed)."""
     from ..arithmetic import DEFAULT_PRIME
 
@@ -100,7 +101,7 @@ class SigintCounter:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def cut_short(evidence: Any, depth: int = 0) -> bool:
+def cut_short(evidence: Any, *, depth: int = 0) -> bool:
     """Whether evidence records a computation stopped by Ctrl-C or a time budget (a monodromy
     ``stopping_rule`` of interrupted/budget, or an ``interrupted`` marker) anywhere inside."""
     if depth > 6:
@@ -108,9 +109,9 @@ def cut_short(evidence: Any, depth: int = 0) -> bool:
     if isinstance(evidence, dict):
         if evidence.get("stopping_rule") in ("interrupted", "budget") or evidence.get("interrupted") is True:
             return True
-        return any(cut_short(v, depth + 1) for v in evidence.values())
+        return any(cut_short(v, depth=depth + 1) for v in evidence.values())
     if isinstance(evidence, list):
-        return any(cut_short(v, depth + 1) for v in evidence)
+        return any(cut_short(v, depth=depth + 1) for v in evidence)
     return False
 
 
@@ -126,7 +127,7 @@ def as_interrupted(res: dict[str, Any]) -> dict[str, Any]:
 
 
 def iter_spec(spec: str, names: list[str], seed: int, options: dict[str, Any],
-              sigint: SigintCounter | None = None) -> Iterator[dict[str, Any]]:
+              *, sigint: SigintCounter | None = None) -> Iterator[dict[str, Any]]:
     """Compute ``names`` for one spec in one Context (shared caches; every generic point comes from
     ``Context.rng(purpose)``, so the order does not change any value), yielding after each invariant.
     Failures (a NeuromanifoldError) become 'failed' results carrying the message.  A result cut short
@@ -197,6 +198,7 @@ def _stderr_line(line: str) -> None:
 
 def sweep(
     pattern: str | Iterable[str],
+    *,
     only: str | Iterable[str] | None = None,
     db: str | os.PathLike[str] | None = None,
     seed: int = 0,
@@ -244,7 +246,7 @@ def sweep(
         seen.update(ex.specs)
         summary.invalid += list(ex.invalid)
     summary.specs = len(specs)
-    options = result_options(metric, max_degree, prime)
+    options = result_options(metric=metric, max_degree=max_degree, prime=prime)
     since = _now()
     with Atlas(db) as atlas:
         done = atlas.done(seed, options, retry_failed=retry_failed)
@@ -330,7 +332,7 @@ class _Run:
         t0 = time.perf_counter()
         statuses: list[str] = []
         try:
-            for part in iter_spec(spec, mine, self.seed, self.options, self.sigint):
+            for part in iter_spec(spec, mine, self.seed, self.options, sigint=self.sigint):
                 cut = self.store(part)
                 statuses += [f"{n} {r['status']}" for n, r in part["results"].items()]
                 if cut and self.sigint is not None and self.sigint.count:

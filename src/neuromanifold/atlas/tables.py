@@ -60,7 +60,7 @@ class DefectRow:
                 "defect": self.defect, "filling": self.filling}
 
 
-def defect_rows(atlas: Atlas, specs: list[str], seed: int = 0) -> list[DefectRow]:
+def defect_rows(atlas: Atlas, specs: list[str], *, seed: int = 0) -> list[DefectRow]:
     """The table rows of ``specs`` (in that order) from the atlas, seed ``seed``."""
     rows = [r for r in atlas.rows(invariant=list(TABLE_INVARIANTS)) if r.seed == seed]
     _, table = pivot(rows)

@@ -119,7 +119,7 @@ def _cmd_slice(args: argparse.Namespace) -> int:
 
         save_figure(plot_surface_slice if args.surface else plot_plane_slice, sl, out)
     if args.json:
-        print(json.dumps(slice_dict(sl, args.surface, out), indent=2))
+        print(json.dumps(slice_dict(sl, args.surface, figure=out), indent=2))
     else:
-        print(slice_text(sl, args.surface, out))
+        print(slice_text(sl, args.surface, figure=out))
     return 0

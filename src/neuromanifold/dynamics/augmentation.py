@@ -92,7 +92,7 @@ class DynamicsResult:
                          "config": asdict(self.config), "runs": [asdict(r) for r in self.runs]})
 
 
-def init_params(fields: int, reps: str, seed: int, n_classes: int = 10) -> Params:
+def init_params(fields: int, reps: str, seed: int, *, n_classes: int = 10) -> Params:
     """Gaussian He-type initialisation (float64)."""
     g = torch.Generator().manual_seed(seed)
     c = 4 * fields if reps == "regular" else fields
@@ -197,7 +197,7 @@ def hessian_on(loss: Callable[[Params], torch.Tensor], A: Params, Q: torch.Tenso
 
 
 def train_restricted(loss: Callable[[Params], torch.Tensor], space: LayerSpace, p0: Params, iters: int,
-                     tol: float, newton_steps: int = 25) -> tuple[Params, float]:
+                     tol: float, *, newton_steps: int = 25) -> tuple[Params, float]:
     """Minimise loss over E cap L: L-BFGS on B with A = Pi_{E cap L}(B) (its gradient is Pi grad R), then Newton
     (Levenberg-Marquardt) steps in an orthonormal basis of E cap L to polish the stationary point.  Returns A* and
     ||Pi_{E cap L} grad R(A*)||."""
@@ -238,7 +238,7 @@ def train_restricted(loss: Callable[[Params], torch.Tensor], space: LayerSpace, 
     return A, gnorm
 
 
-def run_support(cfg: DynamicsConfig, support: str, seed: int, bar: Any = None) -> DynamicsRun:
+def run_support(cfg: DynamicsConfig, support: str, seed: int, *, bar: Any = None) -> DynamicsRun:
     data = digits_split(cfg.n_train, 1, seed)
     x, y = data.x_train, data.y_train
     xa, ya = orbit(x), y.repeat(4)
@@ -347,5 +347,5 @@ def run_dynamics(config: DynamicsConfig | None = None, *, seed: int = 0, progres
     with Bar(total=total, desc="dynamics", unit="steps", enabled=progress) as bar:
         for k in range(cfg.seeds):
             for s in cfg.supports:
-                runs.append(run_support(cfg, s, seed + k, bar))
+                runs.append(run_support(cfg, s, seed + k, bar=bar))
     return DynamicsResult(cfg, runs, time.time() - t0)

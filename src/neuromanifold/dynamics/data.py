@@ -21,7 +21,7 @@ class Split:
     y_test: torch.Tensor
 
 
-def digits_split(n_train: int, n_test: int, seed: int, dtype: torch.dtype = torch.float64) -> Split:
+def digits_split(n_train: int, n_test: int, seed: int, *, dtype: torch.dtype = torch.float64) -> Split:
     """Disjoint seeded random train/test subsets of the 1797 bundled digits, pixel values / 16."""
     from sklearn.datasets import load_digits
 

@@ -194,7 +194,7 @@ def recovered_table(net: PowerSpectralNet) -> tuple[np.ndarray, float]:
         return D.argmin(-1).numpy(), margin
 
 
-def table_accuracy(T_hat: np.ndarray, T: np.ndarray, max_relabel_order: int = 8) -> tuple[float, float | None]:
+def table_accuracy(T_hat: np.ndarray, T: np.ndarray, *, max_relabel_order: int = 8) -> tuple[float, float | None]:
     """Fraction of entries right as labelled, and the best fraction over all relabellings sigma
     (sigma(T_hat[g, h]) == T[sigma g, sigma h]); None when |G| > ``max_relabel_order``."""
     n = T.shape[0]
@@ -306,7 +306,7 @@ def train_harmonics(G: GroupWithIrreps, *, seed: int, steps: int, batch: int = 6
         raise InputError(f"loss must be 'expected' or 'sampled', got {loss!r}")
     gen = torch.Generator().manual_seed(seed)
     net = PowerSpectralNet(G.order, G.irrep_dims, seed)
-    init_acc = table_accuracy(recovered_table(net)[0], G.table, 0)[0]
+    init_acc = table_accuracy(recovered_table(net)[0], G.table, max_relabel_order=0)[0]
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     # constant learning rate for the first half, then geometric decay to lr / 100 (constant-rate Adam spikes
     # near the optimum)
@@ -325,7 +325,7 @@ def train_harmonics(G: GroupWithIrreps, *, seed: int, steps: int, batch: int = 6
         if t % record_every == 0 or t == steps:
             rec_steps.append(t)
             losses.append(float(value.detach()))
-            accs.append(table_accuracy(recovered_table(net)[0], G.table, 0)[0])
+            accs.append(table_accuracy(recovered_table(net)[0], G.table, max_relabel_order=0)[0])
             resids.append(max(irrep_residuals(net, G)[0]))
         if t == steps:
             break

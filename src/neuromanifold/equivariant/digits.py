@@ -42,7 +42,7 @@ def split(d: Digits, n_train: int, n_test: int, seed: int) -> tuple[Digits, Digi
     return Digits(d.images[tr], d.labels[tr]), Digits(d.images[te], d.labels[te])
 
 
-def pad(images: np.ndarray, to: int = 12) -> np.ndarray:
+def pad(images: np.ndarray, *, to: int = 12) -> np.ndarray:
     p = (to - images.shape[-1]) // 2
     return np.pad(images, [(0, 0)] * (images.ndim - 2) + [(p, to - images.shape[-1] - p)] * 2)
 
@@ -63,7 +63,7 @@ def random_rotations(n: int, rng: np.random.Generator) -> np.ndarray:
     return Rotation.random(n, random_state=rng).as_matrix()
 
 
-def project_to_sphere(images: np.ndarray, rotations: np.ndarray, xyz: np.ndarray, extent: float = 1.2) -> np.ndarray:
+def project_to_sphere(images: np.ndarray, rotations: np.ndarray, xyz: np.ndarray, *, extent: float = 1.2) -> np.ndarray:
     """(N, 2b, 2b) values f_{R_i}(x) = f_i(R_i^{-1} x) on the grid points xyz (2b, 2b, 3)."""
     if len(images) != len(rotations):
         raise InputError(f"one rotation per image needed, got {len(images)} images and {len(rotations)} rotations")
@@ -82,6 +82,6 @@ def project_to_sphere(images: np.ndarray, rotations: np.ndarray, xyz: np.ndarray
     return out[:, 0].numpy()
 
 
-def segmentation_labels(values: np.ndarray, labels: np.ndarray, threshold: float = 0.3) -> np.ndarray:
+def segmentation_labels(values: np.ndarray, labels: np.ndarray, *, threshold: float = 0.3) -> np.ndarray:
     """Per-pixel labels: class + 1 on the digit (value > threshold), 0 on the background."""
     return np.where(values > threshold, labels[:, None, None] + 1, 0).astype(np.int64)

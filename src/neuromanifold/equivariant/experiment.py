@@ -234,8 +234,9 @@ def run_sphere(config: SphereConfig | None = None, *, progress: bool = False) ->
         rng = np.random.default_rng(seed)
         train, test = dg.split(data, cfg.n_train, cfg.n_test, seed)
         test_rot = dg.random_rotations(cfg.n_test, rng)
-        te_vals = dg.project_to_sphere(test.images, test_rot, xyz, cfg.extent)
-        te_can = dg.project_to_sphere(test.images, np.broadcast_to(np.eye(3), (cfg.n_test, 3, 3)), xyz, cfg.extent)
+        te_vals = dg.project_to_sphere(test.images, test_rot, xyz, extent=cfg.extent)
+        te_can = dg.project_to_sphere(test.images, np.broadcast_to(np.eye(3), (cfg.n_test, 3, 3)), xyz,
+                                      extent=cfg.extent)
         tests = {"rotated": (te_vals, dg.segmentation_labels(te_vals, test.labels)),
                  "canonical": (te_can, dg.segmentation_labels(te_can, test.labels))}
         pools: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
@@ -244,7 +245,7 @@ def run_sphere(config: SphereConfig | None = None, *, progress: bool = False) ->
             imgs = np.repeat(train.images, reps, axis=0)
             labs = np.repeat(train.labels, reps)
             rots = np.broadcast_to(np.eye(3), (len(imgs), 3, 3)) if a == 0 else dg.random_rotations(len(imgs), rng)
-            vals = dg.project_to_sphere(imgs, rots, xyz, cfg.extent)
+            vals = dg.project_to_sphere(imgs, rots, xyz, extent=cfg.extent)
             pools[a] = (torch.tensor(vals[:, None], dtype=torch.float32), torch.tensor(labs),
                         torch.tensor(dg.segmentation_labels(vals, labs)))
         for name, size, a in runs:

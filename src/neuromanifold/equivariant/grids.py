@@ -38,7 +38,7 @@ def dh_weights(b: int) -> np.ndarray:
     return (2.0 / b) * np.sin(np.pi * (2 * np.arange(2 * b) + 1) / (4 * b)) * s
 
 
-def check_bandlimit(lmax: int, b: int, where: str = "grid") -> None:
+def check_bandlimit(lmax: int, b: int, *, where: str = "grid") -> None:
     """InputError unless 0 <= lmax <= b - 1 (the sampling theorem of the Driscoll-Healy / SOFT grids)."""
     if not isinstance(b, (int, np.integer)) or b < 1:
         raise InputError(f"grid bandwidth b must be a positive integer, got {b!r}")
@@ -103,7 +103,7 @@ class S2Grid(nn.Module):
 
     def __init__(self, b: int, lmax: int, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        check_bandlimit(lmax, b, "Driscoll-Healy grid")
+        check_bandlimit(lmax, b, where="Driscoll-Healy grid")
         self.b, self.lmax = int(b), int(lmax)
         n = 2 * self.b
         beta = torch.tensor(np.pi * (2 * np.arange(n) + 1) / (4 * self.b), dtype=torch.float64)
@@ -140,7 +140,7 @@ class SO3Grid(nn.Module):
 
     def __init__(self, b: int, lmax: int, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        check_bandlimit(lmax, b, "SOFT grid on SO(3)")
+        check_bandlimit(lmax, b, where="SOFT grid on SO(3)")
         self.b, self.lmax = int(b), int(lmax)
         n = 2 * self.b
         beta = torch.tensor(np.pi * (2 * np.arange(n) + 1) / (4 * self.b), dtype=torch.float64)

@@ -62,7 +62,7 @@ class GroupCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = F.relu(self.lift(x))
-        h = group_spatial_max_pool(F.relu(self.g1(h)), 2)
+        h = group_spatial_max_pool(F.relu(self.g1(h)), k=2)
         h = F.relu(self.g2(h))
         return self.fc(self.pool(h).mean(dim=(-2, -1)))
 
@@ -143,13 +143,14 @@ class SphericalCNN(nn.Module):
         self.grid2 = S2Grid(b, l2)
         self.iso = IsotropicS2Convolution(1, c0, b - 1)
         self.iso_bias = nn.Parameter(torch.zeros(c0))
-        self.s2conv = S2Convolution(c0, c1, l1, s2_near_identity_grid(math.pi / 8, 8, 3))
+        self.s2conv = S2Convolution(c0, c1, l1, s2_near_identity_grid(max_beta=math.pi / 8, n_alpha=8, n_beta=3))
         self.norm1, self.norm2 = ChannelNorm(c1), ChannelNorm(c2)
         self.act1 = SO3Activation(l1, l2)
-        self.so3conv = SO3Convolution(c1, c2, l2, so3_near_identity_grid(math.pi / 8, math.pi / 2, 6, 2, 3))
+        self.so3conv = SO3Convolution(c1, c2, l2, so3_near_identity_grid(max_beta=math.pi / 8, max_gamma=math.pi / 2,
+                                                                          n_alpha=6, n_beta=2, n_gamma=3))
         self.act2 = SO3Activation(l2, l2)
         self.fc = nn.Linear(c2 * (l2 + 1), n_classes)
-        self.to_s2 = SO3ToS2(c2, c2, l2, s2_near_identity_grid(math.pi / 8, 6, 2))
+        self.to_s2 = SO3ToS2(c2, c2, l2, s2_near_identity_grid(max_beta=math.pi / 8, n_alpha=6, n_beta=2))
         self.head = nn.Sequential(nn.Conv2d(1 + c0 + 2 * c2, hidden, 1), nn.ReLU(), nn.Conv2d(hidden, n_classes + 1, 1))
 
     def power_spectrum(self, h: torch.Tensor) -> torch.Tensor:

@@ -118,7 +118,7 @@ class GroupPool(nn.Module):
         return x.amax(dim=2) if self.mode == "max" else x.mean(dim=2)
 
 
-def group_spatial_max_pool(x: torch.Tensor, k: int = 2) -> torch.Tensor:
+def group_spatial_max_pool(x: torch.Tensor, *, k: int = 2) -> torch.Tensor:
     """k x k max pooling of each (channel, group element) plane; equivariant when k divides H = W."""
     b, c, n, h, w = x.shape
     return F.max_pool2d(x.reshape(b, c * n, h, w), k).view(b, c, n, h // k, w // k)

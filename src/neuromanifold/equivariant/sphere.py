@@ -31,7 +31,7 @@ from ..errors import InputError
 from .grids import S2Grid, SO3Grid, flat_wigner, s2_irreps_dim, so3_irreps_dim, spherical_harmonics, xyz_from_angles
 
 
-def s2_near_identity_grid(max_beta: float = math.pi / 8, n_alpha: int = 8, n_beta: int = 3) -> torch.Tensor:
+def s2_near_identity_grid(*, max_beta: float = math.pi / 8, n_alpha: int = 8, n_beta: int = 3) -> torch.Tensor:
     """(n_alpha n_beta, 3) points on rings beta = k max_beta / n_beta around the pole (0, 1, 0)."""
     beta = torch.arange(1, n_beta + 1, dtype=torch.float64) * max_beta / n_beta
     alpha = torch.arange(n_alpha, dtype=torch.float64) * 2 * math.pi / n_alpha
@@ -39,7 +39,7 @@ def s2_near_identity_grid(max_beta: float = math.pi / 8, n_alpha: int = 8, n_bet
     return xyz_from_angles(A.reshape(-1), B.reshape(-1))
 
 
-def so3_near_identity_grid(max_beta: float = math.pi / 8, max_gamma: float = 2 * math.pi, n_alpha: int = 8,
+def so3_near_identity_grid(*, max_beta: float = math.pi / 8, max_gamma: float = 2 * math.pi, n_alpha: int = 8,
                            n_beta: int = 3, n_gamma: int | None = None) -> torch.Tensor:
     """(N, 3) Euler angles (alpha, beta, gamma - alpha) of rotations near the identity (s2cnn's grid)."""
     n_gamma = n_alpha if n_gamma is None else n_gamma
@@ -190,7 +190,7 @@ def rotation_matrix_to_angles(R: torch.Tensor) -> torch.Tensor:
     return torch.stack(o3.matrix_to_angles(R), dim=-1)
 
 
-def grid_permutation(points: np.ndarray, mapped: np.ndarray, tol: float = 1e-8) -> np.ndarray | None:
+def grid_permutation(points: np.ndarray, mapped: np.ndarray, *, tol: float = 1e-8) -> np.ndarray | None:
     """perm with mapped[i] == points[perm[i]] (rows compared in max norm), or None if the map leaves the grid."""
     from scipy.spatial import cKDTree
 

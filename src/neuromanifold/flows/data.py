@@ -57,7 +57,7 @@ class Helix:
         b = np.cross(self.tangent(t), n)
         return np.stack([n, b], -1)
 
-    def project(self, x: np.ndarray, iters: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    def project(self, x: np.ndarray, *, iters: int = 64) -> tuple[np.ndarray, np.ndarray]:
         """Nearest points of the helix segment to x (n, 3): (t*, distance), exact up to rounding
         (every critical point of |x - h(t)|^2 is bracketed on a monotone piece of H and bisected)."""
         x = np.asarray(x, dtype=np.float64)
@@ -122,7 +122,7 @@ class HelixData:
         return np.clip((np.asarray(t) / self.helix.length * self.classes).astype(np.int64), 0, self.classes - 1)
 
 
-def helix_dataset(n: int = 2000, noise: float = 0.05, classes: int = 4, seed: int = 0,
+def helix_dataset(*, n: int = 2000, noise: float = 0.05, classes: int = 4, seed: int = 0,
                   helix: Helix | None = None) -> HelixData:
     """n points near the helix: t ~ U[0, T], x = h(t) + noise * N(0, I_3); label = segment of t."""
     if not isinstance(n, (int, np.integer)) or n < 2:
@@ -148,7 +148,7 @@ class DigitsData:
     labels: np.ndarray
 
 
-def load_digits_split(n_test: int = 297, seed: int = 0) -> tuple[DigitsData, DigitsData]:
+def load_digits_split(*, n_test: int = 297, seed: int = 0) -> tuple[DigitsData, DigitsData]:
     """The 1797 bundled digits (sklearn.datasets.load_digits reads a file shipped with the package),
     split at random into train and test sets."""
     from sklearn.datasets import load_digits

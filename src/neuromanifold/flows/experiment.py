@@ -95,7 +95,7 @@ def _checkpoints(epochs: int, k: int = 5) -> list[int]:
 # ----------------------------------------------------------------------------------------------- helix
 def _helix_flow(cfg: CounterfactualConfig, noise: float, seed: int, holdout: np.ndarray, helix: Helix,
                 progress: bool, log: list[MetricCheckpoint] | None) -> ZukoFlow:
-    data = helix_dataset(cfg.n_train, noise, cfg.classes, seed, helix)
+    data = helix_dataset(n=cfg.n_train, noise=noise, classes=cfg.classes, seed=seed, helix=helix)
     X = torch.tensor(data.x, dtype=torch.float32)
     H = torch.tensor(holdout, dtype=torch.float32)
     torch.manual_seed(seed)
@@ -122,7 +122,7 @@ def helix_targets(helix: Helix, classes: int, t: np.ndarray, labels: np.ndarray,
     return np.where(down, labels - 1, labels + 1)
 
 
-def run_helix(cfg: CounterfactualConfig, progress: bool = False) -> CounterfactualReport:
+def run_helix(cfg: CounterfactualConfig, *, progress: bool = False) -> CounterfactualReport:
     with one_thread():  # batches of a few hundred 3-vectors: one thread is fastest
         return _run_helix(cfg, progress)
 
@@ -130,8 +130,8 @@ def run_helix(cfg: CounterfactualConfig, progress: bool = False) -> Counterfactu
 def _run_helix(cfg: CounterfactualConfig, progress: bool) -> CounterfactualReport:
     t0 = time.time()
     helix = Helix(turns=cfg.turns)
-    train = helix_dataset(cfg.n_train, cfg.noise, cfg.classes, cfg.seed, helix)
-    hold = helix_dataset(max(400, cfg.starts), cfg.noise, cfg.classes, cfg.seed + 1, helix)
+    train = helix_dataset(n=cfg.n_train, noise=cfg.noise, classes=cfg.classes, seed=cfg.seed, helix=helix)
+    hold = helix_dataset(n=max(400, cfg.starts), noise=cfg.noise, classes=cfg.classes, seed=cfg.seed + 1, helix=helix)
     log: list[MetricCheckpoint] = []
     flow = _helix_flow(cfg, cfg.noise, cfg.seed, hold.x[:300], helix, progress, log)
     torch.manual_seed(cfg.seed)
@@ -163,11 +163,11 @@ def _run_helix(cfg: CounterfactualConfig, progress: bool) -> CounterfactualRepor
     sweep = [{"noise": cfg.noise, **log[-1].summary}]
     for k, factor in enumerate(cfg.noise_sweep):
         nz = cfg.noise * factor
-        hold_k = helix_dataset(300, nz, cfg.classes, cfg.seed + 101 + k, helix)
+        hold_k = helix_dataset(n=300, noise=nz, classes=cfg.classes, seed=cfg.seed + 101 + k, helix=helix)
         fl = _helix_flow(cfg, nz, cfg.seed + 11 + k, hold_k.x, helix, progress, None)
         sweep.append({"noise": nz, **helix_metric(fl, helix, hold_k.x).summary()})
     sweep.sort(key=lambda s: s["noise"])
-    results["normal_eigenvalues_vanish"] = normal_collapse(log, sweep)
+    results["normal_eigenvalues_vanish"] = normal_collapse(log, noise_sweep=sweep)
     last = log[-1].summary
     results["tangent_normal_ratio"] = Result(
         "tangent_normal_ratio", last["ratio_median"], "numerical",
@@ -191,12 +191,12 @@ def _run_helix(cfg: CounterfactualConfig, progress: bool) -> CounterfactualRepor
 
 
 # ---------------------------------------------------------------------------------------------- digits
-def bits_per_dim(log_q_u: np.ndarray, dim: int = 64) -> np.ndarray:
+def bits_per_dim(log_q_u: np.ndarray, *, dim: int = 64) -> np.ndarray:
     """Bits per pixel of the discrete digits implied by the density on u = (v + e)/17: -(log q - D log 17)/(D ln 2)."""
     return -(np.asarray(log_q_u) - dim * math.log(DIGIT_LEVELS)) / (dim * math.log(2))
 
 
-def run_digits(cfg: CounterfactualConfig, progress: bool = False) -> CounterfactualReport:
+def run_digits(cfg: CounterfactualConfig, *, progress: bool = False) -> CounterfactualReport:
     from sklearn.neighbors import NearestNeighbors
 
     t0 = time.time()
@@ -301,4 +301,4 @@ def run_counterfactuals(config: CounterfactualConfig | None = None, *, progress:
     if unknown:
         raise InputError(f"unknown option(s) {', '.join(sorted(unknown))}")
     cfg = CounterfactualConfig(**{**asdict(cfg), **{k: v for k, v in options.items() if v is not None}}).resolved()
-    return run_helix(cfg, progress) if cfg.data == "helix" else run_digits(cfg, progress)
+    return run_helix(cfg, progress=progress) if cfg.data == "helix" else run_digits(cfg, progress=progress)

@@ -35,7 +35,7 @@ def decoder_jacobian(flow: Flow, z: Tensor) -> Tensor:
     return J.permute(1, 0, 2).reshape(n, d, d)
 
 
-def inverse_metric(flow: Flow, x: Tensor, check: bool = True) -> Tensor:
+def inverse_metric(flow: Flow, x: Tensor, *, check: bool = True) -> Tensor:
     """gamma^{-1}(x) = (dg/dz)(dg/dz)^T at z = g^{-1}(x), shape (n, D, D) (symmetric, positive definite)."""
     if check:
         check_invertible(flow, x)
@@ -92,7 +92,7 @@ class MetricCheckpoint:
     summary: dict[str, float]
 
 
-def normal_collapse(checkpoints: list[MetricCheckpoint], noise_sweep: list[dict[str, Any]] | None = None,
+def normal_collapse(checkpoints: list[MetricCheckpoint], *, noise_sweep: list[dict[str, Any]] | None = None,
                     min_ratio: float = 10.0) -> Result:
     """The theorem checked numerically: as the flow fits (training checkpoints) the normal eigenvalues
     of gamma^{-1} shrink and the tangent/normal ratio grows past ``min_ratio``; across noise levels delta

@@ -133,7 +133,7 @@ def round_trip_error(flow: Flow, x: Tensor) -> Tensor:
         return torch.where(bad, torch.full_like(err, float("nan")), err)
 
 
-def check_invertible(flow: Flow, x: Tensor, tol: float = 1e-3) -> float:
+def check_invertible(flow: Flow, x: Tensor, *, tol: float = 1e-3) -> float:
     """Refuse (InputError) points where g^{-1} is not finite or g(g^{-1}(x)) misses x by more than
     tol * (1 + |x|_inf); returns the largest round-trip error."""
     if x.ndim != 2 or x.shape[1] != flow.dim:

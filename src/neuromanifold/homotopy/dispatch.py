@@ -110,6 +110,7 @@ def _options(options: TrackerOptions | None, kwargs: dict[str, Any]) -> TrackerO
 def track(
     homotopy: Homotopy,
     start_points: np.ndarray,
+    *,
     options: TrackerOptions | None = None,
     t_end: float = 0.0,
     **kwargs: Any,
@@ -170,10 +171,10 @@ def _track_on_cluster(client: Any, homotopy: Homotopy, z0: np.ndarray, opts: Tra
 
 def _track_chunk(homotopy: Homotopy, z0: np.ndarray, a: int, b: int, opts: TrackerOptions, t_end: float) -> TrackResult:
     """One Dask task: paths a..b of ``homotopy`` (no cluster client is set on a worker: tracked locally)."""
-    return track(homotopy.subset(slice(a, b)), z0, opts, t_end)
+    return track(homotopy.subset(slice(a, b)), z0, options=opts, t_end=t_end)
 
 
-def compiled_tracking(system: ParametrizedSystem, options: TrackerOptions | None = None, **kwargs: Any) -> bool:
+def compiled_tracking(system: ParametrizedSystem, *, options: TrackerOptions | None = None, **kwargs: Any) -> bool:
     """Whether parameter homotopies of ``system`` run in the compiled tracker with these options
     (a ``PolynomialSystem``, numba importable, ``compiled`` and an RK4 / Heun predictor)."""
     from . import compiled
@@ -218,7 +219,7 @@ def solve(
     The result's ``retries`` counts the re-tracks of each path and ``gammas`` lists every gamma used.
     """
     rng = np.random.default_rng(rng)
-    res = track(homotopy, start_points, options, **kwargs)
+    res = track(homotopy, start_points, options=options, **kwargs)
     retry_set = {PathStatus(s).value for s in retry}
     base = _options(options, kwargs)
     fine = replace(base, predictor_tol=base.predictor_tol / 30, max_first_update=base.max_first_update / 10,
@@ -233,7 +234,7 @@ def solve(
             hom2, opts2 = homotopy, fine
         else:
             hom2, opts2 = homotopy.with_gamma(random_gamma(rng)), base
-        sub = track(hom2.subset(again), res.start_points[again], opts2)
+        sub = track(hom2.subset(again), res.start_points[again], options=opts2)
         for name in ("endpoints", "status", "t", "steps", "rejected", "residual", "condition", "accuracy", "valuation"):
             arr = getattr(res, name)
             if name == "steps" or name == "rejected":

@@ -60,7 +60,7 @@ def lu_solve(LU: np.ndarray, piv: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x[..., 0] if vec else x
 
 
-def condition_numbers(J: np.ndarray, equilibrate: bool = True) -> np.ndarray:
+def condition_numbers(J: np.ndarray, *, equilibrate: bool = True) -> np.ndarray:
     """cond_2(D J) for a batch (B, n, n), D scaling every row of J to unit norm (so that the
     scaling of the equations does not count); inf where J is singular or not finite."""
     out = np.full(J.shape[0], np.inf)

@@ -24,7 +24,7 @@ def _radii(keys: np.ndarray, tol: float) -> np.ndarray:
     return tol * (1.0 + np.max(np.abs(keys.reshape(keys.shape[0], -1)), axis=1, initial=0.0))
 
 
-def deduplicate(keys: np.ndarray, tol: float = 1e-7, return_labels: bool = False) -> np.ndarray:
+def deduplicate(keys: np.ndarray, *, tol: float = 1e-7, return_labels: bool = False) -> np.ndarray:
     """Indices of one representative per class (the first, in order), or the class label of every point.
 
     Non-finite points are never merged and are left out of the representatives (label -1).
@@ -80,7 +80,7 @@ class PointSet:
         values = np.asarray(values, dtype=complex)
         if len(keys) == 0:
             return np.zeros(0, dtype=int)
-        reps = deduplicate(keys, self.tol)  # distinct among themselves, finite
+        reps = deduplicate(keys, tol=self.tol)  # distinct among themselves, finite
         if len(self) and reps.size:
             if self._tree is None:
                 self._tree = cKDTree(_real(self.keys))

@@ -129,6 +129,7 @@ def newton_refine(
     system: ParametrizedSystem,
     z: np.ndarray,
     p: np.ndarray | None,
+    *,
     iters: int = 5,
     tol: float = 1e-13,
     return_update: bool = False,

@@ -156,7 +156,7 @@ def trace_test(
     ok_all = True
     n = len(Z)
     # witness points have distinct images; if these do not, look for jumps among the points z
-    images_distinct = len(deduplicate(img0, jump_tol)) == n
+    images_distinct = len(deduplicate(img0, tol=jump_tol)) == n
 
     def draw(first: bool) -> np.ndarray:
         if first and direction is not None:
@@ -189,7 +189,7 @@ def trace_test(
             for j in range(q):
                 sl = slice(j * n, (j + 1) * n)
                 imgs[j] = np.asarray(imagef(ends[sl], targets[j * n]), dtype=complex).reshape(n, -1)
-                lab = deduplicate(imgs[j] if images_distinct else ends[sl], jump_tol, return_labels=True)
+                lab = deduplicate(imgs[j] if images_distinct else ends[sl], tol=jump_tol, return_labels=True)
                 counts = np.bincount(lab[lab >= 0], minlength=1)
                 dup = np.flatnonzero(ok[sl] & (lab >= 0) & (counts[np.maximum(lab, 0)] > 1))
                 bad.append(j * n + dup)
@@ -222,7 +222,7 @@ def trace_test(
 
     # small sets: every repeat in one batch (the cost of a batch is its number of steps);
     # large sets: one repeat at a time, so that an incomplete set costs one repeat
-    compiled_ = compiled_tracking(system, base)
+    compiled_ = compiled_tracking(system, options=base)
     together = 2 * n * repeats <= batch_paths and not compiled_
     done = 0
     redrawn = 0

@@ -23,7 +23,7 @@ def cost_estimates(ctx: Context, names: Iterable[str]) -> list[dict[str, Any]]:
     out = []
     for name in names:
         if name in GUARDED and getattr(ctx.arch, "polynomial", True):
-            est = degree_cost_estimate(ctx, name)
+            est = degree_cost_estimate(ctx, name=name)
             if est is not None:
                 out.append(est)
     return out
@@ -32,7 +32,7 @@ def cost_estimates(ctx: Context, names: Iterable[str]) -> list[dict[str, Any]]:
 BUDGET_OR_FORCE = "pass --budget SECONDS (a labelled lower bound when it runs out) or --force to run unbounded"
 
 
-def check_cost(ctx: Context, names: Iterable[str], cap: int = COST_CAP, *,
+def check_cost(ctx: Context, names: Iterable[str], *, cap: int = COST_CAP,
                remedy: str = BUDGET_OR_FORCE) -> list[dict[str, Any]]:
     """The estimates of ``cost_estimates``; InputError (one line ending in ``remedy``, how to proceed, which
     names only the options the calling command has) when one exceeds ``cap``."""

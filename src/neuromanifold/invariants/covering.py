@@ -284,7 +284,7 @@ def sample_ball(ctx: Context, n_samples: int, radius: float, dim: int) -> tuple[
                "accepted": int(F.shape[0]), "drawn": drawn}
 
 
-def epsilon_net(ctx: Context, n_samples: int | None = None) -> Result:
+def epsilon_net(ctx: Context, *, n_samples: int | None = None) -> Result:
     """Size of a greedy eps-separated set among sampled points of M cap B_R (a lower estimate of
     P_eps(M cap B_R)), over a grid of eps, beside the upper bound ``log_covering_number``."""
     from .dimension import dimension_data

@@ -423,7 +423,7 @@ def _singularity(ctx: Context, y: np.ndarray, theta: np.ndarray, rng: np.random.
             + ("" if mult is not None else f": {m['evidence'].get('reason', 'counts did not settle')}")}
 
 
-def subnetwork_conjecture(ctx: Context, n_starts: int | None = None) -> Result:
+def subnetwork_conjecture(ctx: Context, *, n_starts: int | None = None) -> Result:
     """Sample real critical points and double points of mu; for each: is the image singular on M, is it in a
     subnetwork family.  ``n_starts`` random starts per search (default ``ctx.options.starts``
     or DEFAULT_STARTS); the value is the number of sampled singular images in no family."""

@@ -313,7 +313,7 @@ def group_by_function(images: np.ndarray, full: np.ndarray) -> tuple[np.ndarray,
     counts = []
     for mask in (full, ~full):
         idx = np.flatnonzero(mask)
-        lab = deduplicate(images[idx], IMAGE_TOL, return_labels=True) if len(idx) else np.zeros(0, dtype=int)
+        lab = deduplicate(images[idx], tol=IMAGE_TOL, return_labels=True) if len(idx) else np.zeros(0, dtype=int)
         offset = sum(counts)
         labels[idx] = np.where(lab >= 0, lab + offset, -1)
         counts.append(int(lab.max(initial=-1)) + 1)

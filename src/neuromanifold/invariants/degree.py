@@ -102,7 +102,7 @@ def fiber_points(ctx: Context) -> Result:
     return Result("fiber_points", value, status, ev, time.perf_counter() - t0, ctx.seed)
 
 
-def degree_cost_estimate(ctx: Context, name: str = "degree") -> dict[str, Any] | None:
+def degree_cost_estimate(ctx: Context, *, name: str = "degree") -> dict[str, Any] | None:
     """An upper bound on the number of solutions the monodromy of ``name`` (degree, fiber_points or
     ed_degree) has to gather, before running it: the Bezout bound (deg_theta mu)^dim for the degree, and
     (2 deg_theta mu - 1)^dim (the Bezout number of the critical-point system) for the ED degree.

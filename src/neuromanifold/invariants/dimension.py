@@ -279,7 +279,7 @@ def _ambient(ctx: Context) -> dict[str, Any]:
         if monos is not None:
             n_samples = max(n_samples, max(len(m) for m in monos) + 2)
         P = Parametrization(arch, ModP(p), n_samples, ctx.rng("ambient-inputs"))
-        injective, inj_ev = evaluation_injective(arch, P.inputs.a, p)
+        injective, inj_ev = evaluation_injective(arch, P.inputs.a, p=p)
         rows = [P.field.to_numpy(P(P.random_point())).reshape(-1) for _ in range(ub + 4)]
         r = rank_mod_p(np.array(rows), p)
         if r > lb:

@@ -171,7 +171,7 @@ NONPOLYNOMIAL: dict[str, Callable[[Context], Result]] = {
 }
 
 
-def undefined_reason(name: str, arch: Any, available: bool = False) -> str | None:
+def undefined_reason(name: str, arch: Any, *, available: bool = False) -> str | None:
     """One line saying why invariant ``name`` is not defined for a non-polynomial ``arch`` (None if it is)."""
     if name in NONPOLYNOMIAL or name in GENERIC:
         return None

@@ -43,7 +43,7 @@ INITS = ("normal", "module")
 # -- loading a module from a file -------------------------------------------------------------------
 
 
-def load_module(target: str, seed: int = 0) -> Any:
+def load_module(target: str, *, seed: int = 0) -> Any:
     """``path/to/file.py:ClassName`` -> an instance ``ClassName()`` (the file is imported from its path;
     the constructor runs under ``torch.manual_seed(seed)``, so random initial parameters are reproducible)."""
     import torch
@@ -100,7 +100,7 @@ def _leaf_modules(module: Any) -> list[Any]:
     return [m for m in module.modules() if not list(m.children())]
 
 
-def infer_input_shape(module: Any, input_shape: Sequence[int] | None = None) -> tuple[tuple[int, ...], str]:
+def infer_input_shape(module: Any, *, input_shape: Sequence[int] | None = None) -> tuple[tuple[int, ...], str]:
     """Shape of one input sample: given, the module attribute ``input_shape``, or ``in_features`` of a
     first ``nn.Linear`` layer."""
     import torch
@@ -189,7 +189,7 @@ def _prepare(module: Any, inputs: Any, input_shape: Sequence[int] | None, n_inpu
             raise InputError("inputs must be a tensor of samples (N, ...), N >= 1")
         info.update(input_shape=list(X.shape[1:]), input_source="given tensor")
     else:
-        shape, how = infer_input_shape(module, input_shape)
+        shape, how = infer_input_shape(module, input_shape=input_shape)
         info.update(input_shape=list(shape), input_source=how)
         probe = torch.randn((1, *shape), generator=gen, dtype=torch.float64)
         out1 = _forward_or_raise(m, probe, name)

@@ -126,7 +126,7 @@ def _attempt_path(ckpt: Path | None, attempt: int) -> Path | None:
     return attempt_checkpoint(ckpt, attempt)
 
 
-def witness_set(ctx: Context, per_fiber: bool = False, coefficients: bool | None = None) -> NetworkWitnessSet:
+def witness_set(ctx: Context, *, per_fiber: bool = False, coefficients: bool | None = None) -> NetworkWitnessSet:
     """The pseudo-witness set of M (``per_fiber``: every slice point, for fiber counts).
 
     coefficients: slice M in coefficient space through the exact coefficient map (a polynomial

@@ -252,7 +252,7 @@ def critical_points(
     ev: dict[str, Any] = {"slice": cs.slice_info, "equation_degrees": cs.system.degrees.tolist(),
                           "bezout_number": cs.system.bezout_number, "samples": data.n_samples,
                           "coefficients": cmap.dimension, "dim_M": d.lower}
-    est = critical_cost_estimate(cs, total_degree_limit)
+    est = critical_cost_estimate(cs, total_degree_limit=total_degree_limit)
     if on_estimate is not None:
         on_estimate(est)
     from ..invariants.cost import COST_CAP
@@ -302,7 +302,7 @@ def critical_points(
     return _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_components, singular_losses, ev)
 
 
-def critical_cost_estimate(cs: CriticalSystem, total_degree_limit: int = TOTAL_DEGREE_LIMIT) -> dict[str, Any]:
+def critical_cost_estimate(cs: CriticalSystem, *, total_degree_limit: int = TOTAL_DEGREE_LIMIT) -> dict[str, Any]:
     """An upper bound on the isolated critical points (and the work) of ``critical_points``: the Bezout number
     of the critical-point system (the paths of its total-degree homotopy; with more than ``total_degree_limit``
     the pure ones are gathered by monodromy instead, at most that many)."""
@@ -325,7 +325,7 @@ def _complete_pure(ctx: Any, cs: CriticalSystem, p: np.ndarray, pure: np.ndarray
     imgs_old = cs.c.evaluate(pure)
     imgs_new = cs.c.evaluate(sols) if len(sols) else np.zeros((0, imgs_old.shape[1]), dtype=complex)
     both = np.concatenate([imgs_old, imgs_new])
-    lab = deduplicate(both, IMAGE_TOL, return_labels=True)
+    lab = deduplicate(both, tol=IMAGE_TOL, return_labels=True)
     known = set(lab[: len(pure)].tolist())
     new = [i for i in range(len(sols)) if lab[len(pure) + i] not in known and lab[len(pure) + i] >= 0]
     ev = {"monodromy": res.evidence(), "pure_points_added_by_monodromy": len(new)}
@@ -488,7 +488,7 @@ def _shared_endpoints(Z: np.ndarray, ok: np.ndarray, n: int) -> np.ndarray:
     bad = []
     for b in range(len(Z) // n):
         sl = slice(b * n, (b + 1) * n)
-        lab = deduplicate(np.where(ok[sl, None], Z[sl], np.nan), IMAGE_TOL, return_labels=True)
+        lab = deduplicate(np.where(ok[sl, None], Z[sl], np.nan), tol=IMAGE_TOL, return_labels=True)
         cnt = np.bincount(lab[lab >= 0], minlength=1)
         bad.append(b * n + np.flatnonzero(ok[sl] & (lab >= 0) & (cnt[np.maximum(lab, 0)] > 1)))
     return np.concatenate(bad) if bad else np.zeros(0, dtype=int)

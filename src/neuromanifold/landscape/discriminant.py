@@ -64,7 +64,7 @@ class CriticalPointMap:
     base_pure: int
     evidence: dict[str, Any] = field(default_factory=dict)
 
-    def discriminant_edges(self, fields: tuple[str, ...] = ("real", "real_pure", "local_minimum")) -> np.ndarray:
+    def discriminant_edges(self, *, fields: tuple[str, ...] = ("real", "real_pure", "local_minimum")) -> np.ndarray:
         """Midpoints (E, 2) of the grid edges across which any of ``fields`` changes, in (s, t);
         edges touching an uncertain cell are left out."""
         change_h = np.zeros((len(self.t), len(self.s) - 1), dtype=bool)
@@ -230,7 +230,7 @@ def critical_point_map(
             oks = ok[sl]
             counts["failed"][j, i] = int((~oks).sum())
             zc = Z[sl][oks]
-            distinct = len(deduplicate(zc, IMAGE_TOL)) if len(zc) else 0
+            distinct = len(deduplicate(zc, tol=IMAGE_TOL)) if len(zc) else 0
             jumps = int(oks.sum()) - distinct
             counts["uncertain"][j, i] = int(counts["failed"][j, i] > 0 or jumps > 0 or near_singular[sl].any())
             counts["complex"][j, i] = distinct

@@ -44,6 +44,7 @@ class CurveVoronoi:
 
 def curve_voronoi(
     equation: str,
+    *,
     s_range: tuple[float, float] = (-2.0, 2.0),
     t_range: tuple[float, float] = (-2.0, 2.0),
     grid: int = 41,

@@ -81,7 +81,7 @@ class SparsePolynomials:
         E[:, j] -= 1
         return SparsePolynomials(E, self.coefficients[:, keep] * e[keep][None, :])
 
-    def compact(self, tol: float = 0.0) -> "SparsePolynomials":
+    def compact(self, *, tol: float = 0.0) -> "SparsePolynomials":
         """Merge equal monomials and drop monomials whose coefficients all vanish."""
         E, inv = np.unique(self.exponents, axis=0, return_inverse=True)
         C = np.zeros((len(self), len(E)), dtype=complex)

@@ -55,7 +55,7 @@ class Parametrization:
         )
         return int(max(8, min(self.arch.n_params, _CHUNK_BUDGET // max(per_direction, 1))))
 
-    def points_per_chunk(self, n_directions: int, budget: int = _BATCH_BUDGET) -> int:
+    def points_per_chunk(self, n_directions: int, *, budget: int = _BATCH_BUDGET) -> int:
         """How many parameter points to push through one forward pass with ``n_directions``
         tangents so that the largest intermediate array stays cache-sized (``budget`` entries)."""
         widths = getattr(self.arch, "widths", None)
@@ -78,7 +78,7 @@ class Parametrization:
         t = getattr(self.arch, "t", 1)
         return max(max(widths) * t, max(widths) ** 2)
 
-    def jacobian(self, theta: Any, columns: slice | None = None, progress: bool = False) -> np.ndarray:
+    def jacobian(self, theta: Any, *, columns: slice | None = None, progress: bool = False) -> np.ndarray:
         """d mu_S(theta) as a numpy array (S * outputs) x N, exact in exact number systems."""
         N = self.arch.n_params
         cols = range(N)[columns] if columns is not None else range(N)
@@ -104,6 +104,7 @@ class Parametrization:
 def jacobian_batch(
     par: "Parametrization",
     theta: np.ndarray,
+    *,
     columns: np.ndarray | None = None,
     directions: np.ndarray | None = None,
     transposed: bool = False,

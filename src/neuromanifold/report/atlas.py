@@ -39,7 +39,7 @@ STATUS_COLOURS = {"certified": "#d8f0d8", "numerical": "#fff3c4", "lower_bound":
                   "upper_bound": "#e3ecfa", "failed": "#f6d3d3", NOT_FINAL: "#eeeeee"}
 
 
-def atlas_html(rows: list[Any], title: str = "neuromanifold atlas") -> str:
+def atlas_html(rows: list[Any], *, title: str = "neuromanifold atlas") -> str:
     """A standalone HTML table (one row per spec, one column per invariant, cells coloured by status)."""
     invariants, table = pivot(rows)
     head = "".join(f"<th>{html.escape(i)}</th>" for i in invariants)

@@ -33,7 +33,8 @@ def _save(fig: Any, path: str | Path) -> str:
     return str(path)
 
 
-def plot_critical_point_map(cmap_: Any, path: str | Path, field: str = "real_pure", title: str | None = None) -> Path:
+def plot_critical_point_map(cmap_: Any, path: str | Path, *, field: str = "real_pure",
+                            title: str | None = None) -> Path:
     """Regions of the (s, t) plane coloured by the number of real critical points (``field``),
     labelled with (real critical points, local minima), with the discriminant (where a count or a
     type changes) dashed, as in the seed talk.  PNG or SVG by the file extension."""
@@ -252,7 +253,7 @@ def figure_png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def fig_singular_values(spectrum: list[float], rank: int, title: str = "singular values of d mu") -> Any:
+def fig_singular_values(spectrum: list[float], rank: int, *, title: str = "singular values of d mu") -> Any:
     """Relative singular values on a log scale, the numerical rank marked (the gap is the evidence)."""
     plt = _pyplot()
     s = np.asarray(spectrum, dtype=float)
@@ -351,7 +352,7 @@ def plot_augmentation_curves(res: Any, path: str | Path) -> str:
 
 
 # --- diffeomorphic counterfactuals (neuromanifold.flows) -------------------------------------------------
-def plot_helix_trajectories(arrays: dict[str, Any], path: str | Path, n_paths: int = 12) -> str:
+def plot_helix_trajectories(arrays: dict[str, Any], path: str | Path, *, n_paths: int = 12) -> str:
     """3-D view: training points near the helix, gradient-ascent paths in base space (counterfactuals,
     blue) and in data space (adversarial, red) from the same starts; right: end-point distances."""
     plt = _pyplot()
@@ -547,12 +548,12 @@ def plot_harmonics(d: dict[str, Any], path: str | Path) -> str:
     return _save(fig, path)
 
 
-def plot_covering(net: Any, path: str | Path, bound: Any = None) -> str:
+def plot_covering(net: Any, path: str | Path, *, bound: Any = None) -> str:
     """``fig_covering`` saved to ``path``."""
-    return _save(fig_covering(net, bound), path)
+    return _save(fig_covering(net, bound=bound), path)
 
 
-def fig_covering(net: Any, bound: Any = None) -> Any:
+def fig_covering(net: Any, *, bound: Any = None) -> Any:
     """log of the Monte-Carlo eps-net size (``epsilon_net`` Result) against eps, beside the upper bound on
     log N_eps(M cap B_R) (its ``by_eps`` rows, or the ``log_covering_number`` Result when given)."""
     plt = _pyplot()

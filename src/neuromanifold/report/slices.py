@@ -9,7 +9,7 @@ import numpy as np
 from ..result import jsonable
 
 
-def slice_dict(sl: Any, surface: bool, figure: Any = None) -> dict[str, Any]:
+def slice_dict(sl: Any, surface: bool, *, figure: Any = None) -> dict[str, Any]:
     """The slice as JSON-ready data: equation, singular points (and which lie in M), boundary points, evidence."""
     sing_in = np.asarray(sl.singular_in_M, dtype=bool)
     d = {"spec": sl.architecture.spec(), "kind": "surface" if surface else "plane", "degree": sl.degree,
@@ -32,7 +32,7 @@ def boundary_lines(boundary_points: list[Any]) -> list[str]:
     return out
 
 
-def slice_text(sl: Any, surface: bool, figure: Any = None) -> str:
+def slice_text(sl: Any, surface: bool, *, figure: Any = None) -> str:
     """The degree, the equation (6 digits), the singular points in and out of M, the boundary points and the
     figure written (if any)."""
     from ..arithmetic.polynomial_text import parse_polynomial

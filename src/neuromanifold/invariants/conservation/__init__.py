@@ -146,12 +146,13 @@ def conservation_laws_of_map(phi: Callable[[Any], Any], theta0: Any, *, law_degr
         np.asarray(theta0, dtype=np.float64).reshape(-1)
     if th.size == 0:
         raise InputError("theta0 is empty: the model has no parameters")
-    family = family_of_map(phi, th, description)
+    family = family_of_map(phi, th, description=description)
     return conservation_laws_of_family(family, th, law_degree=law_degree, labels=labels, seed=seed,
                                        progress=progress, extra=extra)
 
 
-def module_conservation_laws(values: Callable[[Any], Any], theta0: Any, piecewise: str = "", **kwargs: Any) -> Result:
+def module_conservation_laws(values: Callable[[Any], Any], theta0: Any, *, piecewise: str = "",
+                             **kwargs: Any) -> Result:
     """Entry point for ``torch_module``: ``values`` = the module's outputs on its inputs as a function of the
     flattened parameters (so the laws are those of flows of losses on these inputs)."""
     extra = {"piecewise_polynomial": piecewise} if piecewise else None
@@ -161,7 +162,7 @@ def module_conservation_laws(values: Callable[[Any], Any], theta0: Any, piecewis
 
 
 def draw_in_region(arch: Any, rng: np.random.Generator, X: np.ndarray,
-                   tries: int = REGION_TRIES) -> tuple[np.ndarray | None, dict[str, Any]]:
+                   *, tries: int = REGION_TRIES) -> tuple[np.ndarray | None, dict[str, Any]]:
     """A standard Gaussian parameter point conditioned on the region R_X = {every hidden neuron has a positive
     pre-activation on some inputs of X and a negative one on others}: layer by layer, the incoming weights (and
     bias) of a neuron that fails are redrawn (its condition depends only on them and on earlier layers, so this

@@ -16,7 +16,7 @@ from ...runtime.torch import torch_module
 FLOW_RTOL, FLOW_ATOL = 1e-10, 1e-12
 
 
-def gradient_flow(loss: Callable[[Any], Any], theta0: np.ndarray, horizon: float | None = None,
+def gradient_flow(loss: Callable[[Any], Any], theta0: np.ndarray, *, horizon: float | None = None,
                   max_evaluations: int = 6000) -> dict[str, Any]:
     """theta' = -grad L(theta) from theta0, DOP853 (rtol 1e-10, atol 1e-12) up to ``horizon`` (default:
     0.5 |theta0| / |grad L(theta0)|, so that theta moves by about half its norm) or until

@@ -60,7 +60,7 @@ class FieldFamily:
         return vmap(lambda *c: grad(self.scalar)(theta, *c))(*coefs).detach().numpy()
 
 
-def family_of_map(phi: Callable[[Any], Any], theta0: Any, description: str = "") -> FieldFamily:
+def family_of_map(phi: Callable[[Any], Any], theta0: Any, *, description: str = "") -> FieldFamily:
     """W_phi for a torch callable phi: R^D -> R^m (flattened), generators grad(a . phi) for random a."""
     torch = torch_module()
     th = torch.as_tensor(np.asarray(theta0, dtype=np.float64) if not isinstance(theta0, torch.Tensor) else theta0,
@@ -85,7 +85,8 @@ def family_of_map(phi: Callable[[Any], Any], theta0: Any, description: str = "")
                        description or f"phi: R^{int(th.numel())} -> R^{m} (a torch callable)")
 
 
-def family_of_architecture(arch: Any, rng: np.random.Generator, inputs_per_generator: int | None = None) -> FieldFamily:
+def family_of_architecture(arch: Any, rng: np.random.Generator, *,
+                           inputs_per_generator: int | None = None) -> FieldFamily:
     """W_phi for a network: phi = its function values, generators grad_theta (sum_k e_k . f(theta, x_k)) at K
     fresh Gaussian inputs x_k and output weights e_k (so the span is over all inputs, not a fixed finite set).
     K = 1 for polynomial families; INPUTS_PER_GENERATOR for piecewise-linear ones, whose neurons can be active
