@@ -87,3 +87,56 @@ def test_cli_writes_figure_and_data(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert out.exists() and (tmp_path / "fig.npz").exists() and summary["grid"] == [5, 5]
     assert main(["discriminant", SPEC, *files, "--out", str(tmp_path / "fig.jpg")]) == 2
+
+
+def _planted_map(monkeypatch, plant):
+    """The conic map on a 5 x 5 grid, with ``classify_points`` replaced by a wrapper that lets
+    ``plant(row, kinds, n_sol)`` alter the decisions of one grid row (cells are blocks of n_sol points)."""
+    import dataclasses
+
+    from neuromanifold.landscape import discriminant as D
+
+    real_classify, calls = D.classify_points, []
+
+    def planted(cs, z):
+        kinds = real_classify(cs, z)
+        calls.append(len(z))
+        return plant(len(calls) - 1, dataclasses.replace(kinds, **{f: getattr(kinds, f).copy() for f in
+                                                                   ("smooth", "spurious", "vertex", "undecided")}),
+                     len(z) // 5)
+
+    monkeypatch.setattr(D, "classify_points", planted)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8, 2))
+    Y0, Y1, Y2 = (rng.standard_normal((8, 1)) for _ in range(3))
+    return critical_point_map(SPEC, X, Y0, Y1, Y2, s_range=(-3, 3), t_range=(-3, 3), grid=5)
+
+
+def test_planted_undecided_and_rank_deficient_points_are_never_counted_pure(monkeypatch):
+    """A point the scale-free classifier cannot decide (near a vertex or the singular locus) flags its
+    cell uncertain, which drops out of the edges and the reliable counts; a rank-deficient real endpoint
+    is counted spurious, not pure."""
+    clean = _planted_map(monkeypatch, lambda row, kinds, n_sol: kinds)
+    assert clean.counts["uncertain"][2, 1] == 0 and clean.counts["uncertain"][3, 3] == 0
+
+    def plant(row, kinds, n_sol):
+        if row == 2:  # cell (2, 1): its first point becomes undecided (too close to call)
+            i = 1 * n_sol
+            kinds.smooth[i], kinds.undecided[i] = False, True
+            kinds.gap[i] = 1e-13  # below RANK_GAP: the fallback ratio cannot rescue it either
+        if row == 3:  # cell (3, 3): every point rank deficient (spurious)
+            sl = slice(3 * n_sol, 4 * n_sol)
+            kinds.smooth[sl], kinds.spurious[sl] = False, True
+        return kinds
+
+    m = _planted_map(monkeypatch, plant)
+    assert m.counts["uncertain"][2, 1] == 1
+    edges = m.discriminant_edges()  # midpoints of grid edges; none may touch the uncertain cell
+    step = min(m.s[1] - m.s[0], m.t[1] - m.t[0])
+    assert len(edges) and not np.any(np.hypot(edges[:, 0] - m.s[1], edges[:, 1] - m.t[2]) < 0.6 * step)
+    assert m.counts["real_pure"][3, 3] == 0 and m.counts["complex_pure"][3, 3] == 0
+    assert m.counts["real_spurious"][3, 3] == clean.counts["real"][3, 3] > 0
+    # every other cell is unchanged
+    same = np.ones_like(m.counts["real_pure"], dtype=bool)
+    same[2, 1] = same[3, 3] = False
+    assert np.array_equal(m.counts["real_pure"][same], clean.counts["real_pure"][same])
