@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from .architectures import Architecture
-from .arithmetic import DEFAULT_PRIME
 from .context import AnalysisOptions, Context, as_context
 from .errors import InputError
 from .invariants import degree as _deg
@@ -182,17 +181,9 @@ def analyze(
     names = resolve_only(only)
     clock = Budget(budget)
     t0 = time.perf_counter()
-    changes = dict(checkpoint_dir=checkpoint_dir, max_degree=max_degree, metric=metric, eps=eps, radius=radius,
-                   law_degree=law_degree, starts=starts)
-    if isinstance(spec, Context):
-        if prime is not None and int(prime) != spec.prime:
-            raise InputError(f"prime={prime} differs from the given Context's prime {spec.prime}; pass one of them")
-        base = spec.options if options is None else AnalysisOptions.of(options)
-        ctx = as_context(spec, seed=seed, progress=progress, options=base.with_(**changes))
-    else:
-        opts = AnalysisOptions.of(options).with_(**changes)
-        ctx = Context(spec, seed=0 if seed is None else seed, prime=DEFAULT_PRIME if prime is None else prime,
-                      progress=progress, options=opts)
+    ctx = as_context(spec, seed=seed, prime=prime, progress=progress, options=options)
+    ctx = as_context(ctx, options=dict(checkpoint_dir=checkpoint_dir, max_degree=max_degree, metric=metric, eps=eps,
+                                       radius=radius, law_degree=law_degree, starts=starts))
     polynomial = getattr(ctx.arch, "polynomial", True)
     if not polynomial:
         from .invariants import functional as _fun

@@ -5,6 +5,7 @@ that cache."""
 
 from __future__ import annotations
 
+import copy
 import math
 import zlib
 from dataclasses import dataclass, fields, replace
@@ -94,9 +95,6 @@ class AnalysisOptions:
         changes = {k: v for k, v in changes.items() if v is not None}
         return replace(self, **changes) if changes else self
 
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 class Context:
     """One analysis of one architecture with one seed (every generic point derives from it)."""
@@ -129,8 +127,7 @@ class Context:
     def derive(self, *, options: AnalysisOptions | None = None, progress: bool | None = None) -> "Context":
         """The same analysis with other options or progress, sharing this context's cache (cache entries
         never depend on the options: keys that do carry them in the key)."""
-        new = object.__new__(Context)
-        new.__dict__.update(self.__dict__)
+        new = copy.copy(self)  # shallow: the cache dict is the same object
         if options is not None:
             new.options = options
         if progress is not None:
@@ -147,22 +144,25 @@ def as_context(
     spec: "str | Architecture | Context",
     *,
     seed: int | None = None,
+    prime: int | None = None,
     progress: bool | None = None,
     options: AnalysisOptions | Mapping[str, Any] | None = None,
 ) -> Context:
-    """The Context of an entry point: ``spec`` itself when it is a Context (its cache is then shared
-    with every other entry point given it; ``seed`` must then be None or equal to its seed, and
-    ``options`` only change fields, on a copy of the context that shares the cache), else a new one."""
-    if isinstance(spec, Context):
-        if seed is not None and int(seed) != spec.seed:
-            raise InputError(f"seed={seed} differs from the given Context's seed {spec.seed}; pass one of them")
-        ctx = spec
-        if options is not None:
-            new = (AnalysisOptions.of(options) if isinstance(options, AnalysisOptions)
-                   else spec.options.with_(**dict(options)))
-            if new != spec.options:
-                ctx = spec.derive(options=new)
-        if progress is not None and bool(progress) != ctx.progress:
-            ctx = ctx.derive(progress=bool(progress))
-        return ctx
-    return Context(spec, seed=0 if seed is None else seed, progress=bool(progress), options=options)
+    """The Context of an entry point: a new one for a spec (seed default 0), or ``spec`` itself when it is
+    a Context (its cache is then shared with every other entry point given it).  For a given Context,
+    ``seed`` and ``prime`` must be None or equal to its own; ``options`` (an AnalysisOptions replaces its
+    options, a mapping changes the fields it names to the values that are not None) and ``progress``
+    apply to a copy that shares the cache."""
+    if not isinstance(spec, Context):
+        return Context(spec, seed=0 if seed is None else seed, prime=DEFAULT_PRIME if prime is None else prime,
+                       progress=bool(progress), options=options)
+    for name, value in (("seed", seed), ("prime", prime)):
+        if value is not None and int(value) != getattr(spec, name):
+            raise InputError(f"{name}={value} differs from the given Context's {name} {getattr(spec, name)}; "
+                             "pass one of them")
+    new = spec.options if options is None else (
+        options if isinstance(options, AnalysisOptions) else spec.options.with_(**dict(options)))
+    progress = spec.progress if progress is None else bool(progress)
+    if new == spec.options and progress == spec.progress:
+        return spec
+    return spec.derive(options=new, progress=progress)

@@ -43,11 +43,6 @@ def within(low: float, high: float = math.inf, *, open_low: bool = False, intege
     return test
 
 
-def one_of(*choices: Any) -> Rule:
-    """The rule "one of ``choices``"."""
-    return ("one of " + ", ".join(repr(c) for c in choices), lambda x: x in choices)
-
-
 POSITIVE: Rule = ("a number > 0", within(0, open_low=True))
 NON_NEGATIVE: Rule = ("a number >= 0", within(0))
 COUNT: Rule = ("an integer >= 1", within(1, integer=True))

@@ -105,10 +105,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         only = dictionary_invariants(list(INVARIANTS))
     if args.html:
         check_out_path(args.html, "--html", (".html", ".htm"))
-    from ..context import AnalysisOptions, Context
+    from ..context import Context
 
     # one Context for the cost estimate and the analysis: the dimension computed for the estimate is reused
-    ctx = Context(args.spec, seed=args.seed, options=AnalysisOptions().with_(
+    # (options given as None keep their defaults)
+    ctx = Context(args.spec, seed=args.seed, options=dict(
         checkpoint_dir=args.checkpoint_dir, max_degree=args.max_degree, metric=args.metric, eps=args.eps,
         radius=args.radius, law_degree=args.law_degree, starts=args.starts))
     _print_cost_estimates(ctx, only)

@@ -15,7 +15,7 @@ deg mu_S(M) <= deg M is only a lower bound.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import ceil
 from pathlib import Path
 from typing import Any
@@ -308,20 +308,20 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
         return system.image(z) @ proj
 
     key = (lambda z, p: z) if per_fiber else image
-    strategy: dict[str, Any] = {
-        "loop_vertices": 2,
+    strategy = MonodromyOptions(
+        tol=KEY_TOL,
+        target_count=ctx.options.max_degree or DEFAULT_MAX_DEGREE,
+        loop_vertices=2,
         # one batch of random starts: small fibers are then mostly found before the first loop
         # (fewer sequential rounds); on large ones loops are cheaper per new point than more
         # random starts, whose endpoints repeat (their distribution over the fiber is uneven)
-        "start_pairs": start_pairs,
-        "sample_batch": 64,
-        "sample_limit": 64,
+        sample_batch=64,
+        sample_limit=64,
         # large sets: test only after a loop that grew the set by <= 2% (a failed test costs as
         # much as a loop, which would still find new points)
-        "trace_growth": 0.02,
-        "trace_growth_from": 256,
-    }
-    max_degree = ctx.options.max_degree or DEFAULT_MAX_DEGREE
+        trace_growth=0.02,
+        trace_growth_from=256,
+    )
     # the trace test certifies the image points; fiber points are gathered until stagnation
     trace = (
         None
@@ -337,15 +337,10 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
             system,
             b0,
             starts,
-            options=MonodromyOptions(
-                tol=KEY_TOL,
-                loops_without_new=stall,
-                target_count=max_degree,
-                **{name: value for name, value in strategy.items() if name != "start_pairs"},
-            ),
+            options=replace(strategy, loops_without_new=stall),
             key=key,
             trace_test=trace,
-            start_pairs=strategy["start_pairs"],
+            start_pairs=start_pairs,
             seed=int(rng.integers(2**31)),
             progress=ctx.progress,
             # one file per attempt: a resumed run continues each attempt's loop state exactly
