@@ -7,6 +7,7 @@ from .dense import MLP, Linear
 from .equivariant import GCNN, EquivariantMLP
 from .registry import families
 from .relu import ReLU
+from .residual import ResMLP
 from .spec import parse_spec
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "MLP",
     "Param",
     "ReLU",
+    "ResMLP",
     "families",
     "parse_spec",
 ]

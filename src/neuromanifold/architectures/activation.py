@@ -10,7 +10,8 @@ Text is read by ``arithmetic.polynomial_text.parse_polynomial`` (a whitelist of 
 evaluated) in the one variable ``x``.  ``"generic"`` draws integer coefficients, all nonzero, from the
 seed: a non-monomial activation of degree r whose draw is printed in the spec.
 
-Not wired into the families yet: ``mlp``/``cnn``/``attention`` still take only ``r=`` (see issue 19).
+The families (``mlp``, ``cnn``, ``attention``, ``resmlp``) read ``r=``/``act=``/``act_seed=`` through
+``activation_keywords``; a monomial ``act="x**3"`` is the family with ``r=3`` (one canonical spec).
 """
 
 from __future__ import annotations
@@ -74,6 +75,23 @@ class Activation:
         if all(i % 2 == 1 for i in nz):
             return "odd"
         return None
+
+    def shifted_form(self) -> tuple[Fraction, Fraction] | None:
+        """(c, e) with s(x) = lead * (x + c)^r + e exactly (r = degree), or None.  x^r is (0, 0); every
+        quadratic has this form.  With biases the rescaling symmetries of x^r survive for such s, moved by c
+        (``shifted_rescaling``); for other s they do not."""
+        r, c = self.degree, self.coefficients
+        shift = Fraction(c[r - 1], r * c[r])
+        import sympy
+
+        x = sympy.Symbol("x")
+        lead = c[r]
+        poly = sympy.expand(sum(v * x**i for i, v in enumerate(c)) - lead * (x + sympy.Rational(shift.numerator,
+                                                                                                  shift.denominator))**r)
+        if sympy.Poly(poly, x).degree() > 0:
+            return None
+        e = sympy.Rational(poly)
+        return shift, Fraction(int(e.p), int(e.q))
 
     def text(self) -> str:
         """The canonical text, highest power first, e.g. ``3*x**2 + 2*x`` (parses back to itself)."""
@@ -139,4 +157,84 @@ def parse_activation(text: str, *, r: int | None = None, seed: int = 0) -> Activ
     return Activation(tuple(int(q * den) for q in coeffs))
 
 
-__all__ = ["Activation", "parse_activation", "MAX_ACTIVATION_DEGREE"]
+def activation_keywords(cls: Any, kw: dict[str, Any], *, default_r: int | None = 2,
+                        allow_linear: bool = True) -> tuple[int | None, Activation | None]:
+    """(r, act) of a family's spec keywords ``r=``, ``act=``, ``act_seed=``: act None means the monomial x^r
+    (or, with default_r None and neither given, no activation).  A monomial act is returned as r.  Every
+    problem raises SpecError naming the family and its valid form."""
+    from ..errors import SpecError
+    from .params import positive_int
+
+    act_text, r_val, seed = kw.get("act"), kw.get("r"), kw.get("act_seed")
+    if act_text is None:
+        if seed is not None:
+            raise SpecError(f"{cls.family}: act_seed= goes with act=\"generic\"; valid form: {cls.usage()}")
+        if r_val is None:
+            return default_r, None
+        r = positive_int(cls, "r", r_val)
+        if r == 1 and not allow_linear:
+            raise SpecError(f"{cls.family}: r=1 makes the activation linear; use r >= 2; valid form: {cls.usage()}")
+        return r, None
+    if seed is not None:
+        seed = positive_int(cls, "act_seed", seed, minimum=0)
+    if isinstance(act_text, str) and act_text.strip() != "generic" and r_val is not None:
+        raise SpecError(f"{cls.family}: give r= or act=, not both (r= with act=\"generic\" is its degree); "
+                        f"valid form: {cls.usage()}")
+    if isinstance(act_text, str) and act_text.strip() == "generic":
+        if r_val is None:
+            raise SpecError(f"{cls.family}: act=\"generic\" needs r= its degree (2 to {MAX_ACTIVATION_DEGREE}); "
+                            f"valid form: {cls.usage()}")
+        positive_int(cls, "r", r_val)
+    try:
+        act = parse_activation(act_text, r=r_val, seed=0 if seed is None else seed)
+    except InputError as exc:
+        raise SpecError(f"{cls.family}: {exc}") from None
+    if act.monomial_exponent is not None:
+        if act.degree == 1 and not allow_linear:
+            raise SpecError(f"{cls.family}: act={act_text!r} is linear; use a degree >= 2; valid form: {cls.usage()}")
+        return act.degree, None
+    if act.degree == 1:
+        raise SpecError(f"{cls.family}: act={act_text!r} is affine, so the network is affine: use linear(...) or "
+                        f"mlp(widths=..., r=1, bias=True); valid form: {cls.usage()}")
+    return act.degree, act
+
+
+def powers(r: int, act: Activation | None) -> list[int]:
+    """The exponents e with a nonzero coefficient of s: [r] for x^r."""
+    return [r] if act is None else [e for e, c in enumerate(act.coefficients) if c]
+
+
+def composed_degrees(degrees: set[int], r: int, act: Activation | None) -> set[int]:
+    """Degrees (in the inputs) that can occur in s(z) when z has terms of the given degrees: the e-fold sums
+    of them for every exponent e of s (0 alone for a constant term)."""
+    out, acc = set(), {0}
+    for e in range(1, max(powers(r, act)) + 1):
+        acc = {a + b for a in acc for b in degrees}
+        if e in powers(r, act):
+            out |= acc
+    return out | ({0} if 0 in powers(r, act) else set())
+
+
+def act_spec(r: int, act: Activation | None) -> str:
+    """The activation part of a canonical spec: ``r=2`` or ``act="3*x**2 + 2*x"``."""
+    return f"r={r}" if act is None else f'act="{act.text()}"'
+
+
+def shifted_rescaling(r: int, act: Activation | None, bias: bool) -> tuple[int, int, int, int] | None:
+    """How the rescaling of a neuron survives: (L, Lc, Le, r) with s(z) = lead (z + c)^r + e and L the least
+    positive integer making L c and L e integers: the generator d(incoming) = L (incoming) + L c (on the bias),
+    d(outgoing) = -r L (outgoing), d(next bias) = r L e (outgoing weights) is integral.  None when it does not
+    survive: s not of that form, or (c, e) != (0, 0) without biases to absorb the shift."""
+    if act is None:
+        return (1, 0, 0, r)
+    form = act.shifted_form()
+    if form is None or not bias:
+        return None
+    c, e = form
+    L = lcm(c.denominator, e.denominator)
+    return (L, int(c * L), int(e * L), r)
+
+
+__all__ = ["Activation", "parse_activation", "activation_keywords", "act_spec", "composed_degrees", "powers",
+           "shifted_rescaling",
+           "MAX_ACTIVATION_DEGREE"]

@@ -1,8 +1,8 @@
-"""Dense networks: linear (``linear``) and polynomial activation x^r (``mlp``).
+"""Dense networks: linear (``linear``) and polynomial activations (``mlp``).
 
-mu(W_1, b_1, ..., W_h, b_h) = W_h s(... s(W_1 x + b_1) ...) + b_h with s(z) = z^r entrywise
-between layers.  Without biases the function is a d_h-tuple of forms of degree r^(h-1) in d_0
-variables; with biases, of polynomials of degree <= r^(h-1).
+mu(W_1, b_1, ..., W_h, b_h) = W_h s(... s(W_1 x + b_1) ...) + b_h with s(z) = z^r (``r=``) or any polynomial
+of degree r (``act=``, ``activation.Activation``) entrywise between layers.  With x^r and no biases the function
+is a d_h-tuple of forms of degree r^(h-1) in d_0 variables; otherwise of polynomials of degree <= r^(h-1).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import SpecError
+from .activation import Activation, act_spec, activation_keywords, composed_degrees, shifted_rescaling
 from .base import AffineField, Architecture, DiscreteSymmetry, FieldBuilder, Param
 from .monomials import MONOMIAL_LIMIT
 from .params import boolean, check_keys, fmt_tuple, int_tuple, positive_int
@@ -69,54 +70,67 @@ class DenseLayers:
 
 @dataclass(frozen=True, repr=False)
 class MLP(DenseLayers, Architecture):
-    """Dense network with widths (d_0, ..., d_h) and activation x^r (r = 1: linear network)."""
+    """Dense network with widths (d_0, ..., d_h) and activation x^r (r = 1: linear network), or the polynomial
+    ``act`` of degree r (act None: x^r)."""
 
     widths: tuple[int, ...]
     r: int = 2
     bias: bool = False
+    act: Activation | None = None
 
     family: ClassVar[str] = "mlp"
-    summary: ClassVar[str] = "dense network with activation x^r between layers (bias=True: affine layers)"
+    summary: ClassVar[str] = ("dense network with activation x^r or a polynomial act between layers (bias=True: "
+                              "affine layers)")
     form: ClassVar[str] = (
-        "mlp(widths=(d0,...,dh), r=2, bias=False, equivariant=None, action=\"regular\") with h >= 1, every d_i >= 1, "
-        "r >= 1; equivariant: a group 'C<n>', 'D<n>' or 'S<n>' whose action (regular or natural) the weights commute "
-        "with, every d_i then a multiple of the number of points acted on"
+        "mlp(widths=(d0,...,dh), r=2 | act=\"x**2 + x\" | act=\"generic\" with r and act_seed=0, bias=False, "
+        "equivariant=None, action=\"regular\") with h >= 1, every d_i >= 1, r >= 1; equivariant (x^r only): a group "
+        "'C<n>', 'D<n>' or 'S<n>' whose action (regular or natural) the weights commute with, every d_i then a "
+        "multiple of the number of points acted on"
     )
     spec_params: ClassVar[tuple[Param, ...]] = (
         Param("widths", None, "layer widths (d0,...,dh), input first; at least two entries", required=True),
-        Param("r", 2, "exponent of the activation x^r (r=1: linear network)"),
+        Param("r", 2, "exponent of the activation x^r (r=1: linear network); with act=\"generic\" its degree"),
+        Param("act", None, "activation: a polynomial in x (e.g. \"x**2 + x\") or \"generic\" (random, degree r)"),
+        Param("act_seed", None, "seed of the coefficients of act=\"generic\" (default 0)"),
         Param("bias", False, "affine layers W x + b instead of linear ones"),
         Param("equivariant", None, "group 'C<n>', 'D<n>' or 'S<n>': weights commute with its permutation action"),
         Param("action", "regular", "with equivariant: each layer is copies of the 'regular' or 'natural' G-set"),
     )
 
     @classmethod
-    def checked_keywords(cls, kw: dict[str, Any]) -> tuple[tuple[int, ...], int, bool]:
-        """widths, r and bias of an ``mlp`` spec, checked (also for ``equivariant=GROUP``, which
+    def checked_keywords(cls, kw: dict[str, Any]) -> tuple[tuple[int, ...], int, bool, Activation | None]:
+        """widths, r, bias and act of an ``mlp`` spec, checked (also for ``equivariant=GROUP``, which
         ``registry.build`` hands to ``EquivariantMLP``)."""
-        check_keys(cls, kw, {"widths", "r", "bias", "equivariant", "action"})
+        check_keys(cls, kw, {"widths", "r", "act", "act_seed", "bias", "equivariant", "action"})
         if "widths" not in kw:
             raise SpecError(f"{cls.family}: widths is required; valid form: {cls.form}")
         widths = int_tuple(cls, "widths", kw["widths"], min_len=2)
-        r = positive_int(cls, "r", kw.get("r", 2))
+        r, act = activation_keywords(cls, kw)
         bias = boolean(cls, "bias", kw.get("bias", False))
-        return widths, r, bias
+        return widths, int(r), bias, act
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "MLP":
-        widths, r, bias = cls.checked_keywords(kw)
+        widths, r, bias, act = cls.checked_keywords(kw)
         if kw.get("equivariant") is not None:
             raise SpecError(f"{cls.family}: equivariant= builds an EquivariantMLP (parse_spec picks it); "
                             f"valid form: {cls.form}")
         if "action" in kw:
             raise SpecError(f"{cls.family}: action= needs equivariant=GROUP; valid form: {cls.form}")
-        return cls(widths, r, bias)
+        return cls(widths, r, bias, act)
 
     def spec(self) -> str:
-        return f"mlp(widths={fmt_tuple(self.widths)}, r={self.r}, bias={self.bias})"
+        return f"mlp(widths={fmt_tuple(self.widths)}, {act_spec(self.r, self.act)}, bias={self.bias})"
 
     def activation(self, H: Any) -> Any:
+        if self.act is not None:
+            return self.act(H)
         return H if self.r == 1 else H**self.r
+
+    @property
+    def rescaling(self) -> tuple[int, int, int, int] | None:
+        """How the neuron rescalings of x^r survive (``activation.shifted_rescaling``), None if they do not."""
+        return shifted_rescaling(self.r, self.act, self.bias)
 
     @property
     def degree_in_inputs(self) -> int:
@@ -124,16 +138,25 @@ class MLP(DenseLayers, Architecture):
 
     @property
     def homogeneous(self) -> bool:
-        return not self.bias
+        return not self.bias and self.act is None
+
+    def degrees(self) -> list[int]:
+        """The degrees in the inputs that can occur: {1}, then per hidden layer 0 added by a bias and the
+        degrees of s of it (``activation.composed_degrees``), 0 added by the last bias.  x^r without biases:
+        [r^(h-1)]."""
+        S = {1}
+        for _ in range(self.depth - 1):
+            S = composed_degrees(S | ({0} if self.bias else set()), self.r, self.act)
+        return sorted(S | ({0} if self.bias else set()))
 
     def containing_monomials(self) -> list[np.ndarray] | None:
-        """All monomials of degree D (degree <= D with biases) in the n_inputs variables, every output
+        """All monomials of the degrees that can occur (``degrees``) in the n_inputs variables, every output
         (also for the weight-constrained ``GroupDense`` families: their maps are a subspace of this span,
         and injectivity on the span implies it on the subspace)."""
         from .monomials import monomials_of_degree
 
-        D, n = self.degree_in_inputs, self.n_inputs
-        degrees = range(D + 1) if self.bias else [D]
+        n = self.n_inputs
+        degrees = self.degrees()
         if sum(comb(n + e - 1, e) for e in degrees) > MONOMIAL_LIMIT:
             return None
         monos = np.concatenate([monomials_of_degree(n, e) for e in degrees])
@@ -141,8 +164,12 @@ class MLP(DenseLayers, Architecture):
 
     def ambient_upper_bound(self) -> tuple[int, str]:
         d0, dh, D = self.widths[0], self.widths[-1], self.degree_in_inputs
-        if self.bias:
+        degrees = self.degrees()
+        if degrees == list(range(D + 1)):
             return dh * comb(d0 + D, D), f"{dh}-tuples of polynomials of degree <= {D} in {d0} variables"
+        if degrees != [D]:
+            return (dh * sum(comb(d0 + e - 1, e) for e in degrees),
+                    f"{dh}-tuples of polynomials with terms of degrees {', '.join(map(str, degrees))} in {d0} variables")
         return dh * comb(d0 + D - 1, D), f"{dh}-tuples of forms of degree {D} in {d0} variables"
 
     def symmetries(self) -> list[AffineField]:
@@ -170,16 +197,24 @@ class MLP(DenseLayers, Architecture):
                         for m in range(d_out):
                             fb.add((f"b{i + 1}", (m, 0)), (Wn, (m, k)), -1)
                         gens.append(fb.field)
-            else:
-                # rescaling of neuron j: incoming weights (and bias) * t, outgoing * t^(-r)
+            elif self.rescaling is not None:
+                # rescaling of neuron j: incoming weights (and bias) * t, outgoing * t^(-r); for
+                # s(z) = lead (z + c)^r + e with biases, z + c is rescaled and the next bias absorbs e
+                # (generator times L, the common denominator of c and e)
+                L, Lc, Le, r = self.rescaling
+                shifted = "" if (Lc, Le) == (0, 0) else " (about the shift of the activation)"
                 for j in range(d):
-                    fb = FieldBuilder(self, f"neuron rescalings in hidden layer {i}: neuron {j}")
+                    fb = FieldBuilder(self, f"neuron rescalings in hidden layer {i}: neuron {j}{shifted}")
                     for c in range(d_in):
-                        fb.add((W, (j, c)), (W, (j, c)), 1)
+                        fb.add((W, (j, c)), (W, (j, c)), L)
                     if self.bias:
-                        fb.add((b, (j, 0)), (b, (j, 0)), 1)
+                        fb.add((b, (j, 0)), (b, (j, 0)), L)
+                        if Lc:
+                            fb.const((b, (j, 0)), Lc)
                     for m in range(d_out):
-                        fb.add((Wn, (m, j)), (Wn, (m, j)), -self.r)
+                        fb.add((Wn, (m, j)), (Wn, (m, j)), -r * L)
+                        if Le:
+                            fb.add((f"b{i + 1}", (m, 0)), (Wn, (m, j)), r * Le)
                     gens.append(fb.field)
         return gens
 
@@ -187,7 +222,7 @@ class MLP(DenseLayers, Architecture):
         """The same family with other widths (and exponent)."""
         if type(self) is Linear:
             return Linear(tuple(widths), 1, False)
-        return MLP(tuple(widths), self.r if r is None else r, self.bias)
+        return MLP(tuple(widths), self.r if r is None else r, self.bias, self.act if r is None else None)
 
     def containing_architectures(self) -> list[tuple[Architecture, str]]:
         """Smaller dense architectures whose neuromanifold contains this one.
@@ -216,7 +251,7 @@ class MLP(DenseLayers, Architecture):
                     )
                 )
             return out
-        if self.bias:
+        if self.bias or self.act is not None:  # the width-1 arguments below use s = x^r
             return out
         ones = [i for i in range(1, h) if self.widths[i] == 1]
         if not ones:
@@ -252,12 +287,23 @@ class MLP(DenseLayers, Architecture):
                 "permute the neurons of each hidden layer (rows of W_i, b_i and columns of W_{i+1})",
             )
         ]
-        if self.r > 1 and self.r % 2 == 0:
+        parity = "even" if self.act is None and self.r % 2 == 0 else (self.act.parity if self.act else None)
+        if parity == "even":
             out.append(
                 DiscreteSymmetry(
                     "neuron sign flips",
                     2 ** sum(hidden),
-                    "negate a neuron's incoming weights (x^r is even): the real rescaling group has two components",
+                    f"negate a neuron's incoming weights{' and bias' if self.bias else ''} (the activation is even)"
+                    + (": the real rescaling group has two components" if self.act is None else ""),
+                )
+            )
+        elif parity == "odd" and self.act is not None:  # for odd x^r the sign flip is the rescaling t = -1
+            out.append(
+                DiscreteSymmetry(
+                    "neuron sign flips",
+                    2 ** sum(hidden),
+                    f"negate a neuron's incoming weights{' and bias' if self.bias else ''} and its outgoing weights "
+                    "(the activation is odd)",
                 )
             )
         return out

@@ -134,7 +134,9 @@ class GroupDense(Architecture):
 
     # as for the dense mlp: forms of degree r^(h-1) (<= with biases) in the inputs, in their monomials' span
     degree_in_inputs = MLP.degree_in_inputs
+    act = None  # equivariant families take x^r only
     homogeneous = MLP.homogeneous
+    degrees = MLP.degrees
     containing_monomials = MLP.containing_monomials
 
     def ambient_upper_bound(self) -> tuple[int, str]:
@@ -377,7 +379,9 @@ class EquivariantMLP(GroupDense):
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> "EquivariantMLP":
-        widths, r, bias = MLP.checked_keywords(kw)  # the mlp checks and messages, then the group's
+        widths, r, bias, act = MLP.checked_keywords(kw)  # the mlp checks and messages, then the group's
+        if act is not None:
+            raise SpecError(f"mlp: equivariant networks take r= (activation x^r) only, not act=; valid form: {MLP.form}")
         return cls.build(widths, r, bias, kw.get("equivariant"), kw.get("action", "regular"))
 
     @classmethod

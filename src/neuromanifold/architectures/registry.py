@@ -15,8 +15,9 @@ from .conv import CNN
 from .dense import MLP, Linear
 from .equivariant import GCNN, EquivariantMLP
 from .relu import ReLU
+from .residual import ResMLP
 
-_FAMILIES: tuple[type[Architecture], ...] = (Linear, MLP, CNN, Attention, GCNN, ReLU)
+_FAMILIES: tuple[type[Architecture], ...] = (Linear, MLP, ResMLP, CNN, Attention, GCNN, ReLU)
 
 
 def families() -> dict[str, type[Architecture]]:
