@@ -174,6 +174,27 @@ class ResMLP(Architecture):
             return []
         return sorted(self.index(f"A{i + 1}", (j, 0)) for i, h in enumerate(self.hidden) for j in range(h))
 
+    def subnetworks(self) -> list[tuple[str, str, list[int], None]]:
+        """(name, description, zeroed coordinates, None): m hidden neurons of a block removed (rows of A_i and
+        columns of B_i zero, 1 <= m < h_i), a whole block removed (B_i = 0: the block is the identity), and with
+        a read-out the zero function (C = 0, the vertex of the cone M)."""
+        out: list[tuple[str, str, list[int], None]] = []
+        d = self.d
+        for i, h in enumerate(self.hidden):
+            A, B = f"A{i + 1}", f"B{i + 1}"
+            for m in range(1, h):
+                zero = []
+                for j in range(h - m, h):
+                    zero += [self.index(A, (j, c)) for c in range(d)] + [self.index(B, (c, j)) for c in range(d)]
+                out.append((f"block {i + 1}: {h - m} of {h} neurons", f"{m} hidden neuron(s) of block {i + 1} removed",
+                            sorted(zero), None))
+            out.append((f"block {i + 1} removed", f"B{i + 1} zero: block {i + 1} is the identity (the skip alone)",
+                        [self.index(B, (c, j)) for c in range(d) for j in range(h)], None))
+        if self.dout is not None:
+            out.append(("zero function", "read-out C zero (the vertex of M)",
+                        [self.index("C", (o, c)) for o in range(self.dout) for c in range(d)], None))
+        return out
+
     def block_network(self, i: int) -> Architecture:
         """Block i without its skip: the dense network x -> B_i s(A_i x), widths (d, h_i, d)."""
         from .dense import MLP

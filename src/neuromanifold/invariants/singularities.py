@@ -43,6 +43,7 @@ from ..architectures.attention import Attention
 from ..architectures.conv import CNN
 from ..architectures.dense import MLP
 from ..architectures.equivariant import GroupDense
+from ..architectures.residual import ResMLP
 from ..arithmetic import Complex128, ModP, rank_mod_p
 from ..context import Context
 from ..parametrization.evaluation import Parametrization
@@ -117,16 +118,18 @@ def subnetwork_families(arch: Architecture) -> list[SubnetworkFamily]:
         if arch.bias:
             zero.append(arch.index(f"b{arch.depth}", (0, 0)))
             zero = zero[:-1] + [arch.index(f"b{arch.depth}", (o, 0)) for o in range(w[-1])]
-        fams.append(SubnetworkFamily("zero function", f"output layer W{arch.depth} zero (the vertex of M)",
-                                     sorted(zero)))
+        fams.append(SubnetworkFamily("zero function", f"output layer W{arch.depth}{' and b' + str(arch.depth) if arch.bias else ''}"
+                                     " zero (the vertex of M)", sorted(zero)))
         if arch.depth >= 2:
             for i in range(1, arch.depth + 1):  # layer i collapsed: W_i diagonal (the identity up to scaling)
                 zero = [arch.index(f"W{i}", (j, c)) for j in range(w[i]) for c in range(w[i - 1]) if j != c]
                 if zero:
-                    fams.append(SubnetworkFamily(
-                        f"layer {i} collapsed",
-                        f"W{i} diagonal (the identity up to rescaling): layer {i} removed"
-                        + ("" if arch.r == 1 else ", its activation composed with the neighbouring x^r"), sorted(zero)))
+                    if arch.act is not None:
+                        what = f"W{i} diagonal: layer {i} acts neuron by neuron (s composed with s through it)"
+                    else:
+                        what = (f"W{i} diagonal (the identity up to rescaling): layer {i} removed"
+                                + ("" if arch.r == 1 else ", its activation composed with the neighbouring x^r"))
+                    fams.append(SubnetworkFamily(f"layer {i} collapsed", what, sorted(zero)))
     elif isinstance(arch, CNN):
         for i, ki in enumerate(arch.k):
             if ki < 2:
@@ -136,8 +139,9 @@ def subnetwork_families(arch: Architecture) -> list[SubnetworkFamily]:
                                              f"filter {i + 1} shortened to length {ki - 1} ({end} tap zero)",
                                              [arch.index(f"w{i + 1}", (tap,))]))
         L = arch.depth
-        fams.append(SubnetworkFamily("zero function", f"filter {L} zero (the vertex of M)",
-                                     [arch.index(f"w{L}", (j,)) for j in range(arch.k[-1])]))
+        zero = [arch.index(f"w{L}", (j,)) for j in range(arch.k[-1])] + ([arch.index(f"b{L}", (0,))] if arch.bias else [])
+        fams.append(SubnetworkFamily("zero function", f"filter {L}{' and bias b' + str(L) if arch.bias else ''} zero "
+                                     "(the vertex of M)", zero))
         if L >= 2:
             for i, ki in enumerate(arch.k):  # layer i collapsed: a one-tap filter (k_i = 2: "last tap dropped")
                 if ki >= 3:
@@ -150,15 +154,28 @@ def subnetwork_families(arch: Architecture) -> list[SubnetworkFamily]:
             for m in range(1, a):
                 zero = [arch.index(f"{M}{i + 1}", (j, c)) for M in ("Q", "K") for j in range(a - m, a)
                         for c in range(d_in)]
+                if arch.bias:
+                    zero += [arch.index(f"b{M}{i + 1}", (j, 0)) for M in ("Q", "K") for j in range(a - m, a)]
                 fams.append(SubnetworkFamily(f"layer {i + 1}: attention rank {a - m} of {a}",
-                                             f"last {m} row(s) of Q{i + 1} and K{i + 1} zero", sorted(zero)))
+                                             f"last {m} row(s) of Q{i + 1} and K{i + 1}{' (and their biases)' if arch.bias else ''}"
+                                             " zero", sorted(zero)))
             for m in range(1, d_out):
                 zero = [arch.index(f"V{i + 1}", (j, c)) for j in range(d_out - m, d_out) for c in range(d_in)]
+                if arch.bias:
+                    zero += [arch.index(f"bV{i + 1}", (j, 0)) for j in range(d_out - m, d_out)]
                 fams.append(SubnetworkFamily(f"layer {i + 1}: {d_out - m} of {d_out} rows of V",
-                                             f"last {m} row(s) of V{i + 1} zero", sorted(zero)))
+                                             f"last {m} row(s) of V{i + 1}{' (and of bV)' if arch.bias else ''} zero",
+                                             sorted(zero)))
         L, dl, dp = arch.depth, arch.widths[-1], arch.widths[-2]
-        fams.append(SubnetworkFamily("zero function", f"V{L} zero (the vertex of M)",
-                                     [arch.index(f"V{L}", (j, c)) for j in range(dl) for c in range(dp)]))
+        zero = [arch.index(f"V{L}", (j, c)) for j in range(dl) for c in range(dp)]
+        if arch.bias:
+            zero += [arch.index(f"bV{L}", (j, 0)) for j in range(dl)]
+        if arch.skip:  # H -> H + layer(H): V_L = 0 leaves the skip, the network without its last layer
+            fams.append(SubnetworkFamily(f"layer {L} removed", f"V{L}{' and bV' + str(L) if arch.bias else ''} zero: "
+                                         f"layer {L} is the identity (the skip alone)", sorted(zero)))
+        else:
+            fams.append(SubnetworkFamily("zero function", f"V{L}{' and bV' + str(L) if arch.bias else ''} zero (the vertex "
+                                         "of M)", sorted(zero)))
         if L >= 2:
             for i in range(L):  # layer i collapsed: Q_i, K_i, V_i diagonal (X -> X X^T X up to scalings)
                 zero = [arch.index(f"{M}{i + 1}", (j, c)) for M, rows in (("Q", arch.a[i]), ("K", arch.a[i]),
@@ -168,7 +185,7 @@ def subnetwork_families(arch: Architecture) -> list[SubnetworkFamily]:
                     fams.append(SubnetworkFamily(
                         f"layer {i + 1} collapsed", f"Q{i + 1}, K{i + 1}, V{i + 1} diagonal: layer {i + 1} is the "
                         "parameter-free cubic X -> X X^T X up to scalings", sorted(zero)))
-    elif isinstance(arch, GroupDense):  # equivariant families: hidden copies of the G-set removed
+    elif isinstance(arch, (GroupDense, ResMLP)):  # hidden copies of the G-set / block neurons removed
         fams += [SubnetworkFamily(name, desc, zero, C) for name, desc, zero, C in arch.subnetworks()]
     return fams
 
