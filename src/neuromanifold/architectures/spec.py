@@ -1,7 +1,7 @@
 """Parse spec strings such as ``mlp(widths=(2,3,1), r=2)`` into Architecture objects.
 
 Grammar: ``family(key=value, ...)`` with Python literals as values (ints, bools, tuples of
-ints, None).  Every problem raises ``SpecError`` with one line naming it and the valid form.  The
+ints, None, quoted text: ``act="x**2 + x"`` is read later by the activation's whitelist parser).  Every problem raises ``SpecError`` with one line naming it and the valid form.  The
 families are looked up in ``registry``, which also picks the class that builds the spec; the values
 are checked by the family (``params``).
 """
@@ -21,7 +21,8 @@ def _literal(node: ast.AST, family: str, key: str) -> Any:
         return ast.literal_eval(node)
     except (ValueError, SyntaxError, TypeError):
         raise SpecError(
-            f"{family}: the value of {key!r} must be a literal (integer, tuple of integers, True/False, None); "
+            f"{family}: the value of {key!r} must be a literal (integer, tuple of integers, True/False, None, or quoted "
+            f"text such as act=\"x**2 + x\"); "
             f"valid form: {usage(family)}"
         ) from None
 
