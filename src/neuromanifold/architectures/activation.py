@@ -215,6 +215,13 @@ def composed_degrees(degrees: set[int], r: int, act: Activation | None) -> set[i
     return out | ({0} if 0 in powers(r, act) else set())
 
 
+def apply(H: Any, r: int, act: Activation | None) -> Any:
+    """s(H) entrywise: ``act`` when given, else x^r (H itself for r = 1)."""
+    if act is not None:
+        return act(H)
+    return H if r == 1 else H**r
+
+
 def act_spec(r: int, act: Activation | None) -> str:
     """The activation part of a canonical spec: ``r=2`` or ``act="3*x**2 + 2*x"``."""
     return f"r={r}" if act is None else f'act="{act.text()}"'
@@ -235,6 +242,6 @@ def shifted_rescaling(r: int, act: Activation | None, bias: bool) -> tuple[int, 
     return (L, int(c * L), int(e * L), r)
 
 
-__all__ = ["Activation", "parse_activation", "activation_keywords", "act_spec", "composed_degrees", "powers",
+__all__ = ["Activation", "parse_activation", "activation_keywords", "act_spec", "apply", "composed_degrees", "powers",
            "shifted_rescaling",
            "MAX_ACTIVATION_DEGREE"]

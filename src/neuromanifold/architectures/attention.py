@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from ..errors import SpecError
 import numpy as np
 
-from .activation import Activation, act_spec, activation_keywords
+from .activation import Activation, act_spec, apply, activation_keywords
 from .base import AffineField, Architecture, FieldBuilder, Param
 from .monomials import MONOMIAL_LIMIT
 from .params import boolean, check_keys, fmt_tuple, int_tuple, positive_int
@@ -129,9 +129,7 @@ class Attention(Architecture):
         return f"attention(widths={fmt_tuple(self.widths)}, a={fmt_tuple(self.a)}, t={self.t}{tail})"
 
     def activation(self, H: Any) -> Any:
-        if self.act is not None:
-            return self.act(H)
-        return H if self.r == 1 else H**self.r
+        return apply(H, self.r, self.act)
 
     @property
     def homogeneous(self) -> bool:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from ..errors import SpecError
 import numpy as np
 
-from .activation import Activation, act_spec, activation_keywords, shifted_rescaling
+from .activation import Activation, act_spec, apply, activation_keywords, shifted_rescaling
 from .base import AffineField, Architecture, FieldBuilder, Param
 from .monomials import MONOMIAL_LIMIT
 from .params import boolean, check_keys, fmt_tuple, int_tuple, positive_int
@@ -100,9 +100,7 @@ class CNN(Architecture):
         return shifted_rescaling(self.r, self.act, self.bias)
 
     def activation(self, H: Any) -> Any:
-        if self.act is not None:
-            return self.act(H)
-        return H if self.r == 1 else H**self.r
+        return apply(H, self.r, self.act)
 
     @property
     def homogeneous(self) -> bool:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import SpecError
-from .activation import Activation, act_spec, activation_keywords, composed_degrees, shifted_rescaling
+from .activation import Activation, act_spec, apply, activation_keywords, composed_degrees, shifted_rescaling
 from .base import AffineField, Architecture, DiscreteSymmetry, FieldBuilder, Param
 from .monomials import MONOMIAL_LIMIT
 from .params import boolean, check_keys, fmt_tuple, int_tuple, positive_int
@@ -123,9 +123,7 @@ class MLP(DenseLayers, Architecture):
         return f"mlp(widths={fmt_tuple(self.widths)}, {act_spec(self.r, self.act)}, bias={self.bias})"
 
     def activation(self, H: Any) -> Any:
-        if self.act is not None:
-            return self.act(H)
-        return H if self.r == 1 else H**self.r
+        return apply(H, self.r, self.act)
 
     @property
     def rescaling(self) -> tuple[int, int, int, int] | None:

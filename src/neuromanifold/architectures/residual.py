@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import SpecError
-from .activation import Activation, act_spec, activation_keywords, composed_degrees
+from .activation import Activation, act_spec, activation_keywords, apply, composed_degrees
 from .base import AffineField, Architecture, DiscreteSymmetry, FieldBuilder, Param
 from .monomials import MONOMIAL_LIMIT
 from .params import check_keys, fmt_tuple, int_tuple, positive_int
@@ -78,7 +78,7 @@ class ResMLP(Architecture):
         return len(self.hidden)
 
     def activation(self, H: Any) -> Any:
-        return self.act(H) if self.act is not None else H**self.r
+        return apply(H, self.r, self.act)
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         shapes: dict[str, tuple[int, ...]] = {}
