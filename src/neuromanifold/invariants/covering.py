@@ -32,8 +32,9 @@ applications", arXiv:2311.05116, 2023) and Yomdin & Comte (*Tame geometry with a
 analysis*, LNM 1834, 2004) bound covering numbers of real varieties with exponent dim M (instead of
 2 dim M) in terms of the ambient dimension and the degrees of defining polynomials, not of deg M.
 
-``epsilon_net`` (small cases) samples points of M cap B_R (M is a cone for every built-in family:
-radial rescaling stays in M; otherwise rejection) and grows an eps-separated subset greedily: its size
+``epsilon_net`` (small cases) samples points of M cap B_R (when M is a cone -- some parameter array enters
+homogeneously, ``CoefficientMap.homogeneous_block``, e.g. a last linear layer -- radial rescaling stays in M;
+otherwise, as for skip connections, rejection) and grows an eps-separated subset greedily: its size
 is a genuine eps-separated set of (floating-point) points of M cap B_R, so it is <= P_eps(M cap B_R),
 an estimate from below of the packing/covering number at the scale of the sample.
 """
@@ -238,21 +239,6 @@ def greedy_separated(points: np.ndarray, eps: float) -> np.ndarray:
     return np.asarray(kept, dtype=int)
 
 
-def _scaling_block(ctx: Context, cmap: Any) -> str | None:
-    """A parameter array in which every coefficient is linear (exact check on the expansion): scaling it
-    by t scales the function by t, so M is a cone (closed under real scaling)."""
-    E = cmap.polynomials.exponents
-    C = cmap.polynomials.coefficients
-    used = np.any(C != 0, axis=0)
-    off = ctx.arch.offsets()
-    for name, shape in reversed(list(ctx.arch.param_shapes().items())):
-        size = int(np.prod(shape)) if shape else 1
-        block = E[used][:, off[name]: off[name] + size].sum(axis=1)
-        if block.size and np.all(block == 1):
-            return name
-    return None
-
-
 def sample_ball(ctx: Context, n_samples: int, radius: float, dim: int) -> tuple[np.ndarray, dict[str, Any]]:
     """Points of M cap B_R in coefficient space (n, D) and how they were drawn."""
     from ..parametrization.coefficients import coefficient_map
@@ -263,14 +249,15 @@ def sample_ball(ctx: Context, n_samples: int, radius: float, dim: int) -> tuple[
                          f"parameters, this one has {arch.n_params}); the bound log_covering_number has no limit")
     cmap = ctx.cached("coefficient_map", lambda: coefficient_map(arch))
     rng = ctx.rng("epsilon-net")
-    block = _scaling_block(ctx, cmap)
-    if block is not None:
+    cone = cmap.homogeneous_block()
+    if cone is not None:
+        block = f"{cone[0]} (of degree {cone[1]})"
         F = cmap.polynomials.evaluate(rng.standard_normal((n_samples, arch.n_params))).real
         norms = np.linalg.norm(F, axis=1)
         F = F[norms > 0]
         radii = radius * rng.random(F.shape[0]) ** (1.0 / max(dim, 1))
         F = F * (radii / np.linalg.norm(F, axis=1))[:, None]
-        how = (f"Gaussian parameters, images rescaled radially into B_R (M is a cone: every coefficient is linear "
+        how = (f"Gaussian parameters, images rescaled radially into B_R (M is a cone: every coefficient is homogeneous "
                f"in {block}, checked on the exact expansion); radius law R U^(1/dim)")
         return F, {"method": how, "accepted": int(F.shape[0]), "drawn": n_samples}
     kept, drawn = [], 0

@@ -27,6 +27,9 @@ family F, at a generic point theta of F:
   mu(theta) (``multiplicity.network_multiplicity``, the local degree from the witness set):
   multiplicity 1 is a smooth point, >= 2 a singular one.  It also tests the images of families of
   regular points of mu whose image has lower dimension (a self-intersection of M is singular there).
+  A family whose image is the zero function (exact mod p) is singular, certified, when M is a cone that is
+  not a linear space: the vertex (``CoefficientMap.homogeneous_block``; the tangent-cone test sees one ruling
+  only when the other parameters hardly move the image's direction, e.g. 1 x 1 layers).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from ..architectures.equivariant import GroupDense
 from ..architectures.residual import ResMLP
 from ..arithmetic import Complex128, ModP, rank_mod_p
 from ..context import Context
+from ..errors import InputError
 from ..parametrization.evaluation import Parametrization
 from ..arithmetic.rank import numerical_rank
 from ..result import Result
@@ -221,7 +225,6 @@ MULTIPLICITY_MAX_DEGREE = 200  # the witness set used for multiplicities stops (
 def _multiplicity(ctx: Context, theta: np.ndarray, rng: np.random.Generator, ambient: int) -> dict[str, Any]:
     """``network_multiplicity`` at theta from a witness set of degree <= MULTIPLICITY_MAX_DEGREE, or an
     inconclusive record (span too large, degree above the cap, witness set failed)."""
-    from ..errors import InputError
     from .multiplicity import network_multiplicity
 
     if ambient > MULTIPLICITY_MAX_AMBIENT:
@@ -234,6 +237,25 @@ def _multiplicity(ctx: Context, theta: np.ndarray, rng: np.random.Generator, amb
     except (InputError, RuntimeError, ValueError, np.linalg.LinAlgError) as exc:
         return {"multiplicity": None, "verdict": "inconclusive", "status": "inconclusive",
                 "evidence": {"reason": f"witness set failed: {exc}"}}
+
+
+def _vertex(ctx: Context, d: Any, amb: dict[str, Any]) -> str | None:
+    """Why 0 is a singular point of M, when it is the vertex of a cone that is not a linear space: some parameter
+    array enters homogeneously (exact, on the coefficient map) and dim M < dim span(M) (exact ranks); else None."""
+    from ..parametrization.coefficients import coefficient_map
+
+    if not d.upper < amb["lower"]:
+        return None
+    try:
+        cmap = ctx.cached("coefficient_map", lambda: coefficient_map(ctx.arch))
+    except InputError:
+        return None
+    cone = cmap.homogeneous_block()
+    if cone is None:
+        return None
+    return (f"certified: the vertex 0 of the cone M (every coefficient is homogeneous of degree {cone[1]} in "
+            f"{cone[0]}, exact expansion), which is not a linear space (dim M <= {d.upper} < {amb['lower']} <= "
+            "dim span(M), exact ranks)")
 
 
 def singularities(ctx: Context) -> Result:
@@ -272,6 +294,8 @@ def singularities(ctx: Context) -> Result:
             nr_fam = numerical_rank(J @ B)
         nr_full = numerical_rank(J)
         critical = (rank_full_p is None or rank_full_p < k) and nr_full.rank < k
+        # the family maps to the zero function: exact at the random point mod p (coordinate families)
+        zero_image = fam.coordinate and dim_p == 0 and not np.any(np.asarray(par_p(th_p).a) % ctx.prime)
         if dim_p is None:
             dim_status = (f"numerical (not a coordinate subspace: no exact rank mod p; rank of d mu on F at a generic "
                           f"point of F, singular-value gap {nr_fam.gap:.3g})")
@@ -308,7 +332,10 @@ def singularities(ctx: Context) -> Result:
                 "not a singular stratum: generic points of the family are regular points of mu"
                 if nr_fam.rank == k else "not critical (a regular point of mu); singularity not tested"
             )
-        if row["singular"] is not True and nr_fam.rank < k and use_mult:
+        vertex = _vertex(ctx, d, amb) if zero_image and critical else None
+        if vertex is not None:  # the vertex of a cone that is not a linear space: singular, no test needed
+            row["singular"], row["singular_status"] = True, vertex
+        elif row["singular"] is not True and nr_fam.rank < k and use_mult:
             # a unibranch singularity (one limiting tangent space) or a self-intersection of M: the
             # multiplicity of the Zariski closure at mu(theta) decides (1: smooth, >= 2: singular)
             mult = _multiplicity(ctx, theta, rng, int(amb["value"]) if amb["certified"] else 10**9)

@@ -151,6 +151,21 @@ class CoefficientMap:
         """D: the number of coefficients (ambient dimension of the space of such polynomials)."""
         return len(self.monomials)
 
+    def homogeneous_block(self) -> tuple[str, int] | None:
+        """A parameter array in which every coefficient is homogeneous of one degree d >= 1, with d (exact: every
+        term of the expansion has the same degree in that array), the last such array; None if there is none.
+        Scaling it by t scales the function by t^d, so M is a cone (closed under positive real scaling) with
+        vertex 0."""
+        E = self.polynomials.exponents
+        used = np.any(self.polynomials.coefficients != 0, axis=0)
+        off = self.arch.offsets()
+        for name, shape in reversed(list(self.arch.param_shapes().items())):
+            size = int(np.prod(shape)) if shape else 1
+            block = E[used][:, off[name]: off[name] + size].sum(axis=1)
+            if block.size and block.min() >= 1 and block.min() == block.max():
+                return name, int(block[0])
+        return None
+
     def restrict(self, free: Sequence[int], frozen_values: np.ndarray) -> SparsePolynomials:
         """c(theta) on the coordinate slice theta_i = frozen_values[i] for i not in ``free``,
         as polynomials in z = theta[free]."""
