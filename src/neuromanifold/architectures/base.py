@@ -201,7 +201,8 @@ class Architecture(ABC):
         return []
 
     def containing_architectures(self) -> list[tuple["Architecture", str]]:
-        """Architectures M' with M contained in M' as sets of functions, each with the reason.
+        """Architectures M' with M contained in M' as sets of functions (or in a translate f0 + M' by one fixed
+        function f0, as x + B s(A x) for a residual block), each with the reason.
 
         Every M' must have the same input layout and outputs (``input_shape``, ``output_size``,
         ``output_to_matrix``), so that dim M <= dim M' bounds the dimension from above.  The

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import SpecError
 from .activation import Activation, act_spec, activation_keywords, apply, composed_degrees
 from .base import AffineField, Architecture, DiscreteSymmetry, FieldBuilder, Param
+from .dense import MLP, DenseLayers
 from .monomials import MONOMIAL_LIMIT
 from .params import check_keys, fmt_tuple, int_tuple, positive_int
 
@@ -102,8 +103,7 @@ class ResMLP(Architecture):
     def output_size(self) -> int:
         return self.d if self.dout is None else self.dout
 
-    def output_to_matrix(self, Y: Any, n_samples: int) -> Any:
-        return Y.mT
+    output_to_matrix = DenseLayers.output_to_matrix  # outputs x samples, as the dense block networks
 
     @property
     def n_inputs(self) -> int:
@@ -195,8 +195,14 @@ class ResMLP(Architecture):
                         [self.index("C", (o, c)) for o in range(self.dout) for c in range(d)], None))
         return out
 
+    def containing_architectures(self) -> list[tuple[Architecture, str]]:
+        """One block without read-out: M = x + M' with M' the dense network x -> B s(A x) (``block_network``),
+        a translate of M' by the fixed function x, so dim M = dim M'."""
+        if self.blocks != 1 or self.dout is not None:
+            return []
+        return [(self.block_network(0), "x -> x + B s(A x) is the fixed function x plus x -> B s(A x): M is the "
+                 "translate x + M' of the block's neuromanifold M', of the same dimension")]
+
     def block_network(self, i: int) -> Architecture:
         """Block i without its skip: the dense network x -> B_i s(A_i x), widths (d, h_i, d)."""
-        from .dense import MLP
-
         return MLP((self.d, self.hidden[i], self.d), self.r, False, self.act)

@@ -162,20 +162,19 @@ CONTAINMENT_DEPTH = 3  # nesting of containing architectures (each is smaller)
 
 
 def _same_function_space(a: Any, b: Any) -> bool:
-    """Do two architectures produce functions of the same inputs with the same outputs?"""
+    """Do two architectures produce functions of the same inputs with the same outputs (the same sample layout)?
+    Degrees may differ: M in M' (or in a translate f0 + M', a residual block) is the architecture's claim."""
     return (
         type(a).output_to_matrix is type(b).output_to_matrix
         and a.input_shape(3) == b.input_shape(3)
         and a.output_size() == b.output_size()
         and a.n_inputs == b.n_inputs
-        and a.degree_in_inputs == b.degree_in_inputs
-        and a.homogeneous == b.homogeneous
     )
 
 
 def _containment_bound(ctx: Context, data: DimensionData) -> None:
-    """dim M <= dim M' <= upper(M') for every architecture M' whose neuromanifold contains M
-    (``Architecture.containing_architectures``); M' is analysed with the same seed and prime."""
+    """dim M <= dim M' <= upper(M') for every architecture M' whose neuromanifold contains M, or a translate
+    f0 + M (``Architecture.containing_architectures``); M' is analysed with the same seed and prime."""
     depth = ctx.containment_depth
     if depth >= CONTAINMENT_DEPTH:
         return
@@ -205,7 +204,7 @@ def _containment_bound(ctx: Context, data: DimensionData) -> None:
         if d.upper < data.upper:
             data.upper = d.upper
             data.upper_method = (
-                f"M lies in M' = {sub.spec()} ({reason}), so dim M <= dim M' <= {d.upper} "
+                f"M lies in M' = {sub.spec()} or a translate of it ({reason}), so dim M <= dim M' <= {d.upper} "
                 f"({'certified' if d.certified else 'upper bound'} for M': {d.upper_method})"
             )
             entry["used"] = "yes"
