@@ -222,6 +222,13 @@ def apply(H: Any, r: int, act: Activation | None) -> Any:
     return H if r == 1 else H**r
 
 
+def shifted_reason(act: Activation) -> str:
+    """Why a shifted monomial with biases gives the same network as x^r with biases (``containing_architectures``)."""
+    c, e = act.shifted_form()
+    return (f"s(z) = {act.coefficients[-1]} (z + {c})^{act.degree} + {e}: the shift c goes into the bias before s, the "
+            f"factor and e into the weights and bias after it, so M is the neuromanifold of x^{act.degree} with biases")
+
+
 def act_spec(r: int, act: Activation | None) -> str:
     """The activation part of a canonical spec: ``r=2`` or ``act="3*x**2 + 2*x"``."""
     return f"r={r}" if act is None else f'act="{act.text()}"'
@@ -242,6 +249,6 @@ def shifted_rescaling(r: int, act: Activation | None, bias: bool) -> tuple[int, 
     return (L, int(c * L), int(e * L), r)
 
 
-__all__ = ["Activation", "parse_activation", "activation_keywords", "act_spec", "apply", "composed_degrees", "powers",
+__all__ = ["Activation", "parse_activation", "activation_keywords", "act_spec", "apply", "shifted_reason", "composed_degrees", "powers",
            "shifted_rescaling",
            "MAX_ACTIVATION_DEGREE"]

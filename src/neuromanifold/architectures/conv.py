@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from ..errors import SpecError
 import numpy as np
 
-from .activation import Activation, act_spec, apply, activation_keywords, shifted_rescaling
+from .activation import Activation, act_spec, activation_keywords, apply, shifted_reason, shifted_rescaling
 from .base import AffineField, Architecture, FieldBuilder, Param
 from .monomials import MONOMIAL_LIMIT
 from .params import boolean, check_keys, fmt_tuple, int_tuple, positive_int
@@ -212,6 +212,13 @@ class CNN(Architecture):
             return out * self._all_monomials(), f"{out}-tuples of {kind} {D} in {self.n} variables"
         total = sum(len(u) for u in supp)
         return total, f"span of the {total} monomials that can occur (support of the convolutions, degree {D})"
+
+    def containing_architectures(self) -> list[tuple[Architecture, str]]:
+        """s = lead (x + c)^r + e with biases: the same neuromanifold as x^r with biases (a filter w after s sees
+        lead (z + c)^r and the constant e * sum(w), absorbed by its bias)."""
+        if self.act is not None and self.rescaling is not None:
+            return [(CNN(self.k, self.s, self.r, self.n, True), shifted_reason(self.act))]
+        return []
 
     def symmetries(self) -> list[AffineField]:
         """Filter rescalings w_i * t, w_{i+1} * t^-r (b_i * t too); for s(z) = lead (z + c)^r + e with biases

@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import SpecError
-from .activation import Activation, act_spec, apply, activation_keywords, composed_degrees, shifted_rescaling
+from .activation import (Activation, act_spec, activation_keywords, apply, composed_degrees, shifted_reason,
+                         shifted_rescaling)
 from .base import AffineField, Architecture, DiscreteSymmetry, FieldBuilder, Param
 from .monomials import MONOMIAL_LIMIT
 from .params import boolean, check_keys, fmt_tuple, int_tuple, positive_int
@@ -232,11 +233,14 @@ class MLP(DenseLayers, Architecture):
           Hence M lies in the network with every later hidden width set to 1 (same depth: its
           output is W_h * (scalar) * s^(r^(h-i)), c arbitrary), and for i = 1 (s linear) in the
           shallow network (d_0, 1, d_h) with activation x^(r^(h-1)).
+        * s = lead (x + c)^r + e with biases (every quadratic): the same neuromanifold as x^r with biases.
         """
         hidden = self.widths[1:-1]
         out: list[tuple[Architecture, str]] = []
         if not hidden:
             return out
+        if self.act is not None and self.rescaling is not None:
+            return [(MLP(self.widths, self.r, True), shifted_reason(self.act))]
         d0, dh, h = self.widths[0], self.widths[-1], self.depth
         if self.r == 1:
             m = min(hidden)
