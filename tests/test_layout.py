@@ -19,9 +19,9 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 LAYERS = [
     "errors", "version", "result", "runtime", "arithmetic", "architectures", "context", "parametrization",
     "homotopy", "invariants", "landscape", "slices", "analysis", "atlas", "report",
-    "equivariant", "flows", "dynamics", "cli", "__init__",
+    "equivariant", "flows", "dynamics", "cli", "__init__", "__main__",
 ]
-TOP_MODULES = {"errors", "version", "result", "context", "analysis", "__init__"}
+TOP_MODULES = {"errors", "version", "result", "context", "analysis", "__init__", "__main__"}
 
 
 def _unit(mod: str) -> str:

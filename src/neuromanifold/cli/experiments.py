@@ -1,4 +1,4 @@
-"""``neuromanifold experiment equivariance|counterfactuals|dynamics|ensemble|harmonics``: run a torch
+"""``neuromanifold experiment equivariance|counterfactuals|dynamics|ensemble|harmonics|landscape``: run a torch
 experiment, write its report directory (markdown, figures, JSON) and print the report's tables."""
 
 from __future__ import annotations
@@ -83,6 +83,21 @@ def add_parser(sub: Any) -> None:
         p.add_argument("--out", default=f"{name}_report", help=f"output directory (default ./{name}_report)")
         quiet(p)
         p.set_defaults(func=_cmd_dynamics)
+    p_ls = ex_sub.add_parser("landscape", help="regularization study (issue 19): critical points of the mean-squared "
+                             "loss over random data sets for small dense, convolutional and attention networks and "
+                             "their skip / bias / generic-activation variants; fibers, singular strata, ED degree")
+    p_ls.add_argument("--seed", type=int, default=0, help="seed of the data sets and the solves (default 0)")
+    p_ls.add_argument("--data-sets", type=int, default=None, help="random data sets per architecture (default 72; "
+                      "~12 min on 2 cores)")
+    p_ls.add_argument("--samples", type=int, default=None, help="samples per data set (default: max(10, 2 ceil(D / "
+                      "outputs)) per architecture)")
+    p_ls.add_argument("--architectures", default=None, metavar="SPEC;SPEC;...",
+                      help="semicolon-separated specs instead of the nine default ones")
+    p_ls.add_argument("--quick", action="store_true", help="4 data sets per architecture (a smoke run, ~2 min)")
+    p_ls.add_argument("--out", default="landscape_report", help="output directory (default ./landscape_report); "
+                      "its cache/ subdirectory makes an interrupted run resume")
+    quiet(p_ls)
+    p_ls.set_defaults(func=_cmd_landscape)
 
 
 def _print_report(paths: dict[str, Path], files: str) -> None:
@@ -127,5 +142,35 @@ def _cmd_dynamics(args: argparse.Namespace) -> int:
     check_out_dir(args.out)
     res = run_experiment(args.experiment, seed=args.seed, progress=not args.quiet, **opts)
     paths = write_report(args.experiment, res, args.out)
+    _print_report(paths, "\n" + "\n".join(f"{k}: {p}" for k, p in paths.items()))
+    return 0
+
+
+def _cmd_landscape(args: argparse.Namespace) -> int:
+    """experiment landscape (neuromanifold.landscape.study): resumable through OUT/cache; Ctrl-C exits 130."""
+    import sys
+
+    from ..landscape.study import StudyConfig, run_study
+    from ..report.landscape_study import write_study_report
+
+    opts: dict[str, Any] = {"seed": args.seed}
+    if args.data_sets is not None:
+        opts["data_sets"] = args.data_sets
+    elif args.quick:
+        opts["data_sets"] = 4
+    if args.samples is not None:
+        opts["n_samples"] = args.samples
+    if args.architectures:
+        opts["architectures"] = tuple(s.strip() for s in args.architectures.split(";") if s.strip())
+    config = StudyConfig(**opts)
+    check_out_dir(args.out)
+    cache = Path(args.out) / "cache"
+    try:
+        res = run_study(config, cache_dir=cache, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"neuromanifold: interrupted; finished data sets are kept in {cache} (rerun the same command to resume)",
+              file=sys.stderr)
+        return 130
+    paths = write_study_report(res, args.out)
     _print_report(paths, "\n" + "\n".join(f"{k}: {p}" for k, p in paths.items()))
     return 0
