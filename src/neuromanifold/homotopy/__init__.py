@@ -8,6 +8,7 @@ operation; ``solve_total_degree`` finds all isolated solutions, ``monodromy_solv
 populates a generic fiber from one solution, and ``trace_test`` certifies completeness.
 """
 
+from .certification import Certification, certify_solutions
 from .dispatch import solve, track
 from .homotopies import Homotopy, ParameterHomotopy, ParameterHomotopyBatch, StraightLineHomotopy, random_gamma
 from .linear_algebra import batched_solve, condition_numbers
@@ -33,6 +34,7 @@ from .system import ParametrizedSystem
 from .trace import TraceTestResult, make_trace_test, trace_test
 
 __all__ = [
+    "Certification",
     "Homotopy",
     "MonodromyOptions",
     "MonodromyResult",
@@ -48,6 +50,7 @@ __all__ = [
     "TrackResult",
     "TrackerOptions",
     "batched_solve",
+    "certify_solutions",
     "condition_numbers",
     "cyclic",
     "deduplicate",
