@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import InputError
 from ..report import plots
-from ..report.markdown import markdown_table
+from ..report.markdown import markdown_table, report_dir
 
 
 def _fmt(x: Any, spec: str = ".3g") -> str:
@@ -141,11 +140,7 @@ FIGURES: dict[str, Callable[[dict[str, Any], Any], str]] = {
 def write_report(name: str, result: Any, out: str | Path) -> dict[str, Path]:
     """Write ``{name}_report.md``, ``{name}_results.json`` and the figure into directory ``out``."""
     markdown, figure = MARKDOWN[name], FIGURES[name]
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create output directory {out}: {exc.strerror}") from None
+    out = report_dir(out)
     d = result.to_dict()
     paths = {"json": out / f"{name}_results.json", "markdown": out / f"{name}_report.md",
              "figure": out / f"{name}.png"}

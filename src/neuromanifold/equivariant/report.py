@@ -8,9 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
 from ..report import plots
-from ..report.markdown import markdown_table
+from ..report.markdown import markdown_table, report_dir
 from .experiment import ExperimentResult, _mean_std
 
 
@@ -67,11 +66,7 @@ def to_markdown(res: ExperimentResult) -> str:
 
 def write_report(res: ExperimentResult, out: str | Path) -> dict[str, Path]:
     """Write report.md, results.json and the figures to the directory ``out``; return their paths."""
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create output directory {out}: {exc.strerror}") from None
+    out = report_dir(out)
     paths = {"json": out / f"{res.setting}_results.json", "markdown": out / f"{res.setting}_report.md"}
     paths["json"].write_text(json.dumps(res.to_dict(), indent=2))
     if res.setting == "planar":

@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
 from ..result import jsonable
-from .markdown import markdown_table
+from .markdown import markdown_table, report_dir
 from .plots import _pyplot, _save
 
 TYPES = ("local minimum", "strict saddle", "local maximum", "degenerate")
@@ -342,11 +341,7 @@ def plot_study_probabilities(d: dict[str, Any], path: str | Path) -> str:
 
 def write_study_report(result: Any, out: str | Path) -> dict[str, Path]:
     """Write report.md, results.json, counts.png and spurious_minima.png into directory ``out``."""
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create output directory {out}: {exc.strerror}") from None
+    out = report_dir(out)
     d = jsonable(result.to_dict() if hasattr(result, "to_dict") else result)
     paths = {"markdown": out / "report.md", "json": out / "results.json", "counts": out / "counts.png",
              "probabilities": out / "spurious_minima.png"}

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterable, Sequence
+
+from ..errors import InputError
+
+
+def report_dir(out: str | Path) -> Path:
+    """The output directory of an experiment report, created if missing (InputError naming it if it cannot be)."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create output directory {out}: {exc.strerror}") from None
+    return out
 
 
 def md_cell(x: Any) -> str:
