@@ -17,6 +17,7 @@ from .invariants import fibers as _fib
 from .invariants import covering as _cov
 from .invariants import conservation as _claws
 from .invariants import critical_locus as _crit
+from .invariants import activation_threshold as _thr
 from .result import Result, jsonable
 from .invariants.cost import COST_CAP, GUARDED, check_cost, cost_estimates  # noqa: F401 (re-exported)
 
@@ -34,6 +35,7 @@ INVARIANTS: dict[str, Callable[[Context], Result]] = {
     "epsilon_net": _cov.epsilon_net,
     "conservation_laws": _claws.conservation_laws,
     "subnetwork_conjecture": _crit.subnetwork_conjecture,
+    "activation_threshold": _thr.activation_threshold,
 }
 def invariant_function(name: str, arch: Architecture) -> Callable[[Context], Result]:
     """The implementation of invariant ``name`` for ``arch``: the registered one for polynomial families; for
@@ -149,6 +151,7 @@ def analyze(
     starts: int | None = None,
     budget: float | None = None,
     force: bool = False,
+    certify: bool | None = None,
 ) -> Report:
     """Compute invariants of the neuromanifold of ``spec``: ``only`` (names or a comma-separated string),
     by default the five basic ones (DEFAULT_INVARIANTS: dimension, expected, ambient and fiber dimension,
@@ -158,8 +161,8 @@ def analyze(
     invariants already computed through it, e.g. by the landscape functions, are not recomputed).
     Every generic point derives from ``seed`` (default 0); exact computations run over Z/``prime``.
     ``options`` (``AnalysisOptions``, or a mapping of its fields) holds the knobs of the invariants;
-    the keywords ``checkpoint_dir``, ``max_degree``, ``metric``, ``eps``, ``radius``, ``law_degree`` and
-    ``starts`` set the field of the same name (see ``AnalysisOptions`` for their meaning and defaults).
+    the keywords ``checkpoint_dir``, ``max_degree``, ``metric``, ``eps``, ``radius``, ``law_degree``,
+    ``starts`` and ``certify`` set the field of the same name (see ``AnalysisOptions`` for their meaning and defaults).
     ``budget`` (seconds): past it the running invariant stops (monodromy keeps its points as a labelled
     lower bound) and the remaining ones are reported ``not_computed``.
     Cost guard: before degree, fiber_points or ed_degree, an upper bound on the solutions to gather is
@@ -183,7 +186,8 @@ def analyze(
     t0 = time.perf_counter()
     ctx = as_context(spec, seed=seed, prime=prime, progress=progress, options=options)
     ctx = as_context(ctx, options=dict(checkpoint_dir=checkpoint_dir, max_degree=max_degree, metric=metric, eps=eps,
-                                       radius=radius, law_degree=law_degree, starts=starts))
+                                       radius=radius, law_degree=law_degree, starts=starts,
+                                       certify=certify))
     polynomial = getattr(ctx.arch, "polynomial", True)
     if not polynomial:
         from .invariants import functional as _fun

@@ -37,6 +37,7 @@ _OPTION_RULES: dict[str, Rule] = {
     "eps": ("a positive finite number", _positive_finite),
     "radius": ("a positive finite number", _positive_finite),
     "starts": ("a positive integer (random starts of subnetwork_conjecture)", COUNT[1]),
+    "certify": ("True or False", lambda x: isinstance(x, bool)),
 }
 
 
@@ -56,6 +57,8 @@ class AnalysisOptions:
     law_degree: largest degree of the explicit polynomial ``conservation_laws`` (0: count only).
     eps, radius: scale and ball of ``log_covering_number`` and ``epsilon_net``.
     starts: random starts of each search of ``subnetwork_conjecture``.
+    certify: certify every solution that ``degree``, ``fiber_points`` and ``ed_degree`` report with interval
+        arithmetic (Krawczyk boxes: existence, uniqueness, real / non-real, distinct; ``homotopy.certification``).
     """
 
     metric: str = "generic"
@@ -66,6 +69,7 @@ class AnalysisOptions:
     eps: float = 0.1
     radius: float = 1.0
     starts: int = 16
+    certify: bool = False
 
     def __post_init__(self) -> None:
         if hasattr(self.checkpoint_dir, "__fspath__"):

@@ -58,7 +58,9 @@ def test_sigint_ends_the_sweep_keeps_finished_results_and_a_rerun_completes(tmp_
     assert {s for s, _ in rows} == {first, second}  # the third spec was never started
     assert rows[(first, "dimension")][1] == rows[(first, "degree")][1] == "certified"
     value, status = rows[(second, "degree")]
-    assert status == NOT_FINAL and value < 175, (value, status)  # labelled, not stored as final
+    # labelled, not stored as final (on a loaded machine the cut can come after the last point was found but
+    # before the trace test: the value may then already be the degree 175, still labelled)
+    assert status == NOT_FINAL and value <= 175, (value, status)
     assert f"{second}  " in err and "degree interrupted" in err
     with Atlas(db) as a:
         assert (second, "degree") not in a.done(0, result_options())

@@ -249,3 +249,50 @@ def test_input_errors():
             certify_solutions(S, np.zeros((4, 2)))
         except exc as e:
             assert "\n" not in str(e)
+
+
+def test_one_parameter_row_per_point():
+    """Points of different systems of one family: each is certified against its own row."""
+    fam = univariate_family(2)  # a0 + a1 z + a2 z^2
+    P = np.array([[-1.0, 0.0, 1.0], [-4.0, 0.0, 1.0], [-1.0, 0.0, 1.0], [-4.0, 0.0, 1.0]])
+    z = np.array([[1.0], [2.0], [-1.0], [1.0]])  # the last is a root of z^2 = 1, not of z^2 = 4
+    cert = certify_solutions(fam, z, P, newton_steps=0, refine_steps=0)
+    assert list(cert.certified) == [True, True, True, False]
+    assert cert.extra["systems"] == 2
+    # the same point for two systems is not a duplicate: distinct compares within one system only
+    cert = certify_solutions(fam, np.array([[1.0], [1.0]]), np.array([[-1.0, 0, 1], [-1.0, 0.5, 1]]))
+    assert cert.certified.all() and cert.distinct.all()
+    with pytest.raises(InputError, match="shape"):
+        certify_solutions(fam, z, P[:3])
+
+
+def test_map_enclosures_contain_the_values_and_full_rank_is_decided():
+    """Ball enclosures of a polynomial map over boxes contain its values at points of the box (exact
+    check in ball arithmetic); the full-rank test fails where the Jacobian is singular in the box."""
+    from neuromanifold.homotopy.certification import disjoint_boxes, enclose_map, full_rank_on_boxes
+
+    rng = np.random.default_rng(5)
+    E = np.array([[0, 0], [1, 0], [0, 1], [2, 1], [0, 3]])
+    C = rng.standard_normal((3, 5)) + 1j * rng.standard_normal((3, 5))
+    mid = rng.standard_normal((4, 2)) + 1j * rng.standard_normal((4, 2))
+    rad = np.array([1e-3, 1e-6, 2.0**-20, 0.25])
+    enc = enclose_map(E, C, mid, rad)
+    for b in range(4):
+        for _ in range(5):
+            w = mid[b] + rad[b] * (rng.uniform(-1, 1, 2) + 1j * rng.uniform(-1, 1, 2))
+            val = (np.prod(w[None, :] ** E, axis=1)) @ C.T
+            assert np.all(np.abs(val.real - enc.centres[b].real) <= enc.re_radii[b])
+            assert np.all(np.abs(val.imag - enc.centres[b].imag) <= enc.im_radii[b])
+    # x -> (x0^2, x0 x1, x1^2): Jacobian of rank 2 away from 0, rank 0 at 0
+    E2 = np.array([[2, 0], [1, 1], [0, 2]])
+    dx0 = (np.array([[1, 0], [0, 1]]), np.array([[2, 0], [0, 1], [0, 0]], dtype=complex))
+    dx1 = (np.array([[1, 0], [0, 1]]), np.array([[0, 0], [1, 0], [0, 2]], dtype=complex))
+    pts = np.array([[1.0, 2.0], [1e-9, 1e-9], [1.0, 1.0]], dtype=complex)
+    full = full_rank_on_boxes([dx0, dx1], pts, np.array([1e-6, 1e-6, 0.1]))
+    assert list(full) == [True, False, True]
+    enc2 = enclose_map(E2, np.eye(3, dtype=complex), pts, np.array([1e-6, 1e-6, 1e-6]))
+    assert list(enc2.excludes_zero) == [True, False, True]
+    # disjoint boxes: the two near-equal images overlap unless they carry one label
+    C3 = np.array([[0.0, 1.0], [1e-12, 1.0], [5.0, 5.0]], dtype=complex)
+    assert list(disjoint_boxes(C3, np.full(3, 1e-9))) == [False, False, True]
+    assert list(disjoint_boxes(C3, np.full(3, 1e-9), labels=np.array([0, 0, 1]))) == [True, True, True]

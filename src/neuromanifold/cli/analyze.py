@@ -61,6 +61,9 @@ def add_parser(sub: Any) -> None:
     p_an.add_argument("--init", default="normal", choices=["normal", "module"],
                       help="with --torch: parameter draws i.i.d. N(0,1) or from the layers' reset_parameters")
     p_an.add_argument("--cluster", default=None, metavar="local[:N]|ADDRESS", help=CLUSTER_HELP)
+    p_an.add_argument("--certify", action="store_true", default=None,
+                      help="certify every point that degree, fiber_points and ed_degree report (interval arithmetic: "
+                      "a box with exactly one regular solution, real or not, distinct); the evidence counts them")
     p_an.add_argument("--force", action="store_true",
                       help="run degree, fiber_points and ed_degree even when their estimated number of solutions "
                       "exceeds the cap (otherwise give --budget or --max-degree)")
@@ -111,7 +114,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     # (options given as None keep their defaults)
     ctx = Context(args.spec, seed=args.seed, options=dict(
         checkpoint_dir=args.checkpoint_dir, max_degree=args.max_degree, metric=args.metric, eps=args.eps,
-        radius=args.radius, law_degree=args.law_degree, starts=args.starts))
+        radius=args.radius, law_degree=args.law_degree, starts=args.starts, certify=args.certify))
     _print_cost_estimates(ctx, only)
     try:
         report = analyze(

@@ -135,17 +135,19 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
         emit(args, summary, lambda s: sweep_text(s, args.db or at.default_path()))
         return 0
     if args.atlas_command == "table":
-        from ..atlas.tables import PRESETS, TABLE_INVARIANTS, defect_rows
-        from ..report.atlas import defects_text
+        from ..atlas.tables import PRESETS, THRESHOLD_PRESETS, defect_rows, preset_invariants, threshold_rows
+        from ..report.atlas import defects_text, thresholds_text
 
         pattern, title = PRESETS[args.preset]
         try:
-            at.sweep(pattern, only=list(TABLE_INVARIANTS), db=args.db, progress=not args.quiet)
+            at.sweep(pattern, only=list(preset_invariants(args.preset)), db=args.db, progress=not args.quiet)
         except at.SweepInterrupted as exc:
             return _sweep_interrupted(exc, args)
+        thresholds = args.preset in THRESHOLD_PRESETS
         with at.Atlas(args.db, create=False, readonly=True) as a:
-            rows = defect_rows(a, list(at.expand(pattern).specs))
-        print(json.dumps([r.to_dict() for r in rows], indent=2) if args.json else defects_text(rows, title))
+            rows = (threshold_rows if thresholds else defect_rows)(a, list(at.expand(pattern).specs))
+        text = (thresholds_text if thresholds else defects_text)(rows, title)
+        print(json.dumps([r.to_dict() for r in rows], indent=2) if args.json else text)
         return 0
     out = _atlas_out(args.out, args.format) if args.atlas_command == "export" and args.out not in (None, "-") else None
     with at.Atlas(args.db, create=False, readonly=True) as a:

@@ -22,6 +22,9 @@ def add_parser(sub: Any) -> None:
     p_cr.add_argument("Y", help="outputs, one sample per row (.npy, .csv or .txt)")
     p_cr.add_argument("--force", action="store_true",
                       help="solve even when the estimated number of critical points (Bezout number) exceeds the cap")
+    p_cr.add_argument("--certify", action="store_true",
+                      help="certify every critical point with interval arithmetic (a box with exactly one regular "
+                      "critical point; real or not; pure or not); the counts then say how many were certified")
     quiet(p_cr)
     p_di = spec_command(
         sub, "discriminant", "map the number and types of real critical points over the data family Y0 + s Y1 + t Y2",
@@ -38,6 +41,9 @@ def add_parser(sub: Any) -> None:
     p_di.add_argument("--grid", type=int, default=41, help="grid points per direction (default 41)")
     p_di.add_argument("--out", default="critical_point_map.png", help="figure (.png, .svg or .pdf)")
     p_di.add_argument("--data", default=None, help="grids (.npz, with a .json summary); default: next to the figure")
+    p_di.add_argument("--certify", action="store_true",
+                      help="certify every critical point of every cell with interval arithmetic; the summary then "
+                      "counts the certified (real) points per cell")
     quiet(p_di)
     p_vo = spec_command(
         sub, "voronoi", "Voronoi masses of the strata of M under standard Gaussian targets (exact nearest points)",
@@ -69,7 +75,7 @@ def _cmd_critical(args: argparse.Namespace) -> int:
               f"(upper bound: {e['formula']}; {e['method']}; cap {COST_CAP:.0e})", file=sys.stderr)
 
     res = critical_points(args.spec, X, Y, seed=args.seed, progress=not args.quiet, force=args.force,
-                          on_estimate=estimate)
+                          on_estimate=estimate, certify=args.certify)
     emit(args, res, critical_points_text)
     return 0
 
@@ -85,6 +91,7 @@ def _cmd_discriminant(args: argparse.Namespace) -> int:
     m = critical_point_map(
         args.spec, X, Y0, Y1, Y2, s_range=tuple(args.s), t_range=tuple(args.t), grid=args.grid, seed=args.seed,
         progress=not args.quiet,  # on stderr, also without a terminal
+        certify=args.certify,
     )
     try:
         fig = plot_critical_point_map(m, out)

@@ -8,7 +8,7 @@ operation; ``solve_total_degree`` finds all isolated solutions, ``monodromy_solv
 populates a generic fiber from one solution, and ``trace_test`` certifies completeness.
 """
 
-from .certification import Certification, certify_solutions
+from .certification import Certification, MapEnclosure, certify_solutions, disjoint_boxes, enclose_map, full_rank_on_boxes
 from .dispatch import solve, track
 from .homotopies import Homotopy, ParameterHomotopy, ParameterHomotopyBatch, StraightLineHomotopy, random_gamma
 from .linear_algebra import batched_solve, condition_numbers
@@ -35,6 +35,10 @@ from .trace import TraceTestResult, make_trace_test, trace_test
 
 __all__ = [
     "Certification",
+    "MapEnclosure",
+    "disjoint_boxes",
+    "enclose_map",
+    "full_rank_on_boxes",
     "Homotopy",
     "MonodromyOptions",
     "MonodromyResult",

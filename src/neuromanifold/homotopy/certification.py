@@ -69,6 +69,9 @@ METHOD = (
 )
 
 _EPS = np.finfo(float).eps
+# condition number of F_z(y) from which the preconditioner Y is inverted in ball arithmetic at the working
+# precision instead of in doubles
+HIGH_PRECISION_INVERSE_COND = 1e7
 
 
 @dataclass
@@ -223,6 +226,10 @@ def certify_solutions(
 ) -> Certification:
     """Certify approximate solutions z (B, n) of the square polynomial system F(z; p) = 0.
 
+    ``p``: the parameter values, one vector (m,) for every point or one row per point (B, m) (points of
+    different systems of the family: each group of equal rows is certified as one system, and
+    ``distinct`` compares only points of the same system).
+
     For every point: ``newton_steps`` floating-point Newton steps and ``refine_steps`` refinement steps in
     ball arithmetic, then the Krawczyk test on a box of
     complex rectangles around it in ball arithmetic at ``precision`` bits (see the module docstring for
@@ -235,12 +242,15 @@ def certify_solutions(
         raise InputError(f"certify_solutions needs a PolynomialSystem; got {type(system).__name__}")
     n, m = system.n_vars, system.n_params
     Z = np.array(as_batch(z, n, "z"), dtype=complex)
+    if m and p is not None and np.ndim(p) == 2:
+        return _certify_per_point(system, Z, np.asarray(p, dtype=complex), start, precision=precision,
+                                  inflation=inflation, newton_steps=newton_steps, refine_steps=refine_steps)
     if m:
         if p is None:
-            raise InputError(f"this system has {m} parameters: pass p of shape ({m},)")
+            raise InputError(f"this system has {m} parameters: pass p of shape ({m},) or ({len(Z)}, {m})")
         pv = np.asarray(p, dtype=complex)
         if pv.shape != (m,):
-            raise InputError(f"p must have shape ({m},); got {pv.shape}")
+            raise InputError(f"p must have shape ({m},) or ({len(Z)}, {m}); got {pv.shape}")
         if not np.all(np.isfinite(pv)):
             raise InputError("p must be finite")
     else:
@@ -299,6 +309,16 @@ def certify_solutions(
         balls = _BallSystem(system, pv)
         idx = np.flatnonzero(inv_ok)
         Ys = {int(b): acb_mat(n, n, [acb(complex(c)) for c in Yf[b].reshape(-1)]) for b in idx}
+        # ill-conditioned points: the double-precision inverse leaves I - Y F_z(y) of size ~ cond * eps, which
+        # can keep K(X) from fitting in any box; there Y = mid(F_z(y)^-1) at the working precision
+        hard = [int(b) for b in idx if cond[b] > HIGH_PRECISION_INVERSE_COND]
+        if hard:
+            for b, Jb in zip(hard, balls.jacobian([[acb(complex(v)) for v in Z[b]] for b in hard])):
+                try:
+                    inv = Jb.inv()
+                except ZeroDivisionError:
+                    continue
+                Ys[b] = acb_mat(n, n, [e.mid() for e in inv.entries()])
         # refinement at the working precision: y <- y - mid(Y F(y)) with F(y) in ball arithmetic, so the
         # centre is as close to the root as a double allows even where F cannot be evaluated accurately
         # in floating point (large coefficients with cancellation); Y stays fixed (simplified Newton)
@@ -378,24 +398,7 @@ def certify_solutions(
     distinct = certified.copy()
     ci = np.flatnonzero(certified)
     if len(ci) > 1:
-        C = Z[ci]
-        R = radii[ci]
-        order = np.argsort(C[:, 0].real)
-        C, R, ci_sorted = C[order], R[order], ci[order]
-        re0 = C[:, 0].real
-        rmax = float(R.max())
-        for a in range(len(ci_sorted)):
-            # candidates: boxes whose first real coordinate interval can meet box a
-            hi = np.searchsorted(re0, re0[a] + (R[a] + rmax) * (1 + 8 * _EPS) + 8 * _EPS * abs(re0[a]), side="right")
-            if hi <= a + 1:
-                continue
-            d = C[a + 1 : hi] - C[a]
-            lim = (R[a + 1 : hi] + R[a])[:, None] * (1 + 8 * _EPS)
-            sep = np.maximum(np.abs(d.real), np.abs(d.imag)) * (1 - 8 * _EPS) - 8 * _EPS * np.abs(C[a])[None, :]
-            overlap = ~np.any(sep > lim, axis=1)
-            if np.any(overlap):
-                distinct[ci_sorted[a]] = False
-                distinct[ci_sorted[a + 1 : hi][overlap]] = False
+        distinct[ci] = disjoint_boxes(Z[ci], radii[ci])
 
     return Certification(
         certified=certified,
@@ -412,4 +415,175 @@ def certify_solutions(
     )
 
 
-__all__ = ["Certification", "certify_solutions", "METHOD"]
+def _certify_per_point(system: PolynomialSystem, Z: np.ndarray, P: np.ndarray, start: float,
+                       **kw: Any) -> Certification:
+    """``certify_solutions`` with one parameter row per point: one run per distinct row, merged."""
+    B, m = Z.shape[0], system.n_params
+    if P.shape != (B, m):
+        raise InputError(f"p must have shape ({m},) or ({B}, {m}); got {P.shape}")
+    if not np.all(np.isfinite(P)):
+        raise InputError("p must be finite")
+    _, inverse = np.unique(P.view(np.float64).reshape(B, 2 * m), axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    certified, distinct = np.zeros(B, dtype=bool), np.zeros(B, dtype=bool)
+    real = np.full(B, None, dtype=object)
+    mid, radii = Z.copy(), np.full(B, np.nan)
+    reason = ["" for _ in range(B)]
+    real_system = True
+    extra: dict[str, Any] = {}
+    for g in range(int(inverse.max(initial=-1)) + 1):
+        idx = np.flatnonzero(inverse == g)
+        c = certify_solutions(system, Z[idx], P[idx[0]], **kw)
+        certified[idx], distinct[idx], real[idx] = c.certified, c.distinct, c.real
+        mid[idx], radii[idx] = c.midpoints, c.radii
+        for i, r in zip(idx, c.reason):
+            reason[i] = r
+        real_system &= c.real_system
+        extra = c.extra
+    return Certification(certified, real, distinct, mid, radii, reason, int(kw["precision"]), bool(real_system),
+                         time.perf_counter() - start, {**extra, "systems": int(inverse.max(initial=-1)) + 1})
+
+
+def disjoint_boxes(centres: np.ndarray, radii: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+    """For boxes prod_i {|Re(w_i - centres[b, i])|, |Im(w_i - centres[b, i])| <= radii[b, i]} (radii (B,) or
+    (B, A)): whether box b meets no other box (with a conservative floating-point margin).  With ``labels``,
+    boxes of the same label may meet (copies of one object): only boxes of different labels count."""
+    C = np.asarray(centres, dtype=complex)
+    B = C.shape[0]
+    R = np.asarray(radii, dtype=float)
+    R = np.broadcast_to(R[:, None] if R.ndim == 1 else R, C.shape)
+    lab = np.arange(B) if labels is None else np.asarray(labels)
+    out = np.ones(B, dtype=bool)
+    if B < 2:
+        return out
+    order = np.argsort(C[:, 0].real)
+    C, R, lab_s, idx = C[order], R[order], lab[order], order
+    re0, r0 = C[:, 0].real, R[:, 0]
+    rmax = float(r0.max())
+    for a in range(B):
+        hi = np.searchsorted(re0, re0[a] + (r0[a] + rmax) * (1 + 8 * _EPS) + 8 * _EPS * abs(re0[a]), side="right")
+        if hi <= a + 1:
+            continue
+        d = C[a + 1 : hi] - C[a]
+        lim = (R[a + 1 : hi] + R[a][None, :]) * (1 + 8 * _EPS)
+        sep = np.maximum(np.abs(d.real), np.abs(d.imag)) * (1 - 8 * _EPS) - 8 * _EPS * np.abs(C[a])[None, :]
+        overlap = ~np.any(sep > lim, axis=1) & (lab_s[a + 1 : hi] != lab_s[a])
+        if np.any(overlap):
+            out[idx[a]] = False
+            out[idx[a + 1 : hi][overlap]] = False
+    return out
+
+
+@dataclass
+class MapEnclosure:
+    """Rectangles containing the values of a polynomial map over boxes: for every box b and output a,
+    P_a(X_b) lies in {|Re(w - centres[b, a])| <= re_radii[b, a], |Im(w - centres[b, a])| <= im_radii[b, a]}."""
+
+    centres: np.ndarray  # (B, A) complex
+    re_radii: np.ndarray  # (B, A)
+    im_radii: np.ndarray  # (B, A)
+
+    @property
+    def radii(self) -> np.ndarray:
+        """One half-width per rectangle (the larger of the two): squares containing the rectangles."""
+        return np.maximum(self.re_radii, self.im_radii)
+
+    @property
+    def excludes_zero(self) -> np.ndarray:
+        """(B,): some output's rectangle does not contain 0, so P(x) != 0 for every x of the box."""
+        return np.any((np.abs(self.centres.real) > self.re_radii) | (np.abs(self.centres.imag) > self.im_radii),
+                      axis=1)
+
+
+def enclose_map(exponents: np.ndarray, coefficients: np.ndarray, midpoints: np.ndarray, radii: np.ndarray, *,
+                projection: np.ndarray | None = None, precision: int = 106) -> MapEnclosure:
+    """Ball-arithmetic enclosures of P(X_b) (or of P(X_b) @ projection) for the polynomial map
+    P_a(z) = sum_t coefficients[a, t] z^exponents[t] over the boxes X_b = midpoints[b] +- radii[b] (complex
+    rectangles, as certified by ``certify_solutions``; a NaN radius gives NaN rectangles).  The
+    coefficients and the projection are taken exactly as the stored doubles."""
+    from flint import acb, acb_mat, arb, ctx
+
+    E = np.asarray(exponents, dtype=int)
+    Cf = np.asarray(coefficients, dtype=complex)
+    Zm = np.asarray(midpoints, dtype=complex)
+    rr = np.asarray(radii, dtype=float)
+    B, n = Zm.shape
+    W = Cf.T if projection is None else None
+    A = Cf.shape[0] if projection is None else np.asarray(projection).shape[1]
+    cen = np.full((B, A), np.nan + 0j)
+    rre, rim = np.full((B, A), np.nan), np.full((B, A), np.nan)
+    ok = np.flatnonzero(np.isfinite(rr) & np.all(np.isfinite(Zm), axis=1))
+    if len(ok) == 0:
+        return MapEnclosure(cen, rre, rim)
+    T = E.shape[0]
+    dmax = E.max(axis=0) if T else np.zeros(n, dtype=int)
+    with ctx.workprec(int(precision)):
+        if projection is None:
+            Wm = acb_mat(T, A, [acb(complex(c)) for c in W.reshape(-1)])
+        else:
+            Pm = np.asarray(projection, dtype=complex)
+            Wm = acb_mat(T, Cf.shape[0], [acb(complex(c)) for c in Cf.T.reshape(-1)]) * acb_mat(
+                Cf.shape[0], A, [acb(complex(c)) for c in Pm.reshape(-1)])
+        rows = []
+        for b in ok:
+            r = float(rr[b])
+            xs = [acb(arb(float(v.real), r), arb(float(v.imag), r)) for v in Zm[b]]
+            pw = []
+            for j in range(n):
+                col = [acb(1)]
+                for _ in range(int(dmax[j])):
+                    col.append(col[-1] * xs[j])
+                pw.append(col)
+            for t in range(T):
+                v = acb(1)
+                for j in range(n):
+                    e = int(E[t, j])
+                    if e:
+                        v = v * pw[j][e]
+                rows.append(v)
+        out = (acb_mat(len(ok), T, rows) * Wm).entries()
+    for i, b in enumerate(ok):
+        for a in range(A):
+            e = out[i * A + a]
+            cen[b, a] = complex(float(e.real.mid()), float(e.imag.mid()))
+            rre[b, a], rim[b, a] = float(e.real.rad()), float(e.imag.rad())
+    # the rounding of the centres to doubles: widen by one ulp-scale margin (rigorous, conservative)
+    slack = 4 * _EPS * np.abs(cen)
+    return MapEnclosure(cen, rre + slack.real + 1e-300, rim + slack.real + 1e-300)
+
+
+def full_rank_on_boxes(jacobian_columns: list[tuple[np.ndarray, np.ndarray]], midpoints: np.ndarray,
+                       radii: np.ndarray, *, precision: int = 106) -> np.ndarray:
+    """(B,) bool: the D x k matrix J(z) with columns J[:, j] = P_j(z) (``jacobian_columns[j]`` =
+    (exponents, coefficients) of the polynomial map P_j: C^n -> C^D) has rank k at every z of box b: a k x k
+    minor (rows chosen by pivoted QR at the midpoint) whose ball determinant excludes 0."""
+    import scipy.linalg
+    from flint import acb, acb_mat, arb, ctx
+
+    Zm = np.asarray(midpoints, dtype=complex)
+    B = Zm.shape[0]
+    k = len(jacobian_columns)
+    encl = [enclose_map(E, C, Zm, radii, precision=precision) for E, C in jacobian_columns]
+    out = np.zeros(B, dtype=bool)
+    with ctx.workprec(int(precision)):
+        for b in range(B):
+            if not np.isfinite(radii[b]):
+                continue
+            Jm = np.stack([e.centres[b] for e in encl], axis=1)  # (D, k)
+            if not np.all(np.isfinite(Jm)) or Jm.shape[0] < k:
+                continue
+            _, _, piv = scipy.linalg.qr(Jm.T, pivoting=True, mode="economic")
+            rows = piv[:k]
+            entries = []
+            for i in rows:
+                for j, e in enumerate(encl):
+                    c = e.centres[b, i]
+                    entries.append(acb(arb(float(c.real), float(e.re_radii[b, i])),
+                                       arb(float(c.imag), float(e.im_radii[b, i]))))
+            det = acb_mat(k, k, entries).det()
+            out[b] = not det.contains(0)
+    return out
+
+
+__all__ = ["Certification", "MapEnclosure", "certify_solutions", "disjoint_boxes", "enclose_map",
+           "full_rank_on_boxes", "METHOD"]

@@ -58,6 +58,8 @@ def degree(ctx: Context) -> Result:
         ev["why_lower_bound"] = "; ".join(reasons)
     if res.stopping_rule in ("interrupted", "budget"):
         ev["interrupted"], ev["cut"] = True, res.stopping_rule
+    if ctx.options.certify:
+        ev["certification"] = ws.certify()
     return Result("degree", value, status, ev, time.perf_counter() - t0, ctx.seed)
 
 
@@ -89,6 +91,8 @@ def fiber_points(ctx: Context) -> Result:
             f"neighbours; gauge: {ws.gauge}); the number above counts the fiber on a random linear slice"
         )
         return Result("fiber_points", None, "failed", ev, time.perf_counter() - t0, ctx.seed)
+    if ctx.options.certify:
+        ev["certification"] = ws.certify()
     if len(sizes) != 1:
         return Result("fiber_points", max(sizes) if sizes else None, "lower_bound", ev, time.perf_counter() - t0, ctx.seed)
     value = next(iter(sizes))

@@ -174,6 +174,9 @@ class CriticalPoint:
     hessian_eigenvalues: np.ndarray | None = None
     tangent_hessian_eigenvalues: np.ndarray | None = None  # pure points: Hessian of L on M, orthonormal coordinates
     type: str | None = None
+    certified: bool | None = None  # None: not checked; True: a box holds exactly one regular critical point
+    certified_real: bool | None = None  # True / False proven real / non-real; None: not proven either way
+    certified_pure: bool | None = None  # J_c of full rank and c != 0 on the whole box
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -184,6 +187,8 @@ class CriticalPoint:
             "jacobian_gap": self.jacobian_gap,
             "theta": self.theta.real.tolist() if self.real else [[v.real, v.imag] for v in self.theta],
         }
+        if self.certified is not None:
+            d["certified"] = {"root": self.certified, "real": self.certified_real, "pure": self.certified_pure}
         if self.real:
             d["type"] = self.type
             d["slice_hessian_eigenvalues"] = self.slice_hessian_eigenvalues
@@ -233,8 +238,14 @@ def critical_points(
     progress: bool = False,
     force: bool = False,
     on_estimate: Any = None,
+    certify: bool = False,
 ) -> CriticalPointsResult:
     """All complex critical points of the mean-squared loss of ``spec`` on (X, Y), classified.
+
+    ``certify``: certify every point with interval arithmetic (``CriticalSystem.certify``: a box with exactly
+    one regular critical point, real or not, pure or not, distinct functions); the counts then gain
+    ``certified_*`` entries.  Without it only the global minimum's point is certified (its status is
+    ``certified`` only when its point is).
 
     Cost guard: the Bezout number of the critical-point system bounds the isolated critical points (and is the
     number of paths of the total-degree homotopy); ``on_estimate(dict)`` receives it before solving, and beyond
@@ -299,7 +310,8 @@ def critical_points(
         ev["undecided_points"] = (f"{int(types.undecided.sum())} critical points too close to the singular locus to "
                                   "call pure or spurious (counted as pure); the solve is not shown complete")
     ev["pure_points_trace_test_passed"] = bool(trace_ok)
-    return _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_components, singular_losses, ev)
+    return _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_components, singular_losses, ev,
+                     certify)
 
 
 def critical_cost_estimate(cs: CriticalSystem, *, total_degree_limit: int = TOTAL_DEGREE_LIMIT) -> dict[str, Any]:
@@ -353,17 +365,25 @@ def _ed_points_moved(ctx: Any, cs: CriticalSystem, data: LossData, rng: np.rando
     return Z[ok], ev
 
 
-def _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_components, singular_losses, ev):
+def _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_components, singular_losses, ev,
+              certify=False):
     D = cmap.dimension
     images = cs.c.evaluate(Z) if len(Z) else np.zeros((0, D), dtype=complex)
     labels, n_pure_functions, n_spurious_functions = group_by_function(images, full)
     losses = data.loss(images) if len(Z) else np.zeros(0, dtype=complex)
     seconds_slice = second_derivatives(cs.c)
     seconds_full = second_derivatives(cmap.polynomials)
+    cert = cs.certify(Z, data.p, labels) if certify and len(Z) else None
+    if cert is not None:
+        ev["certification"] = cert.evidence()
     points: list[CriticalPoint] = []
     for i, z in enumerate(Z):
         theta = cs.theta(z[None, :])[0]
         real = bool(np.all(np.abs(z.imag) <= REAL_TOL * (1 + np.abs(z.real))))
+        if cert is not None and cert.real[i] is not None and bool(cert.real[i]) != real:
+            # the interval certificate is a proof; the tolerance test is not
+            ev.setdefault("reality_corrected_by_certificate", []).append(i)
+            real = bool(cert.real[i])
         q = CriticalPoint(theta, images[i], int(labels[i]), "pure" if full[i] else "spurious", real,
                           complex(losses[i]), float(gap[i]))
         if real:
@@ -378,6 +398,9 @@ def _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_componen
             else:
                 q.type = classify(q.slice_hessian_eigenvalues)
             q.loss = complex(q.loss.real)
+        if cert is not None:
+            q.certified, q.certified_real = bool(cert.certified[i]), cert.real[i]
+            q.certified_pure = bool(cert.smooth[i])
         points.append(q)
     real = [q for q in points if q.real]
     counts = {
@@ -394,6 +417,13 @@ def _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_componen
     for t in ("local minimum", "strict saddle", "local maximum"):
         counts[f"real_{t.replace(' ', '_')}"] = sum(q.type == t for q in real)
     counts["real_degenerate"] = sum(q.type is not None and q.type.startswith("non-strict") for q in real)
+    if cert is not None:
+        counts["certified"] = int(cert.certified.sum())
+        counts["certified_real"] = sum(q.certified_real is True for q in points)
+        counts["certified_non_real"] = sum(q.certified_real is False for q in points)
+        counts["certified_pure"] = int(cert.smooth.sum())
+        counts["certified_real_pure"] = sum(q.certified_real is True and bool(q.certified_pure) for q in points)
+        counts["certified_functions_pure"] = cert.certified_functions(cert.smooth)
     complete = complete and bool(trace_ok)
     status = "numerical" if complete else "lower_bound"
     ev["counts_meaning"] = (
@@ -418,9 +448,34 @@ def _assemble(arch, cmap, cs, data, Z, full, gap, complete, trace_ok, n_componen
             why = ("smallest loss among the real critical points found; the solve was not shown complete (failed "
                    "paths, no total-degree solve, or a failed trace test on the pure critical points)"
                    if not complete else "a positive-dimensional critical component has a smaller critical value")
+        gstatus, why, point_cert = _certify_minimum(cs, data, Z, points, best, gstatus, why)
         gmin = {"loss": float(best.loss.real), "status": gstatus, "why": why, "kind": best.kind,
-                "theta": best.theta.real.tolist(), "type": best.type}
+                "theta": best.theta.real.tolist(), "type": best.type, "point_certificate": point_cert}
     return CriticalPointsResult(arch, points, counts, complete, status, gmin, ev)
+
+
+def _certify_minimum(cs, data, Z, points, best, gstatus, why):
+    """The global minimum is ``certified`` only when its point is: a box around it holds exactly one regular
+    critical point, proven real (``CriticalSystem.certify``; reused when every point was certified)."""
+    i = next(j for j, q in enumerate(points) if q is best)
+    if best.certified is None:
+        c = cs.certify(Z[i : i + 1], data.p)
+        ok, real = bool(c.certified[0]), c.real[0]
+        failure = c.certification.reason[0]
+        radius = float(c.certification.radii[0])
+    else:
+        ok, real, failure, radius = best.certified, best.certified_real, "", float("nan")
+    point_cert = {"root": ok, "real": real}
+    if ok and real is True:
+        if np.isfinite(radius):
+            point_cert["box_radius"] = radius
+        return gstatus, why + "; its point is certified (a box holding exactly one regular critical point, proven real)", point_cert
+    point_cert["failure"] = failure or ("not proven real" if ok else "not certified")
+    if gstatus == "certified":
+        gstatus = "numerical"
+        why += ("; but its point could not be certified by interval arithmetic (" + point_cert["failure"] + "), so "
+                "the value is numerical")
+    return gstatus, why, point_cert
 
 
 @dataclass

@@ -114,6 +114,29 @@ def defects_text(rows: list[Any], title: str) -> str:
     return "\n".join(lines)
 
 
+def thresholds_text(rows: list[Any], title: str) -> str:
+    """``atlas.tables.ThresholdRow`` rows as a text table: the threshold with its status, the certified range,
+    the proven bound used and the defective exponents (r* = defective numerically only)."""
+    header = ["widths", "threshold", "certified range", "bound", "defective r"]
+    body = []
+    for r in rows:
+        if r.result is None:
+            body.append([r.spec, "-", "-", "-", "-"])
+            continue
+        widths = "(" + ", ".join(map(str, r.widths)) + ")" if r.widths else r.spec
+        lo, up = r.lower, r.upper
+        rng = "-" if lo is None else (f"[{lo}, {up}]" if up is not None else f">= {lo}")
+        d = r.defective
+        bad = ", ".join([str(x) for x in d.get("certified", [])] + [f"{x}*" for x in d.get("numerical", [])]) or "none"
+        body.append([widths, f"{r.value} ({r.status})", rng, "-" if r.bound is None else str(r.bound), bad])
+    widths_ = [max(len(x[j]) for x in [header] + body) for j in range(len(header))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(header, widths_)), "  ".join("-" * w for w in widths_)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths_)) for row in body]
+    lines.append("threshold: smallest r >= 2 with dim = edim for every r' >= r; bound: proven B (every r >= B "
+                 "non-defective); r* = defective numerically only (no certified upper bound on its dimension)")
+    return "\n".join(lines)
+
+
 def comparison_text(cmp: Any) -> str:
     """An ``atlas.comparison.EquivariantComparison``: the two families side by side, value (status) per
     invariant, and why M_G lies in M."""

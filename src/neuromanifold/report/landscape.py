@@ -19,13 +19,19 @@ def critical_points_text(res: Any) -> str:
     ]
     if c.get("positive_dimensional_components"):
         lines.append(f"  positive-dimensional critical components met: {c['positive_dimensional_components']}")
+    if "certified" in c:
+        lines.append(f"  certified (interval arithmetic, Krawczyk boxes): {c['certified']} of {c['complex']} points  "
+                     f"[real {c['certified_real']}, non-real {c['certified_non_real']}, pure {c['certified_pure']}, "
+                     f"real pure {c['certified_real_pure']}; distinct pure functions {c['certified_functions_pure']}]")
     lines.append("")
     lines.append(f"  {'#':>3}  {'kind':<9} {'loss':>14}  {'type':<40} Hessian eigenvalues (on M; spurious: on the slice)")
     real = sorted(res.real_points, key=lambda q: q.loss.real)
     for i, q in enumerate(real):
         e = q.tangent_hessian_eigenvalues if q.tangent_hessian_eigenvalues is not None else q.slice_hessian_eigenvalues
         eig = ", ".join(f"{v:.3g}" for v in (e if e is not None else []))
-        lines.append(f"  {i:>3}  {q.kind:<9} {q.loss.real:>14.8g}  {str(q.type):<40} [{eig}]")
+        mark = "" if q.certified is None else ("  certified" if q.certified and q.certified_real is True else
+                                               "  NOT certified")
+        lines.append(f"  {i:>3}  {q.kind:<9} {q.loss.real:>14.8g}  {str(q.type):<40} [{eig}]{mark}")
     if res.global_minimum is not None:
         g = res.global_minimum
         lines.append("")
@@ -64,5 +70,9 @@ def critical_point_map_text(summary: dict[str, Any], figure: Any, data: Any) -> 
              f"{summary['uncertain_cells']} uncertain cells"]
     for f in ("complex_pure", "real_pure", "real", "local_minimum"):
         lines.append(f"  {f:<14} {summary[f + '_values']}  (value: number of cells)")
+    if "certified" in summary:
+        cs = summary["certified"]
+        lines.append(f"  certified: every point of {cs['cells_every_point_certified']} cells certified; certified real "
+                     f"points {cs['certified_real_values']}  (value: number of cells)")
     lines.append(f"  figure: {figure}\n  data:   {data} (+ {data.with_suffix('.json').name})")
     return "\n".join(lines)
