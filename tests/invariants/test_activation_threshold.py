@@ -56,14 +56,12 @@ def test_threshold_3_2_1_is_3_certified():
 
 def test_threshold_3_5_1_is_5():
     """Five plane quartics: the Alexander-Hirschowitz case r = 4 is defective, so the threshold is 5.  The defect is
-    seen by the exact and numerical ranks only (no certified upper bound below 15): 5 is a certified upper bound."""
+    certified by the catalecticant equation (a 6 x 6 matrix of rank <= 5 on M) and r = 5 by the exact rank."""
     res = threshold("mlp(widths=(3, 5, 1), r=3)")  # the spec's r is ignored
     assert res.value == 5 == ah_threshold(3, 5)
-    assert res.status in ("certified", "upper_bound")
+    assert res.status == "certified"
     ev = res.evidence
-    assert ev["certified_upper_bound"] == 5 and ev["numerical_value"] == 5
-    if res.status == "upper_bound":
-        assert ev["certified_lower_bound"] < 5 and ev["defective_r"]["numerical"] == [4]
+    assert ev["certified_upper_bound"] == 5 == ev["certified_lower_bound"] and ev["numerical_value"] == 5
     rows = {row["r"]: row for row in ev["rows"]}
     assert sorted(rows) == [2, 3, 4, 5]  # up to the Alexander-Hirschowitz bound 5, which is checked too
     for r, row in rows.items():
@@ -80,7 +78,10 @@ def test_alexander_hirschowitz_sporadic_cases_are_one_below(n, m, r):
     assert edim.value == count and edim.status == "certified"
     assert dim.value == count - 1  # exact rank mod p: a lower bound, here attained
     assert dim.evidence["numerical"]["rank"] == count - 1
-    assert dim.status in ("certified", "lower_bound")  # certifying the defect needs an upper bound below count
+    if r % 2 == 0:  # the catalecticant equation certifies the defect of even degree
+        assert dim.status == "certified" and "catalecticant" in dim.evidence["upper_bound"]["method"]
+    else:  # cubics in 5 variables, 7 summands: no equation known to the toolkit, a lower bound
+        assert dim.status == "lower_bound"
 
 
 def test_non_defective_degree_has_the_expected_dimension():
@@ -168,7 +169,6 @@ def test_atlas_threshold_table(tmp_path, capsys):
     for row in rows:
         n, m, _ = row.widths
         assert row.value == ah_threshold(n, m), row.spec
-        assert row.status in ("certified", "upper_bound"), row.spec
         assert row.lower <= row.value <= row.upper
-        if (n, m) != (3, 5):  # every other defect (quadrics, r = 2) is certified by kernel fields
-            assert row.status == "certified", row.spec
+        # quadrics (r = 2) by kernel fields, plane quartics (3, 5, 1) by the catalecticant
+        assert row.status == "certified", row.spec

@@ -59,7 +59,8 @@ def test_linear_networks(laws, widths):
     r = laws(spec)
     arch = nm.parse_spec(spec)
     expected_count = sum(d * (d + 1) // 2 for d in widths[1:-1])
-    assert r.value == expected_count and r.status == "numerical"
+    assert r.value == expected_count and r.status == "certified"  # exact bounds meet (conservation/certificate.py)
+    assert r.evidence["certificate"]["lower"] == r.evidence["certificate"]["upper"] == expected_count
     assert r.evidence["lie_algebra"]["clear_gap"]
     pl = r.evidence["polynomial_laws"]
     assert pl["independent"] == expected_count and pl["agrees_with_lie_count"]

@@ -200,6 +200,12 @@ class Architecture(ABC):
     def discrete_symmetries(self) -> list[DiscreteSymmetry]:
         return []
 
+    def equation_upper_bound(self) -> tuple[int, str] | None:
+        """(bound, reason): dim M <= bound because every function of M satisfies polynomial equations that cut out a
+        variety of that dimension (a mathematical fact about the parametrization, stated in ``reason``); None when
+        no such equations are known."""
+        return None
+
     def containing_architectures(self) -> list[tuple["Architecture", str]]:
         """Architectures M' with M contained in M' as sets of functions (or in a translate f0 + M' by one fixed
         function f0, as x + B s(A x) for a residual block), each with the reason.

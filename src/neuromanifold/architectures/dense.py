@@ -278,6 +278,28 @@ class MLP(DenseLayers, Architecture):
             )
         return out
 
+    def equation_upper_bound(self) -> tuple[int, str] | None:
+        """Shallow x^r networks with r = 2k even: each output f_i = sum_j V_ij (w_j . x)^r is a sum of m = d_1
+        powers of linear forms, so its middle catalecticant Cat_k(f_i) = sum_j V_ij (w_j^k)(w_j^k)^T (symmetric, of
+        size N = binom(d_0 + k - 1, k), w^k the vector of degree-k monomials at w) has rank <= m.  When m < N,
+        det Cat_k(f_i) = 0 on M, and this equation is not zero on all forms of degree r: a sum of N powers of
+        linear forms with independent vectors w_j^k (the Veronese vectors span) has Cat_k = W^T diag(v) W
+        nonsingular.  So every output lies on a hypersurface and dim M <= ambient - d_h (Sylvester's catalecticant;
+        the classical proof of the even Alexander-Hirschowitz exceptions)."""
+        if (len(self.widths) != 3 or self.act is not None or self.bias or self.r % 2 or self.r < 2
+                or type(self).__name__ != "MLP"):
+            return None
+        d0, m, dh = self.widths
+        k = self.r // 2
+        size = comb(d0 + k - 1, k)
+        if d0 < 2 or m >= size:
+            return None
+        amb = dh * comb(d0 + self.r - 1, self.r)
+        return amb - dh, (
+            f"each output is a sum of {m} powers (w_j . x)^{self.r}, so its middle catalecticant ({size} x {size}, "
+            f"degree-{k} derivatives) has rank <= {m} < {size}: det Cat = 0 on M, a hypersurface in each output's "
+            f"{amb // dh}-dimensional space of forms, so dim M <= {amb} - {dh}")
+
     def discrete_symmetries(self) -> list[DiscreteSymmetry]:
         hidden = self.widths[1:-1]
         if not hidden or self.r == 1:

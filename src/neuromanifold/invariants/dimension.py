@@ -154,6 +154,10 @@ def _compute(ctx: Context) -> DimensionData:
 
         certify_with_kernel_fields(ctx, data, G_p)
     if data.lower < data.upper:
+        eq = arch.equation_upper_bound()
+        if eq is not None and eq[0] < data.upper:
+            data.upper, data.upper_method = eq[0], f"equations of M: {eq[1]}"
+    if data.lower < data.upper:
         _containment_bound(ctx, data)
     return data
 

@@ -42,6 +42,12 @@ def _conservation_line(ev: dict[str, Any]) -> str:
                      f"{pl['status']}; {'agree' if pl['agrees_with_lie_count'] else 'do not agree'} with the Lie count)")
     elif isinstance(pl, dict) and pl.get("skipped"):
         parts.append(f"polynomial search skipped: {pl['skipped']}")
+    cert = ev.get("certificate")
+    if isinstance(cert, dict) and "lower" in cert:
+        parts.append(f"exact bounds [{cert['lower']}, {cert['upper']}] mod p={cert.get('prime')}"
+                     + (" (certified)" if cert.get("status") == "certified" else ""))
+    elif isinstance(cert, dict) and cert.get("skipped"):
+        parts.append(f"certificate skipped: {cert['skipped']}")
     dr = ev.get("drift")
     if isinstance(dr, dict) and dr.get("max_law_drift") is not None:
         parts.append(f"max drift {dr['max_law_drift']:.1e} (|theta|^2: {dr['control']['drift']:.1e})")

@@ -14,6 +14,16 @@ of parameters (Frobenius theorem; constant rank near a generic point).
 * ``lie_algebra``: the generator fields and dim Lie(W_phi)(theta) (numerical, random nested brackets).
 * ``polynomial_laws``: the polynomial laws of degree <= k, a lower bound on the count.
 * ``flow``: each law's drift along an integrated gradient flow, beside that of |theta|^2.
+* ``certificate`` (polynomial architectures, issue 20): exact bounds lower <= count <= upper.  upper = D - the
+  rank mod p, at a random point of (Z/p)^D, of the generator fields grad c_a (c_a: the integer coefficients of the
+  network function in the monomials of its inputs) and of right-nested brackets of random integer combinations,
+  expanded exactly over Z/p (a rank mod p at one point is at most the generic rank over Q, at most dim Lie).
+  lower = the rank mod p of the gradients of the polynomial laws verified *identically* (grad h . grad c_a == 0
+  as polynomials over Z for every a), or D - dim_Q Lie(W_phi) when the Q-span of the generators is closed under
+  brackets (exact ranks; e.g. a single generator).  The count is ``certified`` when the bounds meet (the certified
+  value wins over a disagreeing numerical count, reported in the evidence); otherwise it stays numerical with the
+  bounds in evidence["certificate"] (moved to a bound it crosses, with that status).  Skipped (with the reason)
+  beyond certificate.MAX_PARAMS parameters or certificate.MAX_TERMS terms.
 * here, the invariant.  **ReLU networks (region):** the count is locally constant but not constant:
   dead or always-active neurons (and, on deep networks, hidden symmetries) add laws.  It is defined on the
   region R_X where every hidden neuron has a positive pre-activation on some and a negative one on others
@@ -36,6 +46,7 @@ from ...context import MAX_LAW_DEGREE, AnalysisOptions
 from ...errors import InputError
 from ...result import Result
 from ...runtime.torch import one_thread, torch_module
+from .certificate import Certificate, certify
 from .flow import _square_loss, drift, gradient_flow
 from .lie_algebra import (MAX_DEPTH, FieldFamily, LieTrace, family_of_architecture, family_of_map,
                           lie_algebra_trace)
@@ -118,6 +129,11 @@ def _conservation_laws(family: FieldFamily, theta0: np.ndarray, *, law_degree: i
                 "meaning": "polynomial laws of degree <= k (a basis of the vector space they span); 'independent' = "
                 "rank of their gradients at a random point, a lower bound on the number of laws",
             }
+    if arch is not None and prime is not None and getattr(arch, "polynomial", True) and not hasattr(arch, "switching"):
+        value, status = _apply_certificate(arch, laws, int(prime), seed, labels, value, status, ev)
+        if "lower_bound" in ev.get("polynomial_laws", {}):
+            pl_ev = ev["polynomial_laws"]
+            pl_ev["agrees_with_lie_count"] = pl_ev["independent"] == value and pl_ev["status"] != "failed"
     # drift along a numerically integrated gradient flow on random data
     loss = _square_loss(family.values, theta0, rng)
     flow = gradient_flow(loss, theta0)
@@ -134,6 +150,38 @@ def _conservation_laws(family: FieldFamily, theta0: np.ndarray, *, law_degree: i
         "~integration error for a conservation law",
     }
     return Result("conservation_laws", value, status, ev, time.perf_counter() - t0, seed)
+
+
+def _apply_certificate(arch: Any, laws: Sequence[PolynomialLaw], prime: int, seed: int, labels: Sequence[str],
+                       value: int, status: str, ev: dict[str, Any]) -> tuple[int, str]:
+    """The exact bounds lower <= count <= upper of ``certificate.certify`` against the numerical count: certified
+    when they meet (the certified value wins over a disagreeing numerical count, the disagreement is reported); a
+    numerical count outside the bounds is moved to the bound it crosses (status lower_bound/upper_bound)."""
+    cert = certify(arch, laws, prime, np.random.default_rng([int(seed), 2023, 20]), labels=labels)
+    ev["certificate"] = cert.evidence
+    if cert.skipped is not None:
+        return value, status
+    lower, upper = cert.laws_lower, cert.laws_upper
+    assert upper is not None
+    if lower > upper:  # impossible for correct arithmetic: keep the numerical count, say so
+        ev["certificate"]["note"] = "the bounds contradict each other: the certificate is not used"
+        return value, status
+    if lower == upper:
+        if "note" in ev:  # the numerical trace had not stabilised: the exact bounds settle the count
+            ev["note"] += "; the certificate settles it"
+        if value != lower:
+            ev["certificate"]["disagreement"] = {"numerical": value, "certified": lower,
+                                                 "resolution": "the certified value is reported"}
+        return lower, "certified"
+    if value > upper or value < lower:
+        bound = upper if value > upper else lower
+        ev["certificate"]["disagreement"] = {"numerical": value, "bound": bound,
+                                             "resolution": "the numerical count lies outside the proven bounds: the "
+                                             "bound it crosses is reported"}
+        return bound, "upper_bound" if value > upper else "lower_bound"
+    ev["certificate"]["note"] = (f"the proven bounds {lower} <= count <= {upper} do not meet: the count stays "
+                                 f"{status}")
+    return value, status
 
 
 def conservation_laws_of_map(phi: Callable[[Any], Any], theta0: Any, *, law_degree: int = DEFAULT_LAW_DEGREE,
@@ -272,6 +320,7 @@ def conservation_laws(ctx: Any) -> Result:
 
 
 
-__all__ = ["FieldFamily", "LieTrace", "PolynomialLaw", "conservation_laws", "conservation_laws_of_family",
+__all__ = ["Certificate", "FieldFamily", "LieTrace", "certify", "PolynomialLaw", "conservation_laws",
+           "conservation_laws_of_family",
            "conservation_laws_of_map", "drift", "family_of_architecture", "family_of_map", "gradient_flow",
            "draw_in_region", "lie_algebra_trace", "module_conservation_laws", "monomials", "polynomial_laws"]
