@@ -57,7 +57,6 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .linear_algebra import batched_solve
 from .polynomial import PolynomialSystem
 from .system import as_batch
 
@@ -179,6 +178,25 @@ class _BallSystem:
         out = (acb_mat(len(points), self.M, rows) * self.CZ).entries()
         n2 = self.n * self.n
         return [acb_mat(self.n, self.n, out[b * n2 : (b + 1) * n2]) for b in range(len(points))]
+
+
+def batched_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x with A x = b for A (B, n, n), b (B, n) or (B, n, k) by numpy's batched LAPACK (no torch import: a
+    certification is often the first linear algebra of a process); rows whose A is singular get NaN."""
+    if A.shape[0] == 0:
+        return np.zeros(b.shape, dtype=np.result_type(A, b, 1.0))
+    vec = b.ndim == 2
+    bb = b[..., None] if vec else b
+    try:
+        x = np.linalg.solve(A, bb)
+    except np.linalg.LinAlgError:
+        x = np.empty(np.broadcast_shapes(bb.shape), dtype=np.result_type(A, b, 1.0))
+        for i in range(A.shape[0]):
+            try:
+                x[i] = np.linalg.solve(A[i], bb[i])
+            except np.linalg.LinAlgError:
+                x[i] = np.nan
+    return x[..., 0] if vec else x
 
 
 def _pow2_ceil(x: float) -> float:

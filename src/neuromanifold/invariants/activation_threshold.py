@@ -14,14 +14,15 @@ Method: every r' from 2 up to a proven bound B (``proven_bound``: every r >= B i
 the dimension machinery (``dimension.dimension_data``).  Each check needs one direction only:
 
 * dim = edim needs the exact lower bound (rank mod p of the exact Jacobian) to reach edim, as dim <= edim always;
-* dim < edim needs a rigorous upper bound below edim (symmetry generators and verified kernel fields, containing
-  architectures); when only the float SVD sees the defect, the r' is *numerically* defective.
+* dim < edim needs a rigorous upper bound below edim (symmetry generators and verified kernel fields, equations of
+  M such as the catalecticant of shallow networks of even degree, containing architectures); when only the float
+  SVD sees the defect, the r' is *numerically* defective.
 
 Then, with rows r' in [2, B - 1] (the row r' = B is computed too, as a cross-check of the theorem):
 U = 1 + the largest r' not certified non-defective (else 2) is a certified upper bound on the threshold; L = 1 + the
 largest r' certified defective (else 2) a certified lower bound; the value is 1 + the largest r' defective, certified
 or numerically (else 2).  Status: ``certified`` when L = U, ``upper_bound`` when the value is U (the defect below it
-is numerical only: the Alexander-Hirschowitz cases), ``lower_bound`` when it is L, else ``numerical``.  Without an
+is numerical only, e.g. the odd Alexander-Hirschowitz case (5, 7, 1), r = 3), ``lower_bound`` when it is L, else ``numerical``.  Without an
 applicable theorem only r' up to NO_BOUND_SCAN are computed and the value is the certified lower bound L.
 """
 
