@@ -296,3 +296,23 @@ def test_map_enclosures_contain_the_values_and_full_rank_is_decided():
     C3 = np.array([[0.0, 1.0], [1e-12, 1.0], [5.0, 5.0]], dtype=complex)
     assert list(disjoint_boxes(C3, np.full(3, 1e-9))) == [False, False, True]
     assert list(disjoint_boxes(C3, np.full(3, 1e-9), labels=np.array([0, 0, 1]))) == [True, True, True]
+
+
+def test_badly_scaled_roots_are_certified_about_high_precision_centres():
+    """F = (z0 - 1e10, (z1 - 1)(z1 - 1 - 1e-5)): boxes have one radius for all coordinates, at least ~eps |z|_inf =
+    1e-6 about a double centre -- too wide for the z1 roots 1e-5 apart (I - Y J(X) does not contract).  About a
+    centre refined at the working precision the boxes shrink to ~1e-20 and both roots are certified, distinct."""
+    S = PolynomialSystem([{(1, 0): 1.0, (0, 0): -1e10},
+                          {(0, 2): 1.0, (0, 1): -(2 + 1e-5), (0, 0): 1 + 1e-5}], 2)
+    z = np.array([[1e10, 1.0], [1e10, 1.0 + 1e-5]], dtype=complex)
+    cert = certify_solutions(S, z)
+    assert cert.certified.all() and cert.distinct.all()
+    # a double centre's box is at least 4 eps (1 + 1e10) ~ 9e-6 wide: these boxes come from refined centres
+    assert np.all(cert.uniqueness_radii <= cert.radii) and np.all(cert.radii < 1e-15)
+    centres = cert.midpoints + cert.centre_low
+    np.testing.assert_allclose(centres[:, 1].real, [1.0, 1.0 + 1e-5], rtol=0, atol=1e-9)
+    # ordinary points keep the plain contract: the uniqueness box is the reported box
+    S2, roots = _squares()
+    c2 = certify_solutions(S2, roots)
+    np.testing.assert_array_equal(c2.uniqueness_radii, c2.radii)
+    assert np.all(c2.centre_low == 0)

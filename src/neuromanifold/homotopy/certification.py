@@ -41,7 +41,12 @@ Before the test each point gets ``newton_steps`` floating-point Newton steps and
 ``refine_steps`` simplified Newton steps y <- y - mid(Y F(y)) with F(y) in ball arithmetic at the working
 precision (the centre stays a double, but one as close to the root as a double allows, also where F
 cannot be evaluated accurately in floating point).  A polished point may converge to a root other than
-the nearest one; the box always contains the root it certifies.  The radius is
+the nearest one; the box always contains the root it certifies.  Ill-conditioned points (cond F_z(y) > 1e7) get
+the preconditioner Y = mid(F_z(y)^-1) computed at the working precision; points that still fail are retried about
+a centre refined at the working precision (exact ball centres, Newton steps y <- mid(y - Y F(y))): a double centre
+is ~eps |y| from the root, too far when I - Y J(X) only contracts on smaller boxes.  Their unique root lies in the
+box y +- ``uniqueness_radii`` about y = ``midpoints`` + ``centre_low``; the reported box ``midpoints`` +- ``radii``
+contains it.  The radius is
 r = 2^ceil(log2(max(inflation * delta, floor))) with delta the size of the Newton step Y F(y) computed
 in ball arithmetic and floor = 4 eps (1 + |y|_inf); if the test fails it is retried with the factors 16
 and inflation^2 in place of ``inflation``.
@@ -87,6 +92,11 @@ class Certification:
     real_system: bool = False  # real coefficients and real parameters
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    # exactly one root lies in the box y +- uniqueness_radii about the centre y = midpoints + centre_low (rounded to
+    # double-double): equal to the box midpoints +- radii except at ill-conditioned roots certified about a centre
+    # refined at the working precision, whose box midpoints +- radii contains that unique root)
+    centre_low: np.ndarray | None = None
+    uniqueness_radii: np.ndarray | None = None
 
     @property
     def n_points(self) -> int:
@@ -208,8 +218,8 @@ def _pow2_ceil(x: float) -> float:
 def _krawczyk(
     balls: _BallSystem, centres: np.ndarray, radii: np.ndarray, Ys: list, Fs: list
 ) -> np.ndarray:
-    """For each centre y (row of ``centres``), radius r, inverse Y (acb_mat) and F(y) (balls): whether
-    K(X) - y lies in the interior of the centred box r ([-1, 1] + i [-1, 1])^n."""
+    """For each centre y (row of ``centres``: doubles, or a list of exact acb balls), radius r, inverse Y
+    (acb_mat) and F(y) (balls): whether K(X) - y lies in the interior of the centred box r ([-1, 1] + i [-1, 1])^n."""
     from flint import acb, acb_mat, arb
 
     n = balls.n
@@ -218,7 +228,10 @@ def _krawczyk(
         return np.zeros(0, dtype=bool)
     boxes = []
     for y, r in zip(centres, radii):
-        boxes.append([acb(arb(float(v.real), float(r)), arb(float(v.imag), float(r))) for v in y])
+        if isinstance(y, np.ndarray):  # double centres
+            boxes.append([acb(arb(float(v.real), float(r)), arb(float(v.imag), float(r))) for v in y])
+        else:  # exact ball centres (high precision): the box is y + r ([-1, 1] + i [-1, 1])
+            boxes.append([v + acb(arb(0, float(r)), arb(0, float(r))) for v in y])
     Js = balls.jacobian(boxes)
     eye = acb_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
     ok = np.zeros(B, dtype=bool)
@@ -230,6 +243,40 @@ def _krawczyk(
         Kmy = (eye - Y * Js[b]) * acb_mat(n, 1, [D] * n) - Y * Fy
         ok[b] = all(D.contains_interior(k) for k in Kmy.entries())
     return ok
+
+
+def _high_precision_centres(balls: _BallSystem, Z: np.ndarray, todo: np.ndarray, Ys: dict, precision: int,
+                            factors: list[float], steps: int) -> dict[int, tuple[np.ndarray, np.ndarray, float]]:
+    """Krawczyk about centres refined at the working precision (exact balls, Newton steps y <- mid(y - Y F(y))) for
+    the points ``todo`` that failed with double centres: {b: (double midpoint, low part, radius of the box about
+    midpoint + low part that holds exactly one root)}."""
+    from flint import acb, acb_mat
+
+    n = balls.n
+    out: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
+    for b in map(int, todo):
+        Y = Ys[b]
+        y = [acb(complex(v)) for v in Z[b]]
+        for _ in range(steps):
+            F = balls.evaluate([y])[0]
+            st = (Y * acb_mat(n, 1, F)).entries()
+            y = [(yi - si).mid() for yi, si in zip(y, st)]
+        F = balls.evaluate([y])[0]
+        st = (Y * acb_mat(n, 1, F)).entries()
+        delta = max(float(max(s.real.abs_upper(), s.imag.abs_upper())) for s in st)
+        size = max(float(abs(v).mid()) for v in y)
+        floor = math.ldexp(1.0 + size, -(precision - 8))
+        if not np.isfinite(delta):
+            continue
+        for f in factors:
+            r = _pow2_ceil(max(f * delta, floor))
+            if _krawczyk(balls, [y], np.array([r]), [Y], [F])[0]:
+                hi = np.array([complex(float(v.real.mid()), float(v.imag.mid())) for v in y])
+                lo = np.array([complex(float(e.real.mid()), float(e.imag.mid())) for e in
+                               (yi - acb(complex(h)) for yi, h in zip(y, hi))])
+                out[b] = (hi, lo, r)
+                break
+    return out
 
 
 def certify_solutions(
@@ -313,6 +360,8 @@ def certify_solutions(
         reason[b] = ("the Jacobian at the point is singular (or overflows) in floating point: a singular root "
                      "(Krawczyk certifies only regular roots) or not near a root")
 
+    low = np.zeros_like(Z)
+    unique_radii = np.full(B, np.nan)
     real_system = all(c.imag == 0 for poly in system.polynomials for c in poly.values()) and bool(
         np.all(pv.imag == 0)
     )
@@ -377,6 +426,17 @@ def certify_solutions(
             for b, r in zip(todo, rs):
                 tried[int(b)].append(float(r))
             todo = todo[~ok]
+        # ill-conditioned roots: a double centre is too far from the root (|Y F(y)| ~ eps |y|) for a box small
+        # enough that I - Y J(X) contracts; there the centre is refined at the working precision (an exact ball
+        # centre, reported as the double midpoint plus ``centre_low``)
+        if len(todo):
+            hp = _high_precision_centres(balls, Z, todo, Ys, int(precision), factors, refine_steps + 3)
+            for b, (hi, lo, r_unique) in hp.items():
+                certified[b] = True
+                Z[b], low[b], unique_radii[b] = hi, lo, r_unique
+                spill = float(np.max(np.maximum(np.abs(lo.real), np.abs(lo.imag))))
+                radii[b] = _pow2_ceil((r_unique + spill) * (1 + 1e-9) + 1e-300)
+            todo = np.array([b for b in todo if int(b) not in hp], dtype=int)
         for b in todo:
             rs = ", ".join(f"{r:.1e}" for r in sorted(set(tried[int(b)])))
             why = "K(X) is not inside the interior of X"
@@ -398,7 +458,7 @@ def certify_solutions(
             nonreal = im > radii[cert_idx]
             real[cert_idx[nonreal]] = False
             if real_system:
-                cand = cert_idx[~nonreal]
+                cand = cert_idx[~nonreal & np.all(low[cert_idx] == 0, axis=1)]
                 if len(cand):
                     Zr = Z[cand].real.astype(complex)
                     Fr = balls.evaluate([[acb(complex(v)) for v in Zr[i]] for i in range(len(cand))])
@@ -413,6 +473,8 @@ def certify_solutions(
                         pending = pending[~ok]
 
     # ---- distinctness: certified boxes pairwise disjoint (conservative floating-point test)
+    plain = certified & np.isnan(unique_radii)
+    unique_radii[plain] = radii[plain]
     distinct = certified.copy()
     ci = np.flatnonzero(certified)
     if len(ci) > 1:
@@ -427,6 +489,8 @@ def certify_solutions(
         reason=reason,
         precision=int(precision),
         real_system=bool(real_system),
+        centre_low=low,
+        uniqueness_radii=unique_radii,
         seconds=time.perf_counter() - start,
         extra={"newton_steps": int(newton_steps), "refine_steps": int(refine_steps),
                "inflation": float(inflation), "factors": factors},
