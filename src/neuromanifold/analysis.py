@@ -17,6 +17,7 @@ from .invariants import fibers as _fib
 from .invariants import covering as _cov
 from .invariants import conservation as _claws
 from .invariants import critical_locus as _crit
+from .invariants import identifiability as _ident
 from .invariants import activation_threshold as _thr
 from .result import Result, jsonable
 from .invariants.cost import COST_CAP, GUARDED, check_cost, cost_estimates  # noqa: F401 (re-exported)
@@ -35,6 +36,7 @@ INVARIANTS: dict[str, Callable[[Context], Result]] = {
     "epsilon_net": _cov.epsilon_net,
     "conservation_laws": _claws.conservation_laws,
     "subnetwork_conjecture": _crit.subnetwork_conjecture,
+    "identifiability": _ident.identifiability,
     "activation_threshold": _thr.activation_threshold,
 }
 def invariant_function(name: str, arch: Architecture) -> Callable[[Context], Result]:

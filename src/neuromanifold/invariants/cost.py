@@ -15,7 +15,7 @@ from ..errors import InputError
 from .degree import degree_cost_estimate
 
 COST_CAP = 10**8  # solutions a monodromy may have to gather (upper bound) before analyze refuses without force
-GUARDED = ("degree", "fiber_points", "ed_degree")
+GUARDED = ("degree", "fiber_points", "ed_degree", "identifiability")
 
 
 def cost_estimates(ctx: Context, names: Iterable[str]) -> list[dict[str, Any]]:
@@ -23,7 +23,12 @@ def cost_estimates(ctx: Context, names: Iterable[str]) -> list[dict[str, Any]]:
     out = []
     for name in names:
         if name in GUARDED and getattr(ctx.arch, "polynomial", True):
-            est = degree_cost_estimate(ctx, name=name)
+            if name == "identifiability":  # Kruskal-certified shallow networks gather m! points at most
+                from .identifiability import identifiability_cost_estimate
+
+                est = identifiability_cost_estimate(ctx)
+            else:
+                est = degree_cost_estimate(ctx, name=name)
             if est is not None:
                 out.append(est)
     return out

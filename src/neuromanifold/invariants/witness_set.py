@@ -63,6 +63,9 @@ class NetworkWitnessSet:
     gauge: dict[str, Any]
     per_fiber: bool  # True: solutions are all slice points (keyed by theta); False: one per image point
     attempts: list[dict[str, Any]] = field(default_factory=list)  # evidence of every monodromy run (restarts)
+    # coefficient slices: theta[free] = z, theta elsewhere = frozen (None for slices through mu_S)
+    slice_free: np.ndarray | None = None
+    slice_frozen: np.ndarray | None = None
 
     def image_labels(self) -> np.ndarray:
         img = self.system.image(self.result.solutions) @ self.image_projection
@@ -210,6 +213,8 @@ class _Slice:
     injective: bool
     injectivity: dict[str, Any]
     gauge_info: dict[str, Any]
+    free: np.ndarray | None = None
+    frozen: np.ndarray | None = None
 
 
 def _coefficient_slice(ctx: Context, k: int, rng: np.random.Generator) -> _Slice:
@@ -249,7 +254,7 @@ def _coefficient_slice(ctx: Context, k: int, rng: np.random.Generator) -> _Slice
         "so the image points are points of M itself",
         "coefficients": D,
     }
-    return _Slice(system, None, z0, b0, proj, start_pairs, 0, True, injectivity, gauge_info)
+    return _Slice(system, None, z0, b0, proj, start_pairs, 0, True, injectivity, gauge_info, free, frozen)
 
 
 def _sampled_slice(ctx: Context, d: Any, rng: np.random.Generator) -> _Slice:
@@ -407,4 +412,6 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
         gauge=sl.gauge_info,
         per_fiber=per_fiber,
         attempts=attempts,
+        slice_free=sl.free,
+        slice_frozen=sl.frozen,
     )

@@ -14,7 +14,8 @@ from typing import Any
 # The dictionary of the seed talk: machine-learning question -> invariants answering it.
 SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("dimension", "Expressivity: dimension", ("dimension", "expected_dimension", "ambient_dimension")),
-    ("fibers", "Identifiability: fibers and hidden symmetries", ("fiber_dimension", "hidden_symmetries", "fiber_points")),
+    ("fibers", "Identifiability: fibers and hidden symmetries", ("fiber_dimension", "hidden_symmetries", "fiber_points",
+                                                                  "identifiability")),
     ("degree", "Curvature: degree", ("degree",)),
     ("ed-degree", "Optimization: ED degree", ("ed_degree",)),
     ("singularities", "Subnetworks: singularities", ("singularities", "subnetwork_conjecture")),

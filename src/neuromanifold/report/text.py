@@ -77,6 +77,14 @@ def _evidence_line(name: str, ev: dict[str, Any]) -> str:
         parts.append("filling" if ev["filling"] else "not filling")
     if "bounds" in ev:
         parts.append(f"bounds {fmt_value(ev['bounds'])}")
+    if name == "identifiability" and ev.get("count") is not None:
+        grp = ev.get("group_on_slice") or {}
+        parts.append(f"{ev['count']} points on the gauge slice, explained by a group of order {ev.get('explained')}"
+                     f" ({str(grp.get('description', '')).split(',')[0]}); beyond the known symmetries: "
+                     f"{ev.get('beyond_symmetries')}" + ("; Kruskal criterion" if ev.get("certificate") else ""))
+    cert = ev.get("certification")
+    if isinstance(cert, dict) and "certified" in cert and cert.get("points") is not None:
+        parts.append(f"interval-certified points {cert['certified']} of {cert['points']}")
     if "metric" in ev:
         parts.append(f"metric {ev['metric']}")
     tds = ev.get("total_degree_solve")
