@@ -154,6 +154,7 @@ def analyze(
     budget: float | None = None,
     force: bool = False,
     certify: bool | None = None,
+    ed_exact: bool | None = None,
 ) -> Report:
     """Compute invariants of the neuromanifold of ``spec``: ``only`` (names or a comma-separated string),
     by default the five basic ones (DEFAULT_INVARIANTS: dimension, expected, ambient and fiber dimension,
@@ -164,7 +165,8 @@ def analyze(
     Every generic point derives from ``seed`` (default 0); exact computations run over Z/``prime``.
     ``options`` (``AnalysisOptions``, or a mapping of its fields) holds the knobs of the invariants;
     the keywords ``checkpoint_dir``, ``max_degree``, ``metric``, ``eps``, ``radius``, ``law_degree``,
-    ``starts`` and ``certify`` set the field of the same name (see ``AnalysisOptions`` for their meaning and defaults).
+    ``starts``, ``certify`` and ``ed_exact`` set the field of the same name (see ``AnalysisOptions`` for their
+    meaning and defaults).
     ``budget`` (seconds): past it the running invariant stops (monodromy keeps its points as a labelled
     lower bound) and the remaining ones are reported ``not_computed``.
     Cost guard: before degree, fiber_points or ed_degree, an upper bound on the solutions to gather is
@@ -189,7 +191,7 @@ def analyze(
     ctx = as_context(spec, seed=seed, prime=prime, progress=progress, options=options)
     ctx = as_context(ctx, options=dict(checkpoint_dir=checkpoint_dir, max_degree=max_degree, metric=metric, eps=eps,
                                        radius=radius, law_degree=law_degree, starts=starts,
-                                       certify=certify))
+                                       certify=certify, ed_exact=ed_exact))
     polynomial = getattr(ctx.arch, "polynomial", True)
     if not polynomial:
         from .invariants import functional as _fun

@@ -38,6 +38,7 @@ _OPTION_RULES: dict[str, Rule] = {
     "radius": ("a positive finite number", _positive_finite),
     "starts": ("a positive integer (random starts of subnetwork_conjecture)", COUNT[1]),
     "certify": ("True or False", lambda x: isinstance(x, bool)),
+    "ed_exact": ("True or False", lambda x: isinstance(x, bool)),
 }
 
 
@@ -59,6 +60,8 @@ class AnalysisOptions:
     starts: random starts of each search of ``subnetwork_conjecture``.
     certify: certify every solution that ``degree``, ``fiber_points`` and ``ed_degree`` report with interval
         arithmetic (Krawczyk boxes: existence, uniqueness, real / non-real, distinct; ``homotopy.certification``).
+    ed_exact: also count the ED degree exactly over two primes (Groebner basis of the critical ideal over GF(p),
+        ``invariants.ed_exact``; small cases only, refused with a reason beyond its cost limits).
     """
 
     metric: str = "generic"
@@ -70,6 +73,7 @@ class AnalysisOptions:
     radius: float = 1.0
     starts: int = 16
     certify: bool = False
+    ed_exact: bool = False
 
     def __post_init__(self) -> None:
         if hasattr(self.checkpoint_dir, "__fspath__"):

@@ -15,6 +15,10 @@ set: the sum of the critical points is affine-linear in s exactly for unions of 
 the correspondence.  ``certified`` needs, besides, an independent count that agrees (another slice of
 parameter space, another data point, its own trace tests) and every counted point re-refined and
 decided smooth; otherwise the value is a ``lower_bound`` with both counts in the evidence.
+
+With the option ``ed_exact`` the count is also made exactly over two primes (``ed_exact``: Groebner basis of
+the critical ideal over GF(p), small cases only): for the special metrics, where the trace test can fail on a
+complete set, this is the route to ``certified`` (a probabilistic modular certificate, ``evidence["exact"]``).
 """
 
 from __future__ import annotations
@@ -63,7 +67,10 @@ def ed_degree(ctx: Context) -> Result:
     counted point of both re-refined and decided smooth (``CriticalSystem.classify``).  Otherwise the
     larger count of verified points is a ``lower_bound`` and both counts are in the evidence.  Errors on
     valid input become a ``failed`` result with the reason."""
+    from ..runtime.budget import cut_mark
+
     t0 = time.perf_counter()
+    mark = cut_mark()
     metric = ctx.options.metric
     try:
         cs = ed_critical_system(ctx, metric)
@@ -94,6 +101,8 @@ def ed_degree(ctx: Context) -> Result:
         ev["reason"] = f"the critical-point computation failed on valid input: {exc}"
         return Result("ed_degree", None, "failed", ev, time.perf_counter() - t0, ctx.seed)
     value, status = _decide(runs, metric, ev)
+    if ctx.options.ed_exact:
+        value, status = _exact(ctx, cs, metric, value, status, ev, mark)
     if "certification" in ev:
         n = ev["certification"]["certified_lower_bound"]
         ev["certification"]["every_counted_point_certified"] = n == value
@@ -101,6 +110,57 @@ def ed_degree(ctx: Context) -> Result:
             "distinct smooth critical points of M at the data point of the first run, each in a certified box: a "
             "rigorous lower bound on the ED degree (regular critical points persist to nearby generic data)")
     return Result("ed_degree", value, status, ev, time.perf_counter() - t0, ctx.seed)
+
+
+def _exact(ctx: Context, cs: CriticalSystem, metric: str, value: int, status: str,
+           ev: dict[str, Any], mark: int | None = None) -> tuple[int, str]:
+    """The modular count (``ed_exact``) beside the numerical one: ``certified`` when the counts over two
+    primes agree and either equal the numerical count or exceed a numerical lower bound (the numerical route
+    missed points, e.g. when the trace test does not apply to a special metric); when they contradict a
+    certified numerical count or fall below the verified numerical points, the numerical value is kept as a
+    ``lower_bound`` with the conflict in ``evidence["exact"]``; otherwise the status is unchanged."""
+    from ..runtime.budget import cut_kind, cuts_since, record_cut
+    from .ed_exact import exact_ed_counts, exact_primes
+
+    if mark is not None and cuts_since(mark):
+        ev["exact"] = {"applied": False, "reason": "not applied: the numerical count was cut short (budget or Ctrl-C)"}
+        return value, status
+    rng = ctx.rng(f"ed-exact-{metric}")
+    try:
+        ex = exact_ed_counts(cs.cmap, cs.free, cs.k, metric, exact_primes(ctx.prime, rng), rng,
+                             cs.system.bezout_number)
+    except InputError as exc:
+        ex = {"applied": False, "reason": f"not applied: {exc}"}
+    except KeyboardInterrupt as exc:  # budget or Ctrl-C: keep the numerical result, labelled as cut
+        record_cut(cut_kind(exc))
+        ex = {"applied": False, "reason": "not applied: the exact count was cut short"}
+    ev["exact"] = ex
+    if not ex.get("applied"):
+        return value, status
+    if not ex["agree"]:
+        ex["verdict"] = f"the counts over two primes differ ({ex['counts']}); the status is unchanged"
+        return value, status
+    n = ex["value"]
+    if status == "lower_bound" and value <= n and "why_lower_bound" in ev:
+        ev["numerical_why_lower_bound"] = ev.pop("why_lower_bound")
+    if n == value:
+        ex["verdict"] = f"the exact counts agree with the numerical count {value} ({status})"
+        ev["certificate"] = (ev.get("certificate", "") + "; " if status == "certified" else "") + (
+            "modular counts over two primes agree with the numerical count (a probabilistic certificate: "
+            "evidence['exact']['argument'])")
+        return n, "certified"
+    if status == "lower_bound" and value < n:
+        ex["verdict"] = (f"the exact count {n} exceeds the numerical lower bound {value}: the numerical route "
+                         "missed critical points; the exact count is reported")
+        ev["certificate"] = ("modular counts over two primes agree (a probabilistic certificate: "
+                             "evidence['exact']['argument']); the numerical count was lower")
+        ev["numerical_value"] = value
+        return n, "certified"
+    ex["verdict"] = (f"conflict: the exact count {n} contradicts the numerical count {value} ({status}); the "
+                     "numerical value is kept as a lower bound (its points were verified smooth critical points)")
+    old = ev.get("why_lower_bound")
+    ev["why_lower_bound"] = ex["verdict"] + (f"; numerically: {old}" if old else "")
+    return value, "lower_bound"
 
 
 def _other_slice(ctx: Context, cs: CriticalSystem) -> CriticalSystem:
