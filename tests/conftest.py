@@ -1,3 +1,4 @@
+import signal
 import sys
 from pathlib import Path
 
@@ -7,6 +8,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "helpers"))
 
 import neuromanifold as nm
+
+# A job started in the background of a non-interactive shell (``cmd &`` in a script, as CI wrappers do) inherits
+# SIGINT *ignored*, and an ignored signal stays ignored across exec: the CLI processes the interrupt tests start
+# would then never see their Ctrl-C (and run to the end).  A caught signal is reset to the default at exec, so
+# catching it here gives every child process the ordinary KeyboardInterrupt.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import time
 import neuromanifold.runtime.progress as progress_mod
 from neuromanifold.runtime.progress import Bar
 
-VORONOI = ["voronoi", "mlp(widths=(2,1,1), r=2)", "--samples", "2000", "--json"]  # ~4 s of work on 2 cores
+VORONOI = ["voronoi", "mlp(widths=(2,1,1), r=2)", "--samples", "8000", "--json"]  # 3-8 s of work on 2 cores (> DELAY)
 
 
 def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -31,7 +31,7 @@ def test_voronoi_progress_without_a_tty_json_stdout_clean():
     lines = progress_lines(proc.stderr)
     assert lines, proc.stderr
     batches = [ln for ln in lines if "voronoi:" in ln]  # other lines: the solve before the sampling
-    assert batches and all("/10 batches" in ln for ln in batches), lines  # honest total: 2000 targets / 200 per batch
+    assert batches and all("/40 batches" in ln for ln in batches), lines  # honest total: 8000 targets / 200 per batch
     assert "\r" not in proc.stderr  # plain lines, no tqdm bar off a terminal
     assert json.loads(proc.stdout)["metric"] == "euclidean"  # stdout is the JSON alone
 

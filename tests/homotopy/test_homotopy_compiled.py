@@ -81,12 +81,16 @@ def test_singular_endpoints_reached_geometrically(compiled_):
     # (z - 1)^3 (z + 2): a triple root and a simple one; the three paths to z = 1 cannot land on
     # t = 0 and approach it geometrically until the endgame stop
     S = univariate(np.poly([1.0, 1.0, 1.0, -2.0]))
-    res = solve_total_degree(S, seed=0, compiled=compiled_)
-    assert res.n_solutions == 1 and abs(res.solutions[0, 0] + 2) < 1e-10
-    assert res.multiplicities.tolist() == [3] and abs(res.singular_solutions[0, 0] - 1) < 1e-3
-    tr = res.track_result
-    # ~190 steps in all; alternating failed landings and halvings (endgame_ratio=1) take ~260
-    assert (tr.steps + tr.rejected).sum() < 230
+    work = []
+    for seed in range(8):
+        res = solve_total_degree(S, seed=seed, compiled=compiled_)
+        assert res.n_solutions == 1 and abs(res.solutions[0, 0] + 2) < 1e-10
+        assert res.multiplicities.tolist() == [3] and abs(res.singular_solutions[0, 0] - 1) < 1e-3
+        tr = res.track_result
+        work.append(int((tr.steps + tr.rejected).sum()))
+    # ~190 steps in all; alternating failed landings and halvings (endgame_ratio=1) take ~260.  One seed's count
+    # depends on the machine's rounding (seen: 192 to 248 for seed 0), so the median over 8 gammas is compared
+    assert np.median(work) < 230, work
 
 
 def test_polynomial_homotopy_of_a_black_box_system_uses_numpy():

@@ -150,6 +150,8 @@ def test_declared_generators_verify_and_perturbations_do_not(spec):
 
 def test_nothing_found_stays_lower_bound(monkeypatch):
     monkeypatch.setattr(S, "MAX_DEGREE", 0)
+    # the quadric's rank equation would certify it (``MLP.equation_upper_bound``): this test is about the field search
+    monkeypatch.setattr(MLP, "equation_upper_bound", lambda self: None)
     ctx, dim, hid = _run("mlp(widths=(3, 2, 1), r=2)")  # no containing architecture either
     assert dim.status == "lower_bound" and dim.value == 5
     assert dim.evidence["upper_bound"]["value"] == 6
@@ -162,6 +164,7 @@ def test_nothing_found_stays_lower_bound(monkeypatch):
 
 def test_probabilistic_fields_never_certify(monkeypatch):
     monkeypatch.setattr(S, "TERM_LIMIT", 3)  # exact verification impossible: the forward pass is too large
+    monkeypatch.setattr(MLP, "equation_upper_bound", lambda self: None)  # see above
     ctx, dim, hid = _run("mlp(widths=(4, 3, 1), r=2)")
     assert dim.status == "lower_bound" and dim.value == 9
     pf = dim.evidence["polynomial_kernel_fields"]
@@ -172,10 +175,11 @@ def test_probabilistic_fields_never_certify(monkeypatch):
     assert hid.status == "numerical"
 
 
-def test_beyond_the_search_limits_stays_lower_bound():
+def test_beyond_the_search_limits_stays_lower_bound(monkeypatch):
     # an Alexander-Hirschowitz case whose quadratic fields are beyond the enumeration limit: the
     # search gives up at once and the dimension is an honest lower bound with numerical evidence
     d0, d1 = 14, 8
+    monkeypatch.setattr(MLP, "equation_upper_bound", lambda self: None)
     ctx, dim, hid = _run(f"mlp(widths=({d0}, {d1}, 1), r=2)")
     assert dim.status == "lower_bound"
     assert dim.value == d1 * d0 - comb(d1, 2) == dim.evidence["numerical"]["rank"]
@@ -184,3 +188,13 @@ def test_beyond_the_search_limits_stays_lower_bound():
     assert "degree 2 not searched" in pf["stopped"] and pf["degrees_searched"] == [1]
     assert pf["seconds"] < S.SEARCH_BUDGET
     assert hid.status == "numerical" and hid.value == comb(d1, 2)
+
+
+@pytest.mark.parametrize("d0, d1", [(3, 2), (14, 8), (5, 3)])
+def test_quadric_rank_equation_certifies_the_alexander_hirschowitz_quadrics(d0, d1):
+    """Sums of d1 squares of linear forms in d0 variables are the symmetric matrices of rank <= d1, of dimension
+    d1 d0 - d1 (d1 - 1) / 2 (the classical count, written here): certified by ``MLP.equation_upper_bound`` also where
+    the kernel-field search gives up (14, 8)."""
+    ctx, dim, hid = _run(f"mlp(widths=({d0}, {d1}, 1), r=2)")
+    assert dim.status == "certified" and dim.value == d1 * d0 - comb(d1, 2)
+    assert dim.value == dim.evidence["numerical"]["rank"]

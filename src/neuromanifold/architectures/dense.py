@@ -285,7 +285,9 @@ class MLP(DenseLayers, Architecture):
         det Cat_k(f_i) = 0 on M, and this equation is not zero on all forms of degree r: a sum of N powers of
         linear forms with independent vectors w_j^k (the Veronese vectors span) has Cat_k = W^T diag(v) W
         nonsingular.  So every output lies on a hypersurface and dim M <= ambient - d_h (Sylvester's catalecticant;
-        the classical proof of the even Alexander-Hirschowitz exceptions)."""
+        the classical proof of the even Alexander-Hirschowitz exceptions).  For r = 2 (k = 1) the catalecticant is
+        the quadric's symmetric matrix, and symmetric matrices of rank <= m = {W W^T : W in C^(d_0 x m)} have
+        dimension <= m d_0 - m (m - 1) / 2 (the orthogonal group O(m) acts on W in each fiber)."""
         if (len(self.widths) != 3 or self.act is not None or self.bias or self.r % 2 or self.r < 2
                 or type(self).__name__ != "MLP"):
             return None
@@ -295,6 +297,13 @@ class MLP(DenseLayers, Architecture):
         if d0 < 2 or m >= size:
             return None
         amb = dh * comb(d0 + self.r - 1, self.r)
+        if k == 1:  # quadrics: Cat_1 is the symmetric matrix itself; rank <= m is a variety of known dimension
+            sym = m * d0 - m * (m - 1) // 2
+            return dh * sym, (
+                f"each output is a sum of {m} squares (w_j . x)^2, a quadric whose symmetric {d0} x {d0} matrix has "
+                f"rank <= {m}; over C such a matrix is W W^T with W of size {d0} x {m}, and W O gives the same one "
+                f"for O in O({m}), so they form a variety of dimension <= {m} * {d0} - {m} ({m} - 1) / 2 = {sym}: "
+                f"dim M <= {dh} * {sym}")
         return amb - dh, (
             f"each output is a sum of {m} powers (w_j . x)^{self.r}, so its middle catalecticant ({size} x {size}, "
             f"degree-{k} derivatives) has rank <= {m} < {size}: det Cat = 0 on M, a hypersurface in each output's "
