@@ -20,7 +20,9 @@ from neuromanifold.atlas.sweep import SweepInterrupted, cut_short, result_option
 from neuromanifold.cli import build_parser, main
 
 EXE = [sys.executable, "-m", "neuromanifold.cli"]
-LONG = ["mlp(widths=(3,2,1), r=2)", "mlp(widths=(4,2,1), r=3)", "mlp(widths=(3,2,1), r=3)"]  # 2nd: degree 175, ~5 s
+# 2nd: degree 384, ~3.5 s of monodromy (the degree-175 mlp used before took 0.7 s on a fast machine: the Ctrl-C
+# 1 s after the first spec then came after the sweep had finished)
+LONG = ["mlp(widths=(3,2,1), r=2)", "cnn(k=(3,2,2), s=(1,1,1), r=2)", "mlp(widths=(3,2,1), r=3)"]
 ONLY = "dimension,degree"
 
 
@@ -45,7 +47,7 @@ def test_sigint_ends_the_sweep_keeps_finished_results_and_a_rerun_completes(tmp_
         if line.startswith("[1/3]") or not line:
             break
     assert seen[0].startswith("sweep: 3 specs x 2 invariants") and "3 specs to compute" in seen[0], seen
-    time.sleep(1.0)  # inside the degree of mlp(widths=(4,2,1), r=3) (a few seconds)
+    time.sleep(1.0)  # inside the degree of the cnn (a few seconds)
     t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
@@ -53,14 +55,14 @@ def test_sigint_ends_the_sweep_keeps_finished_results_and_a_rerun_completes(tmp_
     assert time.monotonic() - t0 < 30  # the first Ctrl-C ends the whole sweep
     assert "Traceback" not in err and "run the same command again to resume" in err
     rows = _rows(db)
-    first, second, third = ("mlp(widths=(3, 2, 1), r=2, bias=False)", "mlp(widths=(4, 2, 1), r=3, bias=False)",
+    first, second, third = ("mlp(widths=(3, 2, 1), r=2, bias=False)", "cnn(k=(3, 2, 2), s=(1, 1, 1), r=2, n=5)",
                             "mlp(widths=(3, 2, 1), r=3, bias=False)")
     assert {s for s, _ in rows} == {first, second}  # the third spec was never started
     assert rows[(first, "dimension")][1] == rows[(first, "degree")][1] == "certified"
     value, status = rows[(second, "degree")]
     # labelled, not stored as final (on a loaded machine the cut can come after the last point was found but
-    # before the trace test: the value may then already be the degree 175, still labelled)
-    assert status == NOT_FINAL and value <= 175, (value, status)
+    # before the trace test: the value may then already be the degree 384, still labelled)
+    assert status == NOT_FINAL and value <= 384, (value, status)
     assert f"{second}  " in err and "degree interrupted" in err
     with Atlas(db) as a:
         assert (second, "degree") not in a.done(0, result_options())
@@ -72,7 +74,7 @@ def test_sigint_ends_the_sweep_keeps_finished_results_and_a_rerun_completes(tmp_
     assert summary["computed"] == 3 and summary["skipped"] == 3  # the cut degree and the third spec
     sweep(LONG, only=ONLY, db=ref)
     assert _content(db) == _content(ref)  # equal to an uninterrupted run, evidence included
-    assert _rows(db)[(second, "degree")] == (175, "certified")
+    assert _rows(db)[(second, "degree")] == (384, "certified")
 
 
 def test_two_concurrent_cli_sweeps_compute_every_spec_once(tmp_path):
