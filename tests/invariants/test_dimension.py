@@ -69,3 +69,24 @@ def test_linear_cnn_is_filling():
 def test_bad_arguments_raise_input_error(kwargs, fragment):
     with pytest.raises(nm.InputError, match=fragment):
         nm.analyze("mlp(widths=(2,2,1))", **kwargs)
+
+
+def test_samples_grow_until_the_evaluation_cannot_cap_the_rank():
+    """Issue 21: one input sample of a deep attention map spans fewer tangent directions than it has outputs, so
+    (1.15 upper + 8) / outputs samples cap the exact rank (215 here, 287 after one doubling); the samples are doubled
+    while the rank rises, until it meets the upper bound n_params - rank of the known symmetries."""
+    import neuromanifold as nm
+
+    rep = nm.analyze("attention(widths=(12,12,12), a=(6,6), t=2)", only="dimension,expected_dimension")
+    dim = rep["dimension"]
+    assert dim.status == "certified" and dim.value == rep["expected_dimension"].value == 358
+    lb = dim.evidence["lower_bound"]
+    ranks = [r["rank"] for r in lb["sample_rounds"]]
+    samples = [r["samples"] for r in lb["sample_rounds"]]
+    assert len(ranks) >= 3 and ranks == sorted(ranks) and ranks[0] < ranks[-1] == 358
+    assert samples == [samples[0] * 2**i for i in range(len(samples))] and lb["samples"] == samples[-1]
+    assert lb["samples_chosen_because"] == "the rank meets the upper bound"
+    # a genuinely defective network stops after one doubling: the rank does not rise
+    ah = nm.analyze("mlp(widths=(5, 7, 1), r=3)", only="dimension")["dimension"].evidence["lower_bound"]
+    assert [r["rank"] for r in ah["sample_rounds"]] == [34, 34]
+    assert ah["samples_chosen_because"] == "the rank stopped rising when the samples were doubled"

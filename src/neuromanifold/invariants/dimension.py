@@ -52,6 +52,8 @@ class DimensionData:
     jacobian_f: np.ndarray
     generators_f: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
+    sample_rounds: list[dict[str, int]] = field(default_factory=list)  # (samples, exact rank) per round
+    samples_why: str = ""
     polynomial_fields: Any = None  # invariants.kernel_fields.KernelFields when searched
     containment: list[dict[str, Any]] | None = None  # containing architectures tried
 
@@ -64,13 +66,21 @@ class SymmetryError(RuntimeError):
     """A declared symmetry generator is not in the kernel of the Jacobian (a bug)."""
 
 
+MAX_SAMPLE_ROUNDS = 6  # doublings of the input samples while the exact rank keeps rising
+
+
 def _modular_jacobian(ctx: Context, upper: int, theta_p: Any, G_p: np.ndarray, timings: dict) -> tuple:
+    """The exact Jacobian of mu_S over Z/p at theta_p and its rank, with S grown until the evaluation at the inputs
+    cannot cap the rank: from (1.15 upper + 8) / outputs samples, doubled while the rank is below the upper bound
+    and still rising (every sample gives `outputs` rows, but they may be dependent: one sample of a cubic attention
+    map spans fewer tangent directions than it has outputs).  Returns (rank, J, samples, rounds, why it stopped)."""
     arch, p = ctx.arch, ctx.prime
     field_p = ModP(p)
     out = arch.output_size()
     n_samples = max(1, ceil((1.15 * upper + 8) / out))
     rng = ctx.rng("modp-inputs")
-    for attempt in range(2):
+    rounds: list[dict[str, int]] = []
+    for attempt in range(MAX_SAMPLE_ROUNDS):
         P = Parametrization(arch, field_p, n_samples, rng)
         t0 = time.perf_counter()
         J = P.jacobian(theta_p, progress=ctx.progress)
@@ -81,8 +91,16 @@ def _modular_jacobian(ctx: Context, upper: int, theta_p: Any, G_p: np.ndarray, t
         timings["rank_exact_jacobian"] = timings.get("rank_exact_jacobian", 0.0) + t2 - t1
         if G_p.shape[1] and np.any(matmul_mod(J, G_p, p)):
             raise SymmetryError(f"{arch.spec()}: a declared symmetry generator is not tangent to the fibers")
-        if lower >= upper or attempt == 1 or J.size * 4 > 4e8:
-            return lower, J, n_samples
+        rounds.append({"samples": n_samples, "rank": int(lower)})
+        if lower >= upper:
+            return lower, J, n_samples, rounds, "the rank meets the upper bound"
+        if len(rounds) > 1 and lower <= rounds[-2]["rank"]:
+            return lower, J, n_samples, rounds, "the rank stopped rising when the samples were doubled"
+        if 2 * J.size > MAX_JACOBIAN_ENTRIES:
+            return lower, J, n_samples, rounds, (f"twice the samples would exceed {MAX_JACOBIAN_ENTRIES:.1e} entries "
+                                                 "of exact Jacobian")
+        if attempt == MAX_SAMPLE_ROUNDS - 1:
+            return lower, J, n_samples, rounds, f"{MAX_SAMPLE_ROUNDS} rounds of doubling"
         n_samples *= 2  # more samples in case the evaluation points did not separate tangents
     raise AssertionError("unreachable")
 
@@ -111,7 +129,7 @@ def _compute(ctx: Context) -> DimensionData:
         upper, upper_method = N - g_rank_p, "n_params - rank of the known symmetry generators (exact, mod p)"
     else:
         upper, upper_method = amb_ub, f"dimension of a linear space containing M: {amb_desc}"
-    lower, J_p, n_samples = _modular_jacobian(ctx, upper, theta_p, G_p, timings)
+    lower, J_p, n_samples, rounds, why_samples = _modular_jacobian(ctx, upper, theta_p, G_p, timings)
 
     # numerical rank: on the complex unit torus (powers keep modulus 1, so high-degree maps stay
     # well conditioned) with extra samples when affordable, else at a real Gaussian point
@@ -148,6 +166,8 @@ def _compute(ctx: Context) -> DimensionData:
         jacobian_f=J_f,
         generators_f=G_f,
         timings=timings,
+        sample_rounds=rounds,
+        samples_why=why_samples,
     )
     if data.lower < data.upper:
         from .kernel_fields import certify_with_kernel_fields
@@ -226,6 +246,8 @@ def _bounds_evidence(ctx: Context, d: DimensionData) -> dict[str, Any]:
             "method": "rank over Z/p of the exact Jacobian of mu_S at a random integer point",
             "prime": ctx.prime,
             "samples": d.n_samples,
+            "sample_rounds": d.sample_rounds,
+            "samples_chosen_because": d.samples_why,
             "jacobian_shape": list(d.jacobian_p.shape),
         },
         "upper_bound": {"value": d.upper, "method": d.upper_method},
