@@ -80,17 +80,21 @@ def _modular_jacobian(ctx: Context, upper: int, theta_p: Any, G_p: np.ndarray, t
     n_samples = max(1, ceil((1.15 * upper + 8) / out))
     rng = ctx.rng("modp-inputs")
     rounds: list[dict[str, int]] = []
+    J: np.ndarray | None = None
+    new = n_samples
     for attempt in range(MAX_SAMPLE_ROUNDS):
-        P = Parametrization(arch, field_p, n_samples, rng)
+        # each doubling adds as many fresh samples as there are: the rows already built are kept
+        P = Parametrization(arch, field_p, new, rng)
         t0 = time.perf_counter()
-        J = P.jacobian(theta_p, progress=ctx.progress)
+        J_new = P.jacobian(theta_p, progress=ctx.progress)
+        if G_p.shape[1] and np.any(matmul_mod(J_new, G_p, p)):
+            raise SymmetryError(f"{arch.spec()}: a declared symmetry generator is not tangent to the fibers")
+        J = J_new if J is None else np.vstack([J, J_new])
         t1 = time.perf_counter()
         lower = rank_mod_p(J, p)
         t2 = time.perf_counter()
         timings["build_exact_jacobian"] = timings.get("build_exact_jacobian", 0.0) + t1 - t0
         timings["rank_exact_jacobian"] = timings.get("rank_exact_jacobian", 0.0) + t2 - t1
-        if G_p.shape[1] and np.any(matmul_mod(J, G_p, p)):
-            raise SymmetryError(f"{arch.spec()}: a declared symmetry generator is not tangent to the fibers")
         rounds.append({"samples": n_samples, "rank": int(lower)})
         if lower >= upper:
             return lower, J, n_samples, rounds, "the rank meets the upper bound"
@@ -101,7 +105,8 @@ def _modular_jacobian(ctx: Context, upper: int, theta_p: Any, G_p: np.ndarray, t
                                                  "of exact Jacobian")
         if attempt == MAX_SAMPLE_ROUNDS - 1:
             return lower, J, n_samples, rounds, f"{MAX_SAMPLE_ROUNDS} rounds of doubling"
-        n_samples *= 2  # more samples in case the evaluation points did not separate tangents
+        new = n_samples  # as many more samples: the evaluation points may not have separated the tangents
+        n_samples *= 2
     raise AssertionError("unreachable")
 
 
