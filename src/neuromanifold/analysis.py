@@ -98,6 +98,7 @@ class Report:
     seconds: float = 0.0
     budget: dict[str, Any] | None = None  # {"seconds": ..., "exhausted": ...} when a budget was set
     interrupted: bool = False  # Ctrl-C ended the run: the cut invariant is partial, later ones not_computed
+    provenance: dict[str, Any] = field(default_factory=dict)  # versions, host, cores, time, seed (runtime.provenance)
 
     def __getitem__(self, name: str) -> Result:
         return self.invariants[name]
@@ -117,6 +118,7 @@ class Report:
                 "budget": self.budget,
                 "interrupted": self.interrupted,
                 "invariants": {k: r.to_dict() for k, r in self.invariants.items()},
+                "provenance": self.provenance,
             }
         )
 
@@ -243,6 +245,10 @@ def analyze(
     if budget is not None:
         report.budget = {"seconds": float(budget), "exhausted": clock.exhausted}
     report.seconds = time.perf_counter() - t0
+    from .runtime.provenance import provenance
+
+    report.provenance = provenance(seed=ctx.seed, prime=ctx.prime, wall_seconds=round(report.seconds, 4),
+                                   options={k: v for k, v in vars(ctx.options).items() if v is not None})
     if report.interrupted:
         raise AnalysisInterrupted(report)
     return report
