@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from .linear_algebra import batched_solve_numpy
 from .polynomial import PolynomialSystem
 from .system import as_batch
 
@@ -188,25 +189,6 @@ class _BallSystem:
         out = (acb_mat(len(points), self.M, rows) * self.CZ).entries()
         n2 = self.n * self.n
         return [acb_mat(self.n, self.n, out[b * n2 : (b + 1) * n2]) for b in range(len(points))]
-
-
-def batched_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """x with A x = b for A (B, n, n), b (B, n) or (B, n, k) by numpy's batched LAPACK (no torch import: a
-    certification is often the first linear algebra of a process); rows whose A is singular get NaN."""
-    if A.shape[0] == 0:
-        return np.zeros(b.shape, dtype=np.result_type(A, b, 1.0))
-    vec = b.ndim == 2
-    bb = b[..., None] if vec else b
-    try:
-        x = np.linalg.solve(A, bb)
-    except np.linalg.LinAlgError:
-        x = np.empty(np.broadcast_shapes(bb.shape), dtype=np.result_type(A, b, 1.0))
-        for i in range(A.shape[0]):
-            try:
-                x[i] = np.linalg.solve(A[i], bb[i])
-            except np.linalg.LinAlgError:
-                x[i] = np.nan
-    return x[..., 0] if vec else x
 
 
 def _pow2_ceil(x: float) -> float:
@@ -343,7 +325,7 @@ def certify_solutions(
     for k in range(newton_steps):
         with np.errstate(all="ignore"):
             F, J = system.evaluate_and_jacobian(Z, P)
-            dz = batched_solve(J, -F) if B else np.zeros((0, n), dtype=complex)
+            dz = batched_solve_numpy(J, -F) if B else np.zeros((0, n), dtype=complex)
             new = Z + np.where(np.isfinite(dz), dz, 0)
         good = finite & np.all(np.isfinite(dz), axis=1) & np.all(np.isfinite(new), axis=1)
         Z[good] = new[good]
@@ -351,7 +333,7 @@ def certify_solutions(
             history[b].append(float(np.max(np.abs(dz[b]))))
     with np.errstate(all="ignore"):
         _, J = system.evaluate_and_jacobian(np.where(finite[:, None], Z, 0), P)
-        Yf = batched_solve(J, np.repeat(np.eye(n, dtype=complex)[None], B, axis=0)) if B else J
+        Yf = batched_solve_numpy(J, np.repeat(np.eye(n, dtype=complex)[None], B, axis=0)) if B else J
     inv_ok = finite & np.all(np.isfinite(Yf), axis=(1, 2))
     with np.errstate(all="ignore"):
         cond = np.where(inv_ok, np.linalg.norm(J, ord=np.inf, axis=(1, 2)) * np.linalg.norm(

@@ -32,6 +32,25 @@ def batched_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
+def batched_solve_numpy(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``batched_solve`` by numpy's batched LAPACK instead of torch (no torch import: for callers that are often the
+    first linear algebra of a process, as a certification); rows whose A is singular get NaN."""
+    if A.shape[0] == 0:
+        return np.zeros(b.shape, dtype=np.result_type(A, b, 1.0))
+    vec = b.ndim == 2
+    bb = b[..., None] if vec else b
+    try:
+        x = np.linalg.solve(A, bb)
+    except np.linalg.LinAlgError:
+        x = np.empty(np.broadcast_shapes(bb.shape), dtype=np.result_type(A, b, 1.0))
+        for i in range(A.shape[0]):
+            try:
+                x[i] = np.linalg.solve(A[i], bb[i])
+            except np.linalg.LinAlgError:
+                x[i] = np.nan
+    return x[..., 0] if vec else x
+
+
 def lu_factor(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Batched LU factorisation with partial pivoting P A = L U of A (B, n, n): returns (LU, pivots)
     for ``lu_solve``; the factor of an exactly singular matrix is NaN (its solves give NaN)."""

@@ -92,15 +92,14 @@ class NetworkWitnessSet:
         ev: dict[str, Any] = dict(cert.summary())
         idx = np.flatnonzero(cert.certified)
         img_distinct = np.zeros(len(sols), dtype=bool)
+        lab = self.image_labels() if self.per_fiber else None
         if len(idx):
             enc = enclose_map(self.system._E, self.system._C, cert.midpoints[idx], cert.radii[idx],
                               projection=self.image_projection, precision=cert.precision)
-            labels = self.image_labels()[idx] if self.per_fiber else None
-            img_distinct[idx] = disjoint_boxes(enc.centres, enc.radii, labels)
+            img_distinct[idx] = disjoint_boxes(enc.centres, enc.radii, None if lab is None else lab[idx])
         ev["image_points_certified_distinct"] = (
-            int(len(set(self.image_labels()[img_distinct].tolist()))) if self.per_fiber else int(img_distinct.sum()))
-        if self.per_fiber:
-            lab = self.image_labels()
+            int(len(set(lab[img_distinct].tolist()))) if lab is not None else int(img_distinct.sum()))
+        if lab is not None:
             per = {int(g): int(np.sum(cert.distinct & (lab == g))) for g in sorted(set(lab[lab >= 0].tolist()))}
             ev["fiber_points_certified_distinct"] = min(per.values()) if per else 0
         ev["meaning"] = (
