@@ -6,7 +6,9 @@ the work: a sweep claims a spec's missing invariants in one ``BEGIN IMMEDIATE`` 
 computing them, so concurrent sweeps never compute a spec twice (a claim whose owner died, or whose
 heartbeat is older than ``STALE_AFTER`` seconds, is taken over).  A result cut short by Ctrl-C or a
 time budget is stored with status ``interrupted`` (never as a final value) and recomputed by the next
-sweep.  A file that is not an atlas (another SQLite database, a truncated or damaged file, any other
+sweep.  Every row carries its provenance (``runtime.provenance``: versions, host, cores, time, seed,
+prime) in the ``provenance`` column (schema 3; older atlases gain the column, as ``{}``, when first
+opened for writing, and are read as they are).  A file that is not an atlas (another SQLite database, a truncated or damaged file, any other
 file) is detected on opening with a message naming the path, and is never modified; a read-only file
 can be read (show, query, export) but not swept into.
 """
@@ -23,14 +25,14 @@ import sqlite3
 import stat
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import InputError
 
 APPLICATION_ID = 0x4E4D4154  # "NMAT"
-SCHEMA_VERSION = 2  # 2: the claims table
+SCHEMA_VERSION = 3  # 2: the claims table; 3: the provenance column
 STALE_AFTER = 120.0  # seconds without a heartbeat after which another sweep takes a claim over
 # a stored row that is not a final result: recomputed by every sweep, never shown as final
 NOT_FINAL = "interrupted"
@@ -62,6 +64,7 @@ CREATE TABLE IF NOT EXISTS results (
     seconds REAL NOT NULL,
     version TEXT NOT NULL,
     created TEXT NOT NULL,
+    provenance TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (spec, invariant, seed, options)
 );
 CREATE INDEX IF NOT EXISTS results_family ON results (family, invariant, status);
@@ -79,11 +82,15 @@ CREATE TABLE IF NOT EXISTS claims (
 );
 """
 CLAIMS_SCHEMA = SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS claims"):]
+PROVENANCE_COLUMN = "ALTER TABLE results ADD COLUMN provenance TEXT NOT NULL DEFAULT '{}'"
 
 COLUMNS = ("spec", "family", "n_params", "invariant", "seed", "options", "value", "status", "evidence",
-           "seconds", "version", "created")
+           "seconds", "version", "created", "provenance")
+MARKS = ",".join("?" * len(COLUMNS))
+# the identity of a stored result: one row per key
+KEY = ("spec", "invariant", "seed", "options")
 # columns that depend on the machine and the clock, not on the mathematics
-VOLATILE = ("seconds", "created")
+VOLATILE = ("seconds", "created", "provenance")
 
 
 class AtlasError(InputError):
@@ -123,6 +130,7 @@ class Row:
     seconds: float
     version: str
     created: str
+    provenance: dict[str, Any] = field(default_factory=dict)  # {} for rows stored before schema 3
 
     def to_dict(self) -> dict[str, Any]:
         return {c: getattr(self, c) for c in COLUMNS}
@@ -283,7 +291,7 @@ class Atlas:
 
     def _validate(self, exists: bool) -> None:
         """Check (or create) the schema under a write lock, so concurrent first opens serialise;
-        an atlas of schema 1 gets the claims table."""
+        an atlas of schema 1 gets the claims table, one of schema 1 or 2 the provenance column."""
         c = self.conn
         c.execute("PRAGMA busy_timeout = 120000")
         c.execute("BEGIN IMMEDIATE")
@@ -301,6 +309,8 @@ class Atlas:
                 self._check_schema()
                 if c.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
                     c.execute(CLAIMS_SCHEMA)
+                    if "provenance" not in {r[1] for r in c.execute("PRAGMA table_info(results)")}:
+                        c.execute(PROVENANCE_COLUMN)
                     c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             c.execute("COMMIT")
         except BaseException:
@@ -323,8 +333,10 @@ class Atlas:
 
     # -- writing ---------------------------------------------------------------------------------
     def put(self, spec: str, family: str, n_params: int, invariant: str, seed: int, options: dict[str, Any],
-            result: dict[str, Any], version: str, *, replace: bool = False, retry_failed: bool = False) -> bool:
-        """Store one invariant's result dict (``Result.to_dict()``); False if a row was kept instead.
+            result: dict[str, Any], version: str, *, replace: bool = False, retry_failed: bool = False,
+            provenance: dict[str, Any] | None = None) -> bool:
+        """Store one invariant's result dict (``Result.to_dict()``) with its ``provenance`` (what computed
+        it, ``runtime.provenance.provenance()``); False if a row was kept instead.
 
         A stored ``interrupted`` (or legacy cut-short) row is always replaced; a ``failed`` one only with
         ``retry_failed`` and by a final result; any row with ``replace``.  An ``interrupted`` result never
@@ -332,13 +344,13 @@ class Atlas:
         """
         row = (spec, family, int(n_params), invariant, int(seed), options_key(options),
                json.dumps(result["value"]), result["status"], json.dumps(result.get("evidence", {})),
-               float(result.get("seconds", 0.0)), version, _now())
+               float(result.get("seconds", 0.0)), version, _now(), json.dumps(provenance or {}, sort_keys=True))
         if replace:
-            cur = self.conn.execute("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+            cur = self.conn.execute(f"INSERT OR REPLACE INTO results ({', '.join(COLUMNS)}) VALUES ({MARKS})", row)
             return cur.rowcount > 0
         sets = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[6:])
         cur = self.conn.execute(
-            "INSERT INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+            f"INSERT INTO results ({', '.join(COLUMNS)}) VALUES ({MARKS}) "
             f"ON CONFLICT (spec, invariant, seed, options) DO UPDATE SET {sets} "
             f"WHERE results.status = '{NOT_FINAL}' OR ({_legacy('results.')}) "
             f"OR (? AND results.status = 'failed' AND excluded.status != '{NOT_FINAL}')",
@@ -421,7 +433,8 @@ class Atlas:
         if spec:
             where.append("instr(spec, ?) > 0")
             args.append(spec)
-        sql = "SELECT * FROM results" + (" WHERE " + " AND ".join(where) if where else "")
+        columns = self._columns()
+        sql = f"SELECT {', '.join(columns)} FROM results" + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY family, n_params, spec, invariant, seed, options"
         try:
             raw = self.conn.execute(sql, args).fetchall()
@@ -429,12 +442,17 @@ class Atlas:
             raise AtlasError(f"{self.path} could not be read ({exc}); it was not modified") from None
         out = []
         for r in raw:
-            d = dict(zip(COLUMNS, r))
-            d["options"] = json.loads(d["options"])
-            d["value"] = json.loads(d["value"])
-            d["evidence"] = json.loads(d["evidence"])
+            d = dict(zip(columns, r))
+            for c in ("options", "value", "evidence", "provenance"):
+                if c in d:
+                    d[c] = json.loads(d[c])
             out.append(Row(**d))
         return out
+
+    def _columns(self) -> tuple[str, ...]:
+        """The columns of COLUMNS this file has (an atlas of schema < 3 opened read-only lacks provenance)."""
+        have = {r[1] for r in self.conn.execute("PRAGMA table_info(results)")}
+        return tuple(c for c in COLUMNS if c in have)
 
     def content(self) -> list[tuple[Any, ...]]:
         """Every row without what depends on the clock (time taken, time written, and the timings
@@ -476,7 +494,7 @@ def to_csv(rows: list[Row]) -> str:
     w.writerow(COLUMNS)
     for r in rows:
         d = r.to_dict()
-        w.writerow([json.dumps(d[c]) if c in ("options", "value", "evidence") else d[c] for c in COLUMNS])
+        w.writerow([json.dumps(d[c]) if c in ("options", "value", "evidence", "provenance") else d[c] for c in COLUMNS])
     return buf.getvalue()
 
 

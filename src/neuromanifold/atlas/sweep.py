@@ -16,11 +16,21 @@ Concurrency: before computing a spec a sweep claims its missing invariants in th
 ``Atlas.claim``); specs claimed by another live sweep are left to it and waited for at the end, so N
 sweeps on one file compute every spec once.  Claims are kept alive by a heartbeat thread and
 released when the spec is stored, on Ctrl-C and on any error.
+
+Shards (job arrays): ``shard=(i, n)`` computes only the i-th of n parts (1-based, 1 <= i <= n) of the
+work list, the pairs (spec, invariant) with the specs in pattern order (duplicates dropped) and the
+invariants in ``only`` order: the j-th invariant of the k-th spec (both counted from 0) belongs to shard
+``(k + j) mod n + 1``.  So each spec's invariants go to different shards and every shard gets its share
+of every invariant; the parts are disjoint, cover the list and do not depend on what is stored.  Each
+shard usually writes its own file; ``atlas.merge`` combines them.
+
+Every stored row carries the provenance of the process that computed it (``runtime.provenance``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import threading
@@ -51,6 +61,7 @@ class SweepSummary:
     taken_over: int = 0  # results whose stale claim (dead owner, no heartbeat) this sweep took over
     interrupted: list[tuple[str, str]] = field(default_factory=list)  # (spec, invariant) cut by Ctrl-C/budget
     stopped: bool = False  # True when Ctrl-C ended the sweep early
+    shard: str | None = None  # "i/n" when this sweep computed one shard of the work list
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -62,6 +73,20 @@ class SweepInterrupted(KeyboardInterrupt):
     def __init__(self, summary: SweepSummary):
         super().__init__("sweep interrupted")
         self.summary = summary
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` (1 <= I <= N, 1-based) as (I, N); anything else is one line (InputError)."""
+    m = re.fullmatch(r"\s*([0-9]{1,6})\s*/\s*([0-9]{1,6})\s*", text)
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise InputError(f"--shard {text!r}: write I/N with 1 <= I <= N, e.g. --shard 3/10 for the third of ten "
+                         "parts (1-based, as $SLURM_ARRAY_TASK_ID of --array=1-10)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def in_shard(k: int, j: int, shard: tuple[int, int] | None) -> bool:
+    """Whether the j-th invariant of the k-th spec (0-based) belongs to ``shard`` (i, n) (None: all do)."""
+    return shard is None or (k + j) % shard[1] + 1 == shard[0]
 
 
 def result_options(*, metric: str = "generic", max_degree: int | None = None,
@@ -137,6 +162,7 @@ def iter_spec(spec: str, names: list[str], seed: int, options: dict[str, Any],
     from ..analysis import invariant_function
     from ..context import Context
     from ..result import Result
+    from ..runtime.provenance import provenance
 
     opts = {k: v for k, v in options.items() if k != "prime"}
     ctx = Context(spec, seed=seed, prime=options["prime"], options=opts)
@@ -150,7 +176,8 @@ def iter_spec(spec: str, names: list[str], seed: int, options: dict[str, Any],
         if stopped or cut_short(res.get("evidence")):
             res = as_interrupted(res)
         yield {"spec": spec, "family": ctx.arch.family, "n_params": ctx.arch.n_params,
-               "results": {name: res}, "version": __version__}
+               "results": {name: res}, "version": __version__,
+               "provenance": provenance(seed=int(seed), prime=int(options["prime"]))}
         if stopped:
             return
 
@@ -211,6 +238,7 @@ def sweep(
     on_result: Callable[[dict[str, Any]], None] | None = None,
     max_specs: int = MAX_SPECS,
     stale_after: float = STALE_AFTER,
+    shard: tuple[int, int] | str | None = None,
 ) -> SweepSummary:
     """Fill the atlas ``db`` with ``only`` (default: the default invariants) for every spec of ``pattern``.
 
@@ -218,7 +246,8 @@ def sweep(
     ``distributed.Client`` (left open).  ``progress``: True for one line per spec on stderr (also
     without a terminal), or a function receiving each line.  ``max_specs``: refuse patterns standing
     for more specs (counted before expanding).  ``stale_after``: seconds without a heartbeat after
-    which another sweep's claim is taken over.  Ctrl-C raises ``SweepInterrupted`` after storing
+    which another sweep's claim is taken over.  ``shard``: (i, n) or "i/n", compute only the i-th of n
+    parts of the (spec, invariant) work list (1-based; see the module docstring).  Ctrl-C raises ``SweepInterrupted`` after storing
     what was finished (see the module docstring).
     """
     from ..analysis import resolve_only
@@ -229,6 +258,12 @@ def sweep(
         raise InputError(f"unknown metric {metric!r}; choose from: {', '.join(METRICS)}")
     if isinstance(max_specs, bool) or not isinstance(max_specs, int) or max_specs < 1:
         raise InputError(f"max_specs must be a positive integer, got {max_specs!r}")
+    if isinstance(shard, str):
+        shard = parse_shard(shard)
+    elif shard is not None:
+        if (not isinstance(shard, tuple) or len(shard) != 2
+                or any(isinstance(v, bool) or not isinstance(v, int) for v in shard) or not 1 <= shard[0] <= shard[1]):
+            raise InputError(f"shard must be (i, n) with 1 <= i <= n, or the text 'i/n'; got {shard!r}")
     patterns = [pattern] if isinstance(pattern, str) else list(pattern)
     if not patterns:
         raise InputError("a sweep needs at least one pattern, e.g. 'mlp(widths=(2..4, 1..5, 1), r=2..3)'")
@@ -246,19 +281,22 @@ def sweep(
         seen.update(ex.specs)
         summary.invalid += list(ex.invalid)
     summary.specs = len(specs)
+    summary.shard = f"{shard[0]}/{shard[1]}" if shard else None
     options = result_options(metric=metric, max_degree=max_degree, prime=prime)
     since = _now()
     with Atlas(db) as atlas:
         done = atlas.done(seed, options, retry_failed=retry_failed)
         todo = []
-        for s in specs:
-            missing = [n for n in names if (s, n) not in done]
-            summary.skipped += len(names) - len(missing)
+        for k, s in enumerate(specs):
+            mine = [n for j, n in enumerate(names) if in_shard(k, j, shard)]
+            missing = [n for n in mine if (s, n) not in done]
+            summary.skipped += len(mine) - len(missing)
             if missing:
                 todo.append((s, missing))
         summary.to_compute = len(todo)
         if say:
-            say(f"sweep: {len(specs)} specs x {len(names)} invariants ({', '.join(names)}) into {atlas.path}: "
+            say(f"sweep: {len(specs)} specs x {len(names)} invariants ({', '.join(names)})"
+                + (f", shard {summary.shard} of the (spec, invariant) list" if shard else "") + f" into {atlas.path}: "
                 f"{len(todo)} specs to compute, {len(specs) - len(todo)} already stored"
                 + (f", {len(summary.invalid)} invalid expansions skipped" if summary.invalid else ""))
         run = _Run(atlas, names, seed, options, retry_failed, since, stale_after, summary, say, on_result)
@@ -308,7 +346,8 @@ class _Run:
         cut = []
         for name, res in payload["results"].items():
             self.atlas.put(payload["spec"], payload["family"], payload["n_params"], name, self.seed, self.options,
-                           res, payload["version"], retry_failed=self.retry_failed)
+                           res, payload["version"], retry_failed=self.retry_failed,
+                           provenance=payload.get("provenance"))
             if res["status"] == NOT_FINAL:
                 cut.append(name)
                 self.summary.interrupted.append((payload["spec"], name))

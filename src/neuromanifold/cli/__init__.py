@@ -43,6 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "dry_run", False):  # --cluster slurm:/pbs: job script, nothing computed
+            from .common import dry_run
+
+            return dry_run(args)
         if args.command != "atlas" and getattr(args, "cluster", None):  # atlas sweeps hand out whole invariants
             from ..runtime.cluster import using
 

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..errors import InputError
-from .common import CLUSTER_HELP, check_out_path, emit, spec_command, write_text
+from .common import CLUSTER_HELP, CLUSTER_METAVAR, DRY_RUN_HELP, check_out_path, emit, spec_command, write_text
 
 
 def add_parser(sub: Any) -> None:
@@ -60,7 +60,8 @@ def add_parser(sub: Any) -> None:
     p_an.add_argument("--draws", type=int, default=20, help="with --torch: random parameter draws (default 20)")
     p_an.add_argument("--init", default="normal", choices=["normal", "module"],
                       help="with --torch: parameter draws i.i.d. N(0,1) or from the layers' reset_parameters")
-    p_an.add_argument("--cluster", default=None, metavar="local[:N]|ADDRESS", help=CLUSTER_HELP)
+    p_an.add_argument("--cluster", default=None, metavar=CLUSTER_METAVAR, help=CLUSTER_HELP)
+    p_an.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
     p_an.add_argument("--certify", action="store_true", default=None,
                       help="certify every point that degree, fiber_points and ed_degree report (interval arithmetic: "
                       "a box with exactly one regular solution, real or not, distinct); the evidence counts them")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .common import Parser, emit, spec_command
+from .common import CLUSTER_METAVAR, DRY_RUN_HELP, Parser, emit, spec_command
 
 
 def add_parser(sub: Any) -> None:
@@ -55,8 +55,19 @@ def add_parser(sub: Any) -> None:
                       help="metric on function space for ed_degree (default generic)")
     p_sw.add_argument("--max-degree", type=int, default=None, metavar="N",
                       help="stop gathering witness points at N (the degree is then a labelled lower bound)")
-    p_sw.add_argument("--cluster", default=None, metavar="local[:N]|ADDRESS",
-                      help="run on Dask: local (one worker per core), local:N, or a scheduler address tcp://host:port")
+    p_sw.add_argument("--cluster", default=None, metavar=CLUSTER_METAVAR,
+                      help="run on Dask: local (one worker per core), local:N, a scheduler address tcp://host:port, "
+                      "or batch jobs slurm:QUEUE[,cores=N,memory=8GB,jobs=N,walltime=HH:MM:SS,account=NAME] / "
+                      "pbs:QUEUE[,...] (Dask workers in batch jobs; with --array: a job array of whole sweeps)")
+    p_sw.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP + " (with --array: the job-array script)")
+    p_sw.add_argument("--array", type=int, default=None, metavar="N",
+                      help="with --cluster slurm:/pbs:, submit a job array of N tasks instead: task I runs this sweep "
+                      "with --shard I/N into DIR/shard-I.sqlite, DIR being --db (an existing directory); then "
+                      "`atlas merge OUT DIR/shard-*.sqlite`")
+    p_sw.add_argument("--shard", default=None, metavar="I/N",
+                      help="compute only the I-th of N parts of the (spec, invariant) list (1 <= I <= N; "
+                      "the j-th invariant of the k-th spec, from 0, is in part (k + j) mod N + 1)")
+    p_sw.set_defaults(job_script=_sweep_job_script)
     p_sw.add_argument("--retry-failed", action="store_true",
                       help="recompute results stored as failed (interrupted ones are always recomputed)")
     p_sw.add_argument("--max-specs", type=int, default=MAX_SPECS, metavar="N",
@@ -67,6 +78,15 @@ def add_parser(sub: Any) -> None:
     p_tb.add_argument("preset", choices=list(PRESETS), help="the table: " + "; ".join(f"{k}: {v[1]}" for k, v in PRESETS.items()))
     p_tb.add_argument("--json", action="store_true", help="print the rows as JSON")
     quiet_option(p_tb)
+    p_mg = at_sub.add_parser("merge", help="combine atlases (the shards of a job array) into OUT",
+                             description="combine the atlases SHARD ... into OUT (created if missing; its rows take "
+                             "part): equal results are kept once, a final result replaces an interrupted or failed "
+                             "one, and different final results for one (spec, invariant, seed, options) refuse the "
+                             "whole merge, leaving OUT unchanged")
+    p_mg.add_argument("out", metavar="OUT", help="the atlas to write (its directory must exist)")
+    p_mg.add_argument("shards", metavar="SHARD", nargs="+", help="atlas files to merge in, e.g. shards/shard-*.sqlite")
+    p_mg.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p_mg.set_defaults(func=_cmd_atlas)
     for name, help_ in (("show", "one row per spec, one column per invariant"), ("query", "stored results, one per line"),
                         ("export", "write the selected results as CSV, JSON or an HTML table")):
         p = atlas_command(name, help_)
@@ -121,15 +141,87 @@ def _sweep_interrupted(exc: Any, args: argparse.Namespace) -> int:
     return 130
 
 
+def _array_flags(args: argparse.Namespace) -> Path | None:
+    """Check --array/--shard against --cluster and --db; the shard directory of --array (else None)."""
+    from ..atlas.sweep import parse_shard
+    from ..runtime.cluster import JOBQUEUE_FORM, parse_jobqueue
+
+    if args.shard is not None:
+        parse_shard(args.shard)
+    if args.array is None:
+        return None
+    if args.array < 1:
+        raise InputError(f"--array {args.array}: give the number of array tasks, an integer >= 1")
+    if not args.cluster or parse_jobqueue(args.cluster) is None:
+        raise InputError(f"--array submits a job array through a batch queue: add --cluster {JOBQUEUE_FORM}")
+    if args.shard is not None:
+        raise InputError("--array gives every task its own --shard I/N; drop --shard")
+    if not args.db or not Path(args.db).is_dir():
+        raise InputError(f"--array writes one atlas per task into the directory --db DIR (shard-I.sqlite); "
+                         f"give an existing directory (mkdir -p {args.db or 'shards'})")
+    return Path(args.db).resolve()
+
+
+def _sweep_words(args: argparse.Namespace) -> list[str]:
+    """The command line of one array task (without --shard and --db), rebuilt option by option."""
+    from ..runtime.cluster import parse_jobqueue
+
+    words = ["atlas", "sweep", *args.patterns, "--seed", str(args.seed), "--metric", args.metric,
+             "--max-specs", str(args.max_specs)]
+    if args.only is not None:
+        words += ["--only", args.only]
+    if args.max_degree is not None:
+        words += ["--max-degree", str(args.max_degree)]
+    cores = parse_jobqueue(args.cluster).cores or 1
+    if cores > 1:  # the task's cores: one local Dask worker each
+        words += ["--cluster", f"local:{cores}"]
+    words += [flag for flag, on in (("--retry-failed", args.retry_failed), ("--quiet", args.quiet),
+                                    ("--json", args.json)) if on]
+    return words
+
+
+def _sweep_job_script(args: argparse.Namespace) -> str:
+    """--dry-run of atlas sweep: the job-array script with --array, else the Dask worker job script."""
+    from ..runtime.cluster import array_script, job_script
+
+    shard_dir = _array_flags(args)
+    if shard_dir is None:
+        return job_script(args.cluster)
+    return array_script(args.cluster, _sweep_words(args), args.array, shard_dir)
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from ..atlas import merge
+
+    summary = merge(args.out, args.shards)
+    if args.json:
+        print(json.dumps(summary.to_dict(), indent=2))
+    else:
+        print(f"{summary.rows} results in {summary.out}: {summary.added} added from {len(summary.shards)} "
+              f"shard{'s' if len(summary.shards) != 1 else ''}, {summary.identical} found equal in several inputs, "
+              f"{summary.superseded} interrupted or failed rows replaced by final results")
+    return 0
+
+
 def _cmd_atlas(args: argparse.Namespace) -> int:
     from .. import atlas as at
     from ..report.atlas import atlas_html, atlas_text, query_text, sweep_text
 
+    if args.atlas_command == "merge":
+        return _cmd_merge(args)
     if args.atlas_command == "sweep":
+        shard_dir = _array_flags(args)
+        if shard_dir is not None:  # a job array of whole sweeps, each on its shard
+            from ..runtime.cluster import array_script, submit
+
+            out = submit(array_script(args.cluster, _sweep_words(args), args.array, shard_dir), args.cluster)
+            print(f"submitted a job array of {args.array} sweeps ({out}); when they have finished: "
+                  f"neuromanifold atlas merge OUT.sqlite {shard_dir}/shard-*.sqlite")
+            return 0
         try:
             summary = at.sweep(args.patterns, only=args.only, db=args.db, seed=args.seed, metric=args.metric,
                                max_degree=args.max_degree, cluster=args.cluster, retry_failed=args.retry_failed,
-                               progress=not args.quiet, max_specs=args.max_specs)
+                               progress=not args.quiet, max_specs=args.max_specs, shard=args.shard)
         except at.SweepInterrupted as exc:
             return _sweep_interrupted(exc, args)
         emit(args, summary, lambda s: sweep_text(s, args.db or at.default_path()))

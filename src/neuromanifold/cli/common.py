@@ -11,7 +11,12 @@ from typing import Any, Callable
 from ..errors import InputError
 
 CLUSTER_HELP = ("run path tracking on a Dask cluster: local (a LocalCluster, one worker per core), local:N, "
-                "or a scheduler address tcp://host:8786 (results equal the single-process run)")
+                "a scheduler address tcp://host:8786, or batch jobs slurm:QUEUE[,cores=N,memory=8GB,jobs=N,"
+                "walltime=HH:MM:SS,account=NAME] (pbs:QUEUE[,...] likewise; dask-jobqueue) "
+                "(results equal the single-process run)")
+CLUSTER_METAVAR = "local[:N]|ADDRESS|slurm:QUEUE[,...]|pbs:QUEUE[,...]"
+DRY_RUN_HELP = ("with --cluster slurm:/pbs:, print the batch job script that would be submitted and exit "
+                "(nothing is computed or submitted)")
 
 
 class Parser(argparse.ArgumentParser):
@@ -25,9 +30,23 @@ def spec_command(sub: Any, name: str, help_: str, func: Callable[[argparse.Names
     p.add_argument("spec", help="architecture spec, e.g. 'mlp(widths=(2,1,1), r=2)'")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-    p.add_argument("--cluster", default=None, metavar="local[:N]|ADDRESS", help=CLUSTER_HELP)
+    p.add_argument("--cluster", default=None, metavar=CLUSTER_METAVAR, help=CLUSTER_HELP)
+    p.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
     p.set_defaults(func=func)
     return p
+
+
+def dry_run(args: argparse.Namespace) -> int:
+    """``--dry-run``: print the job script of ``--cluster slurm:/pbs:`` (a command's own ``job_script(args)``
+    when it sets one, e.g. atlas sweep's job array) and exit 0 without computing or submitting."""
+    from ..runtime.cluster import job_script
+
+    if not getattr(args, "cluster", None):
+        raise InputError("--dry-run prints the batch job script of --cluster slurm:QUEUE[,...] or pbs:QUEUE[,...]; "
+                         "add one, or drop --dry-run")
+    make = getattr(args, "job_script", None)
+    print(make(args) if make is not None else job_script(args.cluster), end="")
+    return 0
 
 
 def quiet(p: argparse.ArgumentParser) -> None:
