@@ -39,6 +39,7 @@ _OPTION_RULES: dict[str, Rule] = {
     "starts": ("a positive integer (random starts of subnetwork_conjecture)", COUNT[1]),
     "certify": ("True or False", lambda x: isinstance(x, bool)),
     "ed_exact": ("True or False", lambda x: isinstance(x, bool)),
+    "svd": ("True, False or None (automatic)", lambda x: x is None or isinstance(x, bool)),
 }
 
 
@@ -62,6 +63,9 @@ class AnalysisOptions:
         arithmetic (Krawczyk boxes: existence, uniqueness, real / non-real, distinct; ``homotopy.certification``).
     ed_exact: also count the ED degree exactly over two primes (Groebner basis of the critical ideal over GF(p),
         ``invariants.ed_exact``; small cases only, refused with a reason beyond its cost limits).
+    svd: the supplementary float check of ``dimension`` (SVD of a float Jacobian, its singular-value gap): True
+        always, False never, None (default) when n_params <= ``invariants.dimension.SVD_AUTO_LIMIT`` or when another
+        invariant needs it; the certified value never rests on it.
     """
 
     metric: str = "generic"
@@ -74,6 +78,7 @@ class AnalysisOptions:
     starts: int = 16
     certify: bool = False
     ed_exact: bool = False
+    svd: bool | None = None
 
     def __post_init__(self) -> None:
         if hasattr(self.checkpoint_dir, "__fspath__"):

@@ -1,8 +1,8 @@
 """Exact arithmetic in Z/p for p < 2^31, with BLAS-speed matrix products.
 
 ``ModArray`` wraps an int64 array of residues in [0, p).  Elementwise products fit in int64
-(p^2 < 2^62).  Matrix products split both factors into 16-bit limbs and run four float64 GEMMs,
-each exact because every partial sum stays below 2^53 (inner dimensions up to 2^21).
+(p^2 < 2^62).  Matrix products split both factors into 16-bit limbs and run three float64 GEMMs (Karatsuba),
+each exact because every partial sum stays below 2^53 (inner dimensions up to 2^19).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 DEFAULT_PRIME = 2147483629  # largest prime below 2^31 - 18; any prime < 2^31 works
 SECOND_PRIME = 2147483587  # an independent prime for repeat certificates
 
-_MAX_INNER = 1 << 21
+_MAX_INNER = 1 << 19  # (2^17)^2 * 2^19 = 2^53: Karatsuba's middle product stays exact
 
 
 def is_prime(n: int) -> bool:
@@ -69,9 +69,14 @@ def matmul_mod(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
     a1 = (a >> 16).astype(np.float64)
     b0 = (b & 0xFFFF).astype(np.float64)
     b1 = (b >> 16).astype(np.float64)
-    c00 = _fmatmul(a0, b0).astype(np.int64) % p
-    c11 = _fmatmul(a1, b1).astype(np.int64) % p
-    c01 = (_fmatmul(a0, b1).astype(np.int64) + _fmatmul(a1, b0).astype(np.int64)) % p
+    f00 = _fmatmul(a0, b0)
+    f11 = _fmatmul(a1, b1)
+    fmid = _fmatmul(a0 + a1, b0 + b1)  # Karatsuba: three GEMMs; limb sums < 2^17, products summed < 2^53
+    fmid -= f00
+    fmid -= f11
+    c00 = f00.astype(np.int64) % p
+    c11 = f11.astype(np.int64) % p
+    c01 = fmid.astype(np.int64) % p
     r16 = (1 << 16) % p
     r32 = (1 << 32) % p
     return (c00 + (c01 * r16) % p + (c11 * r32) % p) % p
@@ -204,13 +209,23 @@ class ModArray:
         return a
 
 
-def rank_mod_p(mat: np.ndarray, p: int) -> int:
-    """Exact rank of an integer matrix over Z/p (python-flint nmod_mat, LU)."""
-    import flint
+FLINT_RANK_ENTRIES = 4_000_000  # above this many entries the rank runs as blocked elimination with GEMM updates
 
-    mat = np.asarray(mat, dtype=np.int64) % p
+
+def rank_mod_p(mat: np.ndarray, p: int, *, progress: bool = False) -> int:
+    """Exact rank of an integer matrix over Z/p: python-flint's nmod_mat LU for up to ``FLINT_RANK_ENTRIES``
+    entries, else ``elimination.rank_blocked`` (8 bytes an entry instead of a Python integer each)."""
+    mat = np.asarray(mat)
     if mat.size == 0:
         return 0
+    if mat.size > FLINT_RANK_ENTRIES:
+        from .elimination import rank_blocked
+
+        return rank_blocked(mat, p, progress=progress)  # reduces mod p row block by row block
+    import flint
+
+    mat = mat.astype(np.int64) % p
+
     return int(flint.nmod_mat(mat.tolist(), p).rank())
 
 

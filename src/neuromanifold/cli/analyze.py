@@ -68,6 +68,9 @@ def add_parser(sub: Any) -> None:
     p_an.add_argument("--ed-exact", action="store_true", default=None,
                       help="ed_degree: also count exactly over two primes (Groebner basis of the critical ideal over "
                       "GF(p); small cases only, refused with a reason beyond the cost limits)")
+    p_an.add_argument("--svd", action=argparse.BooleanOptionalAction, default=None,
+                      help="dimension: the supplementary float SVD (numerical rank and singular-value gap); default: "
+                      "only up to 3,000 parameters (the certified value never rests on it)")
     p_an.add_argument("--force", action="store_true",
                       help="run degree, fiber_points and ed_degree even when their estimated number of solutions "
                       "exceeds the cap (otherwise give --budget or --max-degree)")
@@ -119,7 +122,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     ctx = Context(args.spec, seed=args.seed, options=dict(
         checkpoint_dir=args.checkpoint_dir, max_degree=args.max_degree, metric=args.metric, eps=args.eps,
         radius=args.radius, law_degree=args.law_degree, starts=args.starts, certify=args.certify,
-        ed_exact=args.ed_exact))
+        ed_exact=args.ed_exact, svd=args.svd))
     _print_cost_estimates(ctx, only)
     try:
         report = analyze(

@@ -126,7 +126,7 @@ def _row(ctx: Context, arch: MLP, r: int) -> dict[str, Any]:
     if min(rescalings, d.ambient_upper) != edim or d.n_generators != sum(arch.widths[1:-1]):
         raise RuntimeError(f"{sub.spec()}: edim formula {edim} disagrees with the architecture's count "
                            f"min({rescalings}, {d.ambient_upper}) or generators {d.n_generators}")  # a bug
-    num = d.numerical.rank
+    num = d.numerical.rank if d.float_computed or d.upper >= edim > d.lower else None
     if d.lower >= edim:
         verdict = "non_defective"
     elif d.upper < edim:

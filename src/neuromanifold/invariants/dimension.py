@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from math import ceil
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -30,7 +30,18 @@ from ..result import Result
 
 MAX_JACOBIAN_ENTRIES = 1.5e8  # ~1.2 GB of int64 residues; beyond this we refuse with advice
 AMBIENT_SAMPLE_LIMIT = 2500
+SVD_AUTO_LIMIT = 3000  # above this many parameters the float SVD is computed only on request (option svd) or need
 COMPLEX_NUMERICAL_LIMIT = 1200  # complex SVD costs ~6x real: beyond this use a real point  # largest containing space whose span we certify by sampling
+
+
+@dataclass
+class FloatCheck:
+    """The supplementary float computation: the Jacobian of mu_S at a float point and its numerical rank."""
+
+    rank: NumericalRank
+    theta: np.ndarray
+    jacobian: np.ndarray
+    seconds: float
 
 
 @dataclass
@@ -45,21 +56,42 @@ class DimensionData:
     upper: int
     upper_method: str
     n_samples: int
-    numerical: NumericalRank
     theta_p: np.ndarray
     jacobian_p: np.ndarray
     theta_f: np.ndarray
-    jacobian_f: np.ndarray
     generators_f: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
     sample_rounds: list[dict[str, int]] = field(default_factory=list)  # (samples, exact rank) per round
     samples_why: str = ""
     polynomial_fields: Any = None  # invariants.kernel_fields.KernelFields when searched
     containment: list[dict[str, Any]] | None = None  # containing architectures tried
+    float_check: Callable[[], FloatCheck] | None = None  # computes the float check on first use
+    float_reason: str = ""  # why the float check was (not) computed with the exact bounds
+    _float: FloatCheck | None = None
 
     @property
     def certified(self) -> bool:
         return self.lower == self.upper
+
+    @property
+    def float_computed(self) -> bool:
+        return self._float is not None
+
+    def _float_check(self) -> FloatCheck:
+        if self._float is None:
+            assert self.float_check is not None
+            self._float = self.float_check()
+            self.timings["numerical_rank"] = self._float.seconds
+        return self._float
+
+    @property
+    def numerical(self) -> NumericalRank:
+        """Numerical rank of the float Jacobian (computed on first use: an SVD, the largest cost at scale)."""
+        return self._float_check().rank
+
+    @property
+    def jacobian_f(self) -> np.ndarray:
+        return self._float_check().jacobian
 
 
 class SymmetryError(RuntimeError):
@@ -87,11 +119,11 @@ def _modular_jacobian(ctx: Context, upper: int, theta_p: Any, G_p: np.ndarray, t
         P = Parametrization(arch, field_p, new, rng)
         t0 = time.perf_counter()
         J_new = P.jacobian(theta_p, progress=ctx.progress)
-        if G_p.shape[1] and np.any(matmul_mod(J_new, G_p, p)):
+        if G_p.shape[1] and any(np.any(matmul_mod(J_new[r:r + 2048], G_p, p)) for r in range(0, len(J_new), 2048)):
             raise SymmetryError(f"{arch.spec()}: a declared symmetry generator is not tangent to the fibers")
         J = J_new if J is None else np.vstack([J, J_new])
         t1 = time.perf_counter()
-        lower = rank_mod_p(J, p)
+        lower = rank_mod_p(J, p, progress=ctx.progress)
         t2 = time.perf_counter()
         timings["build_exact_jacobian"] = timings.get("build_exact_jacobian", 0.0) + t1 - t0
         timings["rank_exact_jacobian"] = timings.get("rank_exact_jacobian", 0.0) + t2 - t1
@@ -143,15 +175,18 @@ def _compute(ctx: Context) -> DimensionData:
         n_num = max(n_samples, ceil(2 * upper / arch.output_size()) + 2)
     else:
         field_f, n_num = Float64(), n_samples
-    P_f = Parametrization(arch, field_f, n_num, ctx.rng("float-inputs"))
-    theta_f = P_f.field.random((N,), ctx.rng("float-point"))
-    t0 = time.perf_counter()
-    J_f = P_f.jacobian(theta_f, progress=ctx.progress)
-    num = numerical_rank(J_f)
-    num.point = "complex unit torus" if N <= COMPLEX_NUMERICAL_LIMIT else "real Gaussian"
-    timings["numerical_rank"] = time.perf_counter() - t0
+    float_inputs = ctx.rng("float-inputs")
+    theta_f = field_f.random((N,), ctx.rng("float-point"))
     G_f = arch.symmetry_matrix(theta_f) if gens else np.zeros((N, 0))
     g_rank_num = numerical_rank(G_f.T).rank if gens else 0
+
+    def float_check() -> FloatCheck:
+        t0 = time.perf_counter()
+        P_f = Parametrization(arch, field_f, n_num, float_inputs)
+        J_f = P_f.jacobian(theta_f, progress=ctx.progress)
+        num = numerical_rank(J_f)
+        num.point = "complex unit torus" if N <= COMPLEX_NUMERICAL_LIMIT else "real Gaussian"
+        return FloatCheck(num, theta_f, J_f, time.perf_counter() - t0)
 
     data = DimensionData(
         n_params=N,
@@ -164,16 +199,22 @@ def _compute(ctx: Context) -> DimensionData:
         upper=upper,
         upper_method=upper_method,
         n_samples=n_samples,
-        numerical=num,
         theta_p=theta_p.a,
         jacobian_p=J_p,
         theta_f=theta_f,
-        jacobian_f=J_f,
         generators_f=G_f,
         timings=timings,
         sample_rounds=rounds,
         samples_why=why_samples,
+        float_check=float_check,
     )
+    svd = ctx.options.svd
+    if svd or (svd is None and N <= SVD_AUTO_LIMIT):
+        data.float_reason = "requested (svd=True)" if svd else f"n_params = {N} <= {SVD_AUTO_LIMIT}"
+        data._float_check()
+    else:
+        data.float_reason = ("not requested (svd=False)" if svd is False else
+                             f"n_params = {N} > {SVD_AUTO_LIMIT}: computed only on request (svd=True, --svd)")
     if data.lower < data.upper:
         from .kernel_fields import certify_with_kernel_fields
 
@@ -256,8 +297,9 @@ def _bounds_evidence(ctx: Context, d: DimensionData) -> dict[str, Any]:
             "jacobian_shape": list(d.jacobian_p.shape),
         },
         "upper_bound": {"value": d.upper, "method": d.upper_method},
-        "numerical": d.numerical.evidence(),
-        "exact_and_numerical_agree": d.numerical.rank == d.lower,
+        "numerical": (dict(d.numerical.evidence(), why=d.float_reason) if d.float_computed
+                      else {"computed": False, "why": d.float_reason}),
+        "exact_and_numerical_agree": d.numerical.rank == d.lower if d.float_computed else None,
         "seconds_split": {k: round(v, 3) for k, v in d.timings.items()},
     }
     if d.polynomial_fields is not None:

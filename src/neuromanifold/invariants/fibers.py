@@ -31,7 +31,7 @@ def fiber_dimension(ctx: Context) -> Result:
     ev = {
         "formula": "n_params - dim M (fiber-dimension theorem)",
         "n_params": N,
-        "numerical": N - d.numerical.rank,
+        "numerical": N - d.numerical.rank if d.float_computed or not d.certified else "not computed",
     }
     if d.certified:
         value, status = N - d.lower, "certified"
@@ -82,7 +82,7 @@ def hidden_symmetries(ctx: Context) -> Result:
     N = d.n_params
     fib_lo, fib_hi = N - d.upper, N - d.lower
     lo, hi = max(0, fib_lo - g["hi"]), fib_hi - g["lo"]
-    numerical = (N - d.numerical.rank) - g["numerical"]
+    numerical = (N - d.numerical.rank) - g["numerical"] if d.float_computed or lo != hi else None
     ev: dict[str, Any] = {
         "formula": "fiber dimension - generic rank of the known symmetry generators",
         "bounds": [lo, hi],

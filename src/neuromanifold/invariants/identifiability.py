@@ -308,7 +308,7 @@ def _finite_after_freezing(ctx: Context) -> dict[str, Any]:
     g = generator_rank(ctx)
     N = d.n_params
     lo, hi = max(0, N - d.upper - g["hi"]), N - d.lower - g["lo"]
-    numerical = (N - d.numerical.rank) - g["numerical"]
+    numerical = (N - d.numerical.rank) - g["numerical"] if d.float_computed or hi > 0 and lo == 0 else None
     ev = {"fiber_dimension_after_freezing": [lo, hi] if lo != hi else lo, "numerical": numerical,
           "formula": "n_params - dim M - generic rank of the known symmetry generators (hidden symmetries)"}
     if hi == 0:

@@ -79,8 +79,14 @@ class Parametrization:
         return max(max(widths) * t, max(widths) ** 2)
 
     def jacobian(self, theta: Any, *, columns: slice | None = None, progress: bool = False) -> np.ndarray:
-        """d mu_S(theta) as a numpy array (S * outputs) x N, exact in exact number systems."""
+        """d mu_S(theta) as a numpy array (S * outputs) x N, exact in exact number systems: by backpropagation for
+        plain dense networks (``backprop``), else by forward mode in chunks of directions."""
         N = self.arch.n_params
+        from .backprop import dense_jacobian, supports_backprop
+
+        if supports_backprop(self.arch):
+            J = dense_jacobian(self.arch, self.field, theta, self.inputs)
+            return J if columns is None else np.ascontiguousarray(J[:, columns])
         cols = range(N)[columns] if columns is not None else range(N)
         chunk = self._chunk()
         blocks = []
