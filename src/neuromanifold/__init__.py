@@ -1,24 +1,67 @@
-"""neuromanifold: the geometry of neural-network function spaces, with certificates."""
+"""neuromanifold: the geometry of neural-network function spaces, with certificates.
 
-from .analysis import INVARIANTS, AnalysisInterrupted, Report, analyze
-from .architectures import Architecture, parse_spec
-from .context import AnalysisOptions, Context
-from .errors import InputError, NeuromanifoldError, SpecError
-from .landscape.critical_points import critical_points
-from .invariants.conservation import conservation_laws_of_map
-from .atlas.comparison import compare_equivariant
-from .invariants.membership import contains
-from .result import Result
+The names below are imported on first use (PEP 562 ``__getattr__``): ``import neuromanifold`` (and the
+command line, which imports it first) loads no submodule, so a process pays only for what it uses --
+``analyze(spec, only="degree")`` never imports the torch, plotting, atlas or landscape modules.
+"""
 
-from .version import __version__
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the eager form, for type checkers and readers
+    from .analysis import INVARIANTS, AnalysisInterrupted, Report, analyze
+    from .architectures import Architecture, parse_spec
+    from .atlas.comparison import compare_equivariant
+    from .context import AnalysisOptions, Context
+    from .errors import InputError, NeuromanifoldError, SpecError
+    from .invariants.conservation import conservation_laws_of_map
+    from .invariants.membership import contains
+    from .invariants.torch_module import analyze_module
+    from .landscape.critical_points import critical_points
+    from .result import Result
+    from .version import __version__
+
+# public name -> the module that defines it
+_LAZY = {
+    "INVARIANTS": ".analysis",
+    "AnalysisInterrupted": ".analysis",
+    "Report": ".analysis",
+    "analyze": ".analysis",
+    "Architecture": ".architectures",
+    "parse_spec": ".architectures",
+    "AnalysisOptions": ".context",
+    "Context": ".context",
+    "InputError": ".errors",
+    "NeuromanifoldError": ".errors",
+    "SpecError": ".errors",
+    "critical_points": ".landscape.critical_points",
+    "conservation_laws_of_map": ".invariants.conservation",
+    "compare_equivariant": ".atlas.comparison",
+    "contains": ".invariants.membership",
+    "analyze_module": ".invariants.torch_module",  # torch is imported only when a torch module is analysed
+    "Result": ".result",
+    "__version__": ".version",
+}
 
 
-def __getattr__(name: str):  # torch is imported only when a torch module is analysed
-    if name == "analyze_module":
-        from .invariants.torch_module import analyze_module
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    try:  # a submodule not imported yet (``neuromanifold.analysis`` after ``import neuromanifold``)
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-        return analyze_module
-    raise AttributeError(f"module 'neuromanifold' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

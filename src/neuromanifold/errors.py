@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import fields
 from typing import Any, Callable
 
@@ -31,12 +32,13 @@ def within(low: float, high: float = math.inf, *, open_low: bool = False, intege
            none: bool = False) -> Callable[[Any], bool]:
     """The test low <= x <= high (low < x when ``open_low``; x a whole number when ``integer``; None
     passes when ``none``); NaN, booleans and non-numbers fail it."""
-    import numpy as np
 
     def test(x: Any) -> bool:
         if x is None:
             return none
-        if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or math.isnan(x):
+        np = sys.modules.get("numpy")  # a numpy scalar exists only once numpy is imported: never import it here
+        numbers = (int, float) if np is None else (int, float, np.integer, np.floating)
+        if isinstance(x, bool) or not isinstance(x, numbers) or math.isnan(x):
             return False
         return (x > low if open_low else x >= low) and x <= high and (not integer or float(x).is_integer())
 

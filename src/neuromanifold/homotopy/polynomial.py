@@ -19,8 +19,6 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from scipy import sparse
-
 from ..errors import InputError
 from .system import ParametrizedSystem
 
@@ -203,6 +201,8 @@ class PolynomialSystem(ParametrizedSystem):
         self._CP3 = CP
         self._CP = CP.reshape(M, n * m)
         # transposed sparse forms: F^T = CF^T V^T, and [F; F_z] stacked, for a (M, B) layout of V
+        from scipy import sparse
+
         self._sFT = sparse.csr_matrix(CF.T)
         self._sFZT = sparse.csr_matrix(np.concatenate([CF, self._CZ], axis=1).T)
         self._sPT = sparse.csr_matrix(self._CP.T)
@@ -269,6 +269,8 @@ class PolynomialSystem(ParametrizedSystem):
         if dp.ndim == 1:
             key = dp.tobytes()
             if self._dp_cache is None or self._dp_cache[0] != key:
+                from scipy import sparse
+
                 self._dp_cache = (key, sparse.csr_matrix((self._CP3 @ dp).T))
             return F, Fz, (self._dp_cache[1] @ VT).T
         Fp = np.ascontiguousarray((self._sPT @ VT).T).reshape(-1, n, self.n_params)

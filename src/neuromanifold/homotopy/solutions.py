@@ -7,10 +7,12 @@ the connected components of the "close" graph.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 
 def _real(keys: np.ndarray) -> np.ndarray:
@@ -38,6 +40,8 @@ def deduplicate(keys: np.ndarray, *, tol: float = 1e-7, return_labels: bool = Fa
     idx = np.flatnonzero(finite)
     labels = -np.ones(N, dtype=int)
     if idx.size:
+        from scipy.spatial import cKDTree
+
         X = _real(flat[idx])
         tree = cKDTree(X)
         radii = _radii(flat[idx], tol)
@@ -47,6 +51,9 @@ def deduplicate(keys: np.ndarray, *, tol: float = 1e-7, return_labels: bool = Fa
         nbrs = tree.query_ball_point(X, r=radii, p=np.inf)
         rows = np.repeat(np.arange(len(idx)), [len(v) for v in nbrs])
         cols = np.concatenate([np.asarray(v, dtype=int) for v in nbrs]) if len(nbrs) else np.zeros(0, int)
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
         graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(idx), len(idx)))
         _, comp = connected_components(graph, directed=False)
         # relabel components by first occurrence
@@ -83,6 +90,8 @@ class PointSet:
         reps = deduplicate(keys, tol=self.tol)  # distinct among themselves, finite
         if len(self) and reps.size:
             if self._tree is None:
+                from scipy.spatial import cKDTree
+
                 self._tree = cKDTree(_real(self.keys))
             hits = self._tree.query_ball_point(_real(keys[reps]), r=_radii(keys[reps], self.tol), p=np.inf)
             reps = reps[np.array([len(h) == 0 for h in hits], dtype=bool)]
@@ -98,6 +107,8 @@ class PointSet:
         if len(self) == 0 or len(keys) == 0:
             return np.zeros(len(keys), dtype=bool)
         if self._tree is None:
+            from scipy.spatial import cKDTree
+
             self._tree = cKDTree(_real(self.keys))
         hits = self._tree.query_ball_point(_real(keys), r=_radii(keys, self.tol), p=np.inf)
         return np.array([len(h) > 0 for h in hits], dtype=bool)

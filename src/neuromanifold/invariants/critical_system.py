@@ -22,7 +22,6 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 
 from ..architectures import Architecture
 from ..architectures.gauge import gauge_indices
@@ -143,6 +142,8 @@ def _slice_candidate(
     if len(cand) < k or np.linalg.matrix_rank(J[:, cand], tol=1e-9 * scale) < k:
         cand = np.arange(N)  # the gauge is not transversal: choose among all coordinates
         gauge = []
+    import scipy.linalg
+
     _, _, piv = scipy.linalg.qr(J[:, cand], pivoting=True, mode="economic")
     free = np.sort(cand[piv[:k]])
     s = np.linalg.svd(J[:, free], compute_uv=False)

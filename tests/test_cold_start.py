@@ -1,0 +1,81 @@
+"""Cold start (issue 21, part 5): a fresh process pays only for the libraries it uses.
+
+Structural, not timed: in a fresh interpreter, ``import neuromanifold`` and ``import neuromanifold.cli``
+(and building the command line's parser, which every command does) must not import the heavy optional
+stacks -- torch, e3nn, Dask's distributed, matplotlib, numba -- nor the ones only some invariants use
+(scipy, sympy).  Those are imported inside the functions that use them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("torch", "e3nn", "distributed", "dask", "matplotlib", "numba", "llvmlite")
+ON_DEMAND = ("scipy", "sympy", "sklearn")  # used by some invariants only, imported when they run
+
+
+def _loaded_after(code: str) -> set[str]:
+    """The top-level packages in sys.modules after running ``code`` in a fresh interpreter."""
+    probe = code + "\nimport json, sys\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import neuromanifold",
+        "import neuromanifold.cli",
+        "from neuromanifold.cli import build_parser; build_parser()",
+    ],
+)
+def test_import_pulls_no_heavy_library(code: str) -> None:
+    loaded = _loaded_after(code)
+    assert not loaded & set(HEAVY + ON_DEMAND), f"{code!r} imports {sorted(loaded & set(HEAVY + ON_DEMAND))}"
+
+
+def test_dimension_alone_loads_only_numpy_and_flint() -> None:
+    """``analyze(..., only="dimension")`` uses numpy and python-flint only: the homotopy modules it imports
+    (through ``analysis``) must not pull scipy in at module level, nor anything heavier."""
+    loaded = _loaded_after('import neuromanifold as nm\nnm.analyze("mlp(widths=(2,2,1), r=2)", only="dimension")')
+    assert not loaded & set(HEAVY + ON_DEMAND), sorted(loaded & set(HEAVY + ON_DEMAND))
+
+
+def test_import_neuromanifold_loads_no_submodule_but_resolves_every_public_name() -> None:
+    """The package's names are lazy (PEP 562): importing it loads none of them, and each one resolves on use
+    (``nm.analyze``, ``nm.parse_spec``, ...) without pulling in torch or the other heavy stacks."""
+    code = (
+        "import sys, neuromanifold as nm\n"
+        "before = sorted(m for m in sys.modules if m.startswith('neuromanifold.'))\n"
+        "names = {n: type(getattr(nm, n)).__name__ for n in nm.__all__}\n"
+        "import json\n"
+        "print(json.dumps({'before': before, 'names': names, 'version': nm.__version__,\n"
+        "                  'loaded': sorted({m.split('.')[0] for m in sys.modules})}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    assert info["before"] == [], f"import neuromanifold loaded {info['before']}"
+    assert set(info["names"]) == set(__import__("neuromanifold").__all__)
+    assert info["version"]
+    assert not set(info["loaded"]) & set(HEAVY), sorted(set(info["loaded"]) & set(HEAVY))
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    import neuromanifold as nm
+
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        nm.no_such_name  # noqa: B018
+    assert nm.analysis.DEFAULT_INVARIANTS  # a submodule is reachable as an attribute
+
+
+def test_homotopy_names_resolve_lazily() -> None:
+    import neuromanifold.homotopy as H
+
+    for name in H.__all__:
+        assert getattr(H, name) is not None
+    with pytest.raises(AttributeError):
+        H.no_such_name  # noqa: B018
