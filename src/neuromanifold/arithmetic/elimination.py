@@ -12,12 +12,14 @@ float64 GEMMs.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .modular import matmul_mod
 
 PANEL = 256  # columns eliminated per panel
-BASE = 32  # panels this narrow are searched by plain elimination
+BASE = 64  # panels this narrow are searched by plain elimination
 ROW_BLOCK = 1024  # rows per exact product in the trailing update (temporaries: a few row blocks)
 
 
@@ -54,7 +56,7 @@ def _search(B: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
     """(P, Q) for a block B: rank(B) independent rows and columns whose square block is invertible."""
     m, n = B.shape
     if n <= BASE or m == 0:
-        r, c = _search_plain(B, p)
+        r, c = _kernels()["search"](np.array(B, dtype=np.int64), p)  # a copy: B is a view of the caller's matrix
         return np.asarray(r, dtype=np.int64), np.asarray(c, dtype=np.int64)
     h = n // 2
     P1, Q1 = _search(B[:, :h], p)
@@ -68,27 +70,113 @@ def _search(B: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _limb_bits(p: int, k: int) -> int:
-    """Bits per limb of the multipliers so that limb * residue * k < 2^53 (exact float64 GEMM sums)."""
-    return max(1, 52 - (p - 1).bit_length() - max(k - 1, 1).bit_length())
+    """Bits per limb of the multipliers so that limb * residue * k < 2^51: every GEMM sum is exact and the Horner
+    step acc * 2^bits + next stays below 2^52, where the float reduction below is exact."""
+    return max(1, 51 - (p - 1).bit_length() - max(k - 1, 1).bit_length())
+
+
+_KERNELS: dict[str, Any] = {}
+
+
+def _kernels() -> dict[str, Any]:
+    """Fused reductions x mod p of float64 arrays (0 <= x < 2^52): q = floor(x / p) from x * (1 / p) is off by at
+    most one, so x - q p (exact) needs one correction.  numba when importable (np.fmod costs ~10x), else numpy."""
+    if _KERNELS:
+        return _KERNELS
+    try:
+        from numba import njit
+    except Exception:  # pragma: no cover - numba is a dependency; numpy below is the fallback
+        _KERNELS.update(horner=_horner_numpy, sub=_sub_numpy, search=_search_plain)
+        return _KERNELS
+    try:  # cached on disk when numba finds a writable place (a second of compilation otherwise, once a process)
+        njit(cache=True)(_horner_numpy)
+        CACHED = True
+    except RuntimeError:  # pragma: no cover - read-only install without a writable cache directory
+        CACHED = False
+
+    @njit(cache=CACHED, nogil=True)
+    def horner(acc, C, shift, p, inv_p):  # acc = (acc * shift + C) mod p, in place
+        for i in range(acc.shape[0]):
+            for j in range(acc.shape[1]):
+                x = acc[i, j] * shift + C[i, j]
+                x -= np.floor(x * inv_p) * p
+                if x < 0:
+                    x += p
+                elif x >= p:
+                    x -= p
+                acc[i, j] = x
+
+    @njit(cache=CACHED, nogil=True)
+    def sub(blk, upd, p):  # blk = (blk - upd) mod p for residues, in place
+        for i in range(blk.shape[0]):
+            for j in range(blk.shape[1]):
+                x = blk[i, j] - upd[i, j]
+                blk[i, j] = x + p if x < 0 else x
+
+    @njit(cache=CACHED, nogil=True)
+    def search(B, p):  # Gauss elimination of the unused rows on B (int64 residues, in place): pivot rows, columns
+        m, n = B.shape
+        used = np.zeros(m, np.bool_)
+        rows = np.empty(n, np.int64)
+        cols = np.empty(n, np.int64)
+        k = 0
+        for j in range(n):
+            r = -1
+            for i in range(m):
+                if not used[i] and B[i, j] != 0:
+                    r = i
+                    break
+            if r < 0:
+                continue
+            used[r] = True
+            rows[k] = r
+            cols[k] = j
+            k += 1
+            a, b, x0, x1 = B[r, j], p, 1, 0  # inverse of B[r, j] mod p (extended Euclid)
+            while b:
+                q = a // b
+                a, b = b, a - q * b
+                x0, x1 = x1, x0 - q * x1
+            inv = x0 % p
+            for i in range(m):
+                if used[i] or B[i, j] == 0:
+                    continue
+                f = B[i, j] * inv % p
+                for jj in range(j + 1, n):
+                    x = B[i, jj] - f * B[r, jj] % p
+                    B[i, jj] = x + p if x < 0 else x
+                B[i, j] = 0
+        return rows[:k], cols[:k]
+
+    _KERNELS.update(horner=horner, sub=sub, search=search)
+    return _KERNELS
+
+
+def _horner_numpy(acc: np.ndarray, C: np.ndarray, shift: float, p: float, inv_p: float) -> None:
+    acc *= shift
+    acc += C
+    acc -= np.floor(acc * inv_p) * p
+    acc[acc < 0] += p
+    acc[acc >= p] -= p
+
+
+def _sub_numpy(blk: np.ndarray, upd: np.ndarray, p: float) -> None:
+    blk -= upd
+    blk[blk < 0] += p
 
 
 def _reduced_product(M: np.ndarray, T: np.ndarray, p: int) -> np.ndarray:
     """(M @ T) mod p as float64 for int64 residues M (m x k) and float64 residues T (k x n): M is cut into limbs of
-    ``_limb_bits`` bits, one exact GEMM per limb, combined by Horner's rule (acc * 2^bits + next < 2^53)."""
+    ``_limb_bits`` bits, one exact GEMM per limb, combined by Horner's rule with fused reductions."""
+    K = _kernels()
     bits = _limb_bits(p, M.shape[1])
     n_limbs = -(-(p - 1).bit_length() // bits)
     mask = (1 << bits) - 1
-    acc = None
+    acc = np.zeros((M.shape[0], T.shape[1]))
+    pf, inv = float(p), 1.0 / p
     for i in reversed(range(n_limbs)):
         limb = ((M >> (bits * i)) & mask).astype(np.float64)
-        C = limb @ T
-        np.fmod(C, p, out=C)
-        if acc is None:
-            acc = C
-        else:
-            acc *= float(1 << bits)
-            acc += C
-            np.fmod(acc, p, out=acc)
+        K["horner"](acc, limb @ T, float(1 << bits), pf, inv)
     return acc
 
 
@@ -124,10 +212,7 @@ def rank_blocked(A: np.ndarray, p: int, *, progress: bool = False) -> int:
             for r0 in range(top + k, m, ROW_BLOCK):
                 r1 = min(m, r0 + ROW_BLOCK)
                 blk = F[r0:r1, c1:]
-                upd = _reduced_product(F[r0:r1, c0 + Q].astype(np.int64), T, p)
-                blk -= upd
-                blk += p
-                np.fmod(blk, p, out=blk)
+                _kernels()["sub"](blk, _reduced_product(F[r0:r1, c0 + Q].astype(np.int64), T, p), float(p))
         top += k
     return top
 
