@@ -10,7 +10,7 @@ resident set, ``ru_maxrss``), with a wall-clock limit.  Methods:
 
 * ``now``: the exact Jacobian of mu_S over Z/p by backpropagation for dense networks
   (``parametrization.backprop``; forward mode otherwise), its rank by blocked elimination with GEMM updates
-  above 4e6 entries (``arithmetic.elimination``), the float SVD only up to 3,000 parameters (``svd`` option);
+  above 4e6 entries (``arithmetic.elimination``), the float SVD only up to 2,000 parameters (``svd`` option);
 * ``previous``: forward-mode Jacobian, python-flint's ``nmod_mat.rank`` (the matrix as Python integers), and the
   float SVD always -- the method before this issue, run by switching those three off in the child.
 

@@ -4,12 +4,15 @@
     python benchmarks/tracker.py --quick    # katsura-6/8, cyclic-5/6
     python benchmarks/tracker.py --systems katsura-9 cyclic-6 --timeout 120
 
-Ours: ``solve_total_degree`` (projective total-degree homotopy, all prod d_i paths, with final
-refinement, classification and deduplication) -- the same job as Macaulay2's
-NumericalAlgebraicGeometry ``solveSystem`` (total degree, its M2 engine).  PHCpack's blackbox
-``phc -b`` uses a polyhedral homotopy (mixed volume paths, fewer than the Bezout number on
-cyclic-n); its paths/s is computed on the paths it tracked.  Reference tools run in a subprocess
-with a timeout; a missing tool is reported and skipped.  HomotopyContinuation.jl tracks about
+Ours: the best wall time of ``--repeats`` (default 3) identical runs (``--seed``: the same gamma,
+chart and paths each time) of ``solve_total_degree`` (projective total-degree homotopy, all
+prod d_i paths, with final refinement, classification and deduplication) on min(2, cores)
+threads -- the same job as Macaulay2's NumericalAlgebraicGeometry ``solveSystem`` (total degree,
+its M2 engine).  PHCpack's blackbox ``phc -b`` uses a polyhedral homotopy (mixed volume paths,
+fewer than the Bezout number on cyclic-n); its paths/s is computed on the paths it tracked.
+Reference tools run once each in a subprocess with a timeout; a missing tool is reported and
+skipped.  The header gives the core count and the load average, and each row the load before
+it: other processes on the machine slow every column.  HomotopyContinuation.jl tracks about
 3,000 paths per second on such systems: the bar.
 """
 
@@ -51,11 +54,12 @@ def _poly_string(system: PolynomialSystem, poly: dict, power: str) -> str:
     return s[2:] if s.startswith("+ ") else "-" + s[2:]
 
 
-def ours(system: PolynomialSystem, repeats: int = 1, predictor: str = "rk4", compiled: bool = True) -> dict:
+def ours(system: PolynomialSystem, repeats: int = 1, predictor: str = "rk4", compiled: bool = True, seed: int = 0) -> dict:
+    """Best wall time of ``repeats`` identical runs (same seed: same gamma, chart and paths)."""
     best = None
-    for r in range(repeats):
+    for _ in range(repeats):
         t0 = time.perf_counter()
-        res = solve_total_degree(system, seed=r, predictor=predictor, compiled=compiled)
+        res = solve_total_degree(system, seed=seed, predictor=predictor, compiled=compiled)
         dt = time.perf_counter() - t0
         if best is None or dt < best[0]:
             best = (dt, res)
@@ -142,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--systems", nargs="*", default=None)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--timeout", type=float, default=300.0)
-    ap.add_argument("--repeats", type=int, default=1, help="best of this many runs of ours")
+    ap.add_argument("--repeats", type=int, default=3, help="best of this many runs of ours (same seed)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of our gamma and projective chart")
     ap.add_argument("--no-reference", action="store_true", help="skip Macaulay2 and PHCpack")
     ap.add_argument("--predictor", default="rk4", choices=["rk4", "heun", "taylor"], help="our predictor")
     ap.add_argument("--numpy", action="store_true",
@@ -154,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         else ["katsura-8", "katsura-9", "katsura-10", "cyclic-5", "cyclic-6", "cyclic-7"]
     )
     solve_total_degree(katsura(3), seed=0)  # warm up (imports, caches, the compiled kernel)
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}: {os.cpu_count()} cores, load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min); ours: best of {args.repeats} runs, seed "
+          f"{args.seed}, threads min(2, cores)\n")
     header = f"{'system':<11}{'paths':>6}{'sols':>6} | {'ours s':>8}{'paths/s':>9}{'steps':>6} | " \
              f"{'M2 s':>8}{'paths/s':>9}{'M2/ours':>8} | {'PHC s':>8}{'paths':>6}{'paths/s':>9}{'PHC/ours':>9} | {'vs HC.jl':>8}"
     print(header)
@@ -161,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     rates: dict[str, tuple[float, int]] = {}
     for name in systems:
         S = build(name)
-        o = ours(S, args.repeats, args.predictor)
+        load = os.getloadavg()[0]
+        o = ours(S, args.repeats, args.predictor, seed=args.seed)
         ours_rate = o["paths"] / o["seconds"]
         row = f"{name:<11}{o['paths']:>6}{o['solutions']:>6} | {o['seconds']:>8.2f}{ours_rate:>9.0f}{o['steps_per_path']:>6.0f} | "
         if args.no_reference:
@@ -182,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         print(row, flush=True)
         notes = []
         rates[name] = (ours_rate, o["solutions"])
+        notes.append(f"load average {load:.2f} before this row; ours {o['steps_per_path']:.1f} steps per path "
+                     f"(accepted + rejected), {o['failed']} failed, {o['at_infinity']} at infinity")
         if o["failed"]:
             notes.append(f"ours: {o['failed']} failed paths")
         if "error" in m2:
@@ -200,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nours with the batched numpy tracker (TrackerOptions(compiled=False)), same process:")
         solve_total_degree(katsura(3), seed=0, compiled=False)
         for name in systems:
-            o_np = ours(build(name), args.repeats, args.predictor, compiled=False)
+            o_np = ours(build(name), args.repeats, args.predictor, compiled=False, seed=args.seed)
             rate_np = o_np["paths"] / o_np["seconds"]
             print(f"{name:<11} numpy: {o_np['seconds']:>7.2f} s {rate_np:>7.0f} paths/s {o_np['solutions']:>5} sols | "
                   f"compiled/numpy = {rates[name][0] / rate_np:.1f}x")

@@ -134,7 +134,12 @@ class Context:
         self.containment_depth = 0  # > 0 when analysing an architecture containing another one
 
     def rng(self, purpose: str) -> np.random.Generator:
-        """An independent generator for one purpose, determined by (seed, purpose)."""
+        """An independent generator for one purpose, determined by (seed, purpose) within this Context's spec.
+
+        Every random choice of an analysis comes from such a generator, drawn in the process that owns the Context:
+        work handed to threads or Dask workers (chunks of paths, whole invariants of an atlas sweep) carries its
+        random data with it and draws none, so the values, statuses and evidence do not depend on where or in how
+        many pieces the work runs (``tests/runtime/test_reproducible.py``)."""
         return np.random.default_rng([self.seed, zlib.crc32(purpose.encode())])
 
     def derive(self, *, options: AnalysisOptions | None = None, progress: bool | None = None) -> "Context":

@@ -11,15 +11,14 @@ from .common import CLUSTER_HELP, CLUSTER_METAVAR, DRY_RUN_HELP, check_out_path,
 
 
 def add_parser(sub: Any) -> None:
-    from ..analysis import DEFAULT_INVARIANTS, INVARIANTS
-    from ..parametrization.coefficients import METRICS
+    from .names import DEFAULT_INVARIANTS, INVARIANT_NAMES, METRICS  # light: no analysis, no numpy
 
     p_an = sub.add_parser("analyze", help="compute invariants of an architecture's neuromanifold")
     p_an.add_argument("spec", nargs="?", default=None, help="architecture spec, e.g. 'mlp(widths=(2,3,1), r=2)'")
     p_an.add_argument(
         "--only",
         default=None,
-        help=f"comma-separated invariants among: {', '.join(INVARIANTS)} (default: {', '.join(DEFAULT_INVARIANTS)})",
+        help=f"comma-separated invariants among: {', '.join(INVARIANT_NAMES)} (default: {', '.join(DEFAULT_INVARIANTS)})",
     )
     p_an.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p_an.add_argument("--seed", type=int, default=0, help="seed of every generic point (default 0)")
@@ -70,7 +69,7 @@ def add_parser(sub: Any) -> None:
                       "GF(p); small cases only, refused with a reason beyond the cost limits)")
     p_an.add_argument("--svd", action=argparse.BooleanOptionalAction, default=None,
                       help="dimension: the supplementary float SVD (numerical rank and singular-value gap); default: "
-                      "only up to 3,000 parameters (the certified value never rests on it)")
+                      "only up to 2,000 parameters (the certified value never rests on it)")
     p_an.add_argument("--force", action="store_true",
                       help="run degree, fiber_points and ed_degree even when their estimated number of solutions "
                       "exceeds the cap (otherwise give --budget or --max-degree)")

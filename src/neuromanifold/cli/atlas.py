@@ -14,10 +14,10 @@ from .common import CLUSTER_METAVAR, DRY_RUN_HELP, Parser, emit, spec_command
 
 
 def add_parser(sub: Any) -> None:
-    from ..analysis import DEFAULT_INVARIANTS
+    from .names import DEFAULT_INVARIANTS
     from ..atlas.ranges import MAX_SPECS
     from ..atlas.tables import PRESETS
-    from ..parametrization.coefficients import METRICS
+    from .names import METRICS
 
     p_ce = spec_command(
         sub, "compare-equivariant", "invariants of an equivariant family (gcnn, mlp(..., equivariant=G)) beside its "

@@ -12,7 +12,7 @@ from .common import emit, figure_path, load_array, quiet, save_figure, spec_comm
 
 
 def add_parser(sub: Any) -> None:
-    from ..parametrization.coefficients import METRICS
+    from .names import METRICS
 
     p_cr = spec_command(
         sub, "critical", "all critical points of the mean-squared loss on a data set: counts, types, global minimum",

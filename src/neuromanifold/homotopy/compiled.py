@@ -6,15 +6,22 @@ Two kinds of homotopy of ``PolynomialSystem``s are evaluated here:
     parameter arc:  H(z, t) = F(z; p(t)),  p(t) = p_target + s(t) dp,
                     s(t) = gamma t / (1 + (gamma - 1) t),   H_t = (dF/dp) dp ds/dt.
 
-Each system is a monomial table V[k] = V[parent[k]] * x[var[k]] over x = (z, p) and sparse rows
-of coefficients: F_i, (F_z)_ij and (F_p)_il are sums of coefficient * V[k] (``Tables``).
+Each system is a monomial table V[k] = V[parent[k]] * x[var[k]] over x = (z, p) and lists of
+entries: F_i, (F_z)_ij and (F_p)_il are sums of coefficient * V[k] (``Tables``), added entry by
+entry (no inner loop per row), real coefficients apart from complex ones (two multiplications
+instead of four).  For the straight line, F and F_z are added unscaled and then scaled by the real
+1 - t.  Floating point: fused multiply-adds (``_FM``), never the assumption that values are finite (the
+kernels test for NaN and inf), and no reassociation: a reassociated (vectorised) loop's order follows the
+arrays' alignment, which differs between processes, so a Dask worker's endpoints differed in the last bits
+from this process's (``tests/runtime/test_reproducible.py``).
 
 ``_track_range`` runs the step loop of ``tracker._track_batch`` (the same RK4 / Heun predictor,
 Newton corrector, step-size control, endgame rule and path endings) for one path at a time in
 machine code, with an n x n complex LU with partial pivoting per Jacobian, so a step costs
 microseconds instead of the per-call overhead of small batched array operations.  Paths are
 independent: chunks of paths run in Python threads (the kernels release the GIL), so the result
-does not depend on the chunking or the thread count.  The two kinds compile separately
+does not depend on the chunking or the thread count.  ``_refine_range`` is the final refinement
+(Newton, residual and the condition number by LAPACK's SVD, ``_condition``), also per chunk.  The two kinds compile separately
 (``overload`` on the type of the ``form`` tuple).  Without numba (``AVAILABLE`` is False) the
 tracker keeps its batched numpy path.
 
@@ -87,6 +94,9 @@ except Exception:  # pragma: no cover - numba is a dependency; numpy is the fall
 
 
 CACHED = AVAILABLE and _cache_dir()  # cache=CACHED on every kernel
+# fast-math flags that keep NaN / inf semantics (the kernels test for non-finite values):
+# reassociation and fused multiply-adds only
+_FM = {"contract", "nsz", "arcp"}
 
 # float options (order of ``float_options``) and int options (order of ``int_options``)
 _F_INITIAL, _F_MAX_STEP, _F_MIN_STEP, _F_MIN_REL, _F_CORR_TOL, _F_PRED_TOL, _F_MAX_FIRST, _F_CONTRACT, \
@@ -113,20 +123,29 @@ def int_options(opts) -> np.ndarray:
     return np.array([opts.max_corrector_iters, opts.max_steps, order], dtype=np.int64)
 
 
-def _csr(C: np.ndarray, width: int) -> tuple[np.ndarray, ...]:
-    """The nonzero rows of C (slots, M), slot s = i * width + j: (i, j, row pointers, monomial
-    indices, coefficients), slot by slot."""
+def _entries(C: np.ndarray, width: int) -> tuple[np.ndarray, ...]:
+    """The nonzero entries of C (slots, M), slot s = i * width + j, as two lists: real coefficients
+    (i, j, monomial, coefficient) and complex ones (i, j, monomial, real part, imaginary part); a real
+    coefficient times a monomial costs two multiplications instead of four.  Each list holds the first
+    entry of every slot, then the second, ... (within a slot the monomials stay in order), so that
+    consecutive updates hit different slots (no chain of read-modify-writes through one address)."""
     rows, k = np.nonzero(C)
-    slots, start = np.unique(rows, return_index=True)
-    ptr = np.append(start, len(rows)).astype(np.int64)
-    return ((slots // width).astype(np.int64), (slots % width).astype(np.int64), ptr, k.astype(np.int64),
-            C[rows, k].astype(np.complex128))
+    _, start, count = np.unique(rows, return_index=True, return_counts=True)
+    order = np.lexsort((rows, np.arange(len(rows)) - np.repeat(start, count)))
+    rows, k = rows[order], k[order]
+    coef = C[rows, k].astype(np.complex128)
+    real = coef.imag == 0
+    i, j = (rows // width).astype(np.int64), (rows % width).astype(np.int64)
+    k = k.astype(np.int64)
+    c = np.ascontiguousarray
+    return (c(i[real]), c(j[real]), c(k[real]), c(coef.real[real]),
+            c(i[~real]), c(j[~real]), c(k[~real]), c(coef.real[~real]), c(coef.imag[~real]))
 
 
 class Tables:
     """The monomial table and the coefficients of a ``PolynomialSystem`` as flat arrays: monomial
     k is V[parent[k]] * x[var[k]]; F_i, (F_z)_ij and (F_p)_il are sums of coefficient * monomial
-    over their (CSR) rows."""
+    over their entries (``_entries``)."""
 
     def __init__(self, system) -> None:
         n, m = system.n_vars, system.n_params
@@ -137,50 +156,128 @@ class Tables:
             parent[lo:hi] = parents
             var[lo:hi] = vars_
         self.parent, self.var = parent, var
-        self.f = _csr(system._CF.T, 1)  # (n, M)
-        self.z = _csr(system._CZ.T, n)  # (n*n, M)
-        self.p = _csr(system._CP.T, max(m, 1))  # (n*m, M)
+        self.f = _entries(system._CF.T, 1)  # (n, M)
+        self.z = _entries(system._CZ.T, n)  # (n*n, M)
+        self.p = _entries(system._CP.T, max(m, 1))  # (n*m, M)
         self.n, self.m, self.M = n, m, M
 
+        self._packed = _pack((parent, var) + self.f + self.z + self.p)
+
     def arrays(self) -> tuple:
-        return (self.parent, self.var) + self.f + self.z + self.p
+        """(ints, floats): the 29 arrays (parent, var, then the ``_entries`` of F, F_z and F_p) packed
+        into one integer and one float array (``_pack``; the kernels read them with ``_iseg`` and
+        ``_fseg``): passing two arrays from kernel to kernel instead of 29 saves ~200 words per call."""
+        return self._packed
+
+
+_SEGMENTS = 29  # parent, var and 3 x 9 entry arrays (``_entries``)
+
+
+def _pack(arrays: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """ints = [start of segment q in ints, q = 0..29 | start in floats, q = 0..29 | integer data],
+    floats = the float data: segment q is ints[ints[q]:ints[q + 1]] if integer, else
+    floats[ints[30 + q]:ints[31 + q]] (the other range is empty)."""
+    assert len(arrays) == _SEGMENTS
+    head = 2 * (_SEGMENTS + 1)
+    ioff, foff = [head], [0]
+    idata, fdata = [], []
+    for a in arrays:
+        if a.dtype.kind == "f":
+            fdata.append(a)
+            foff.append(foff[-1] + len(a))
+            ioff.append(ioff[-1])
+        else:
+            idata.append(a.astype(np.int64))
+            ioff.append(ioff[-1] + len(a))
+            foff.append(foff[-1])
+    ints = np.concatenate([np.array(ioff + foff, dtype=np.int64)] + idata)
+    floats = np.concatenate(fdata).astype(np.float64) if fdata else np.zeros(0)
+    return ints, floats
 
 
 @njit(cache=CACHED, nogil=True, inline="always")
-def _system(z, p, dp, tabs, x, V, scale, tscale, H, Hz, Ht, want_t, want_p):
-    """Adds scale F(z; p) to H, scale F_z to Hz and, if want_t, tscale F (want_p: tscale (dF/dp) dp)
-    to Ht, for one polynomial system (``Tables``)."""
-    parent, var, fi, _, fptr, fk, fc, zi, zj, zptr, zk, zc, qi, ql, qptr, qk, qc = tabs
+def _iseg(tab, q):
+    """Integer segment q of a packed table (``_pack``)."""
+    ints = tab[0]
+    return ints[ints[q]:ints[q + 1]]
+
+
+@njit(cache=CACHED, nogil=True, inline="always")
+def _fseg(tab, q):
+    """Float segment q of a packed table (``_pack``)."""
+    ints, floats = tab
+    return floats[ints[30 + q]:ints[31 + q]]
+
+
+@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+def _monomials(z, p, parent, var, x, V):
+    """V[k] = V[parent[k]] * x[var[k]] over x = (z, p), V[0] = 1."""
     n = z.shape[0]
-    m = p.shape[0]
     for j in range(n):
         x[j] = z[j]
-    for l in range(m):
+    for l in range(p.shape[0]):
         x[n + l] = p[l]
     V[0] = 1.0
     for k in range(1, parent.shape[0]):
         V[k] = V[parent[k]] * x[var[k]]
-    for u in range(fi.shape[0]):
-        acc = 0j
-        for e in range(fptr[u], fptr[u + 1]):
-            acc += fc[e] * V[fk[e]]
-        H[fi[u]] += scale * acc
-        if want_t:
-            Ht[fi[u]] += tscale * acc
-    for u in range(zi.shape[0]):
-        acc = 0j
-        for e in range(zptr[u], zptr[u + 1]):
-            acc += zc[e] * V[zk[e]]
-        Hz[zi[u], zj[u]] += scale * acc
-    if want_p:
-        for u in range(qi.shape[0]):
-            acc = 0j
-            for e in range(qptr[u], qptr[u + 1]):
-                acc += qc[e] * V[qk[e]]
-            Ht[qi[u]] += tscale * acc * dp[ql[u]]
 
 
-@njit(cache=CACHED, nogil=True, inline="always")
+@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+def _add_vector2(ir, kr, cr, ic, kc, ccr, cci, V, out, s, out2, s2, scaled, want2):
+    """out[i] += coefficient * V[k] (times s if scaled) and, if want2, out2[i] += s2 coefficient * V[k],
+    over the entries of ``_entries``."""
+    for e in range(ir.shape[0]):
+        v = V[kr[e]]
+        c = cr[e]
+        val = complex(c * v.real, c * v.imag)
+        out[ir[e]] += s * val if scaled else val
+        if want2:
+            out2[ir[e]] += s2 * val
+    for e in range(ic.shape[0]):
+        v = V[kc[e]]
+        a = ccr[e]
+        b = cci[e]
+        val = complex(a * v.real - b * v.imag, a * v.imag + b * v.real)
+        out[ic[e]] += s * val if scaled else val
+        if want2:
+            out2[ic[e]] += s2 * val
+
+
+@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+def _add_matrix(ir, jr, kr, cr, ic, jc, kc, ccr, cci, V, out, s, scaled):
+    """out[i, j] += coefficient * V[k] (times s if scaled) over the entries of ``_entries``."""
+    for e in range(ir.shape[0]):
+        v = V[kr[e]]
+        c = cr[e]
+        val = complex(c * v.real, c * v.imag)
+        if scaled:
+            val = s * val
+        out[ir[e], jr[e]] += val
+    for e in range(ic.shape[0]):
+        v = V[kc[e]]
+        a = ccr[e]
+        b = cci[e]
+        val = complex(a * v.real - b * v.imag, a * v.imag + b * v.real)
+        if scaled:
+            val = s * val
+        out[ic[e], jc[e]] += val
+
+
+@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+def _add_parameter(ir, jr, kr, cr, ic, jc, kc, ccr, cci, V, out, w):
+    """out[i] += coefficient * V[k] * w[l] over the entries (i, l) of (F_p) (``_entries``)."""
+    for e in range(ir.shape[0]):
+        v = V[kr[e]]
+        c = cr[e]
+        out[ir[e]] += complex(c * v.real, c * v.imag) * w[jr[e]]
+    for e in range(ic.shape[0]):
+        v = V[kc[e]]
+        a = ccr[e]
+        b = cci[e]
+        out[ic[e]] += complex(a * v.real - b * v.imag, a * v.imag + b * v.real) * w[jc[e]]
+
+
+@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
 def _zero(H, Hz, Ht):
     n = H.shape[0]
     for i in range(n):
@@ -198,28 +295,63 @@ def _evaluate(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):  # pragma: no c
     raise NotImplementedError
 
 
-@njit(cache=CACHED, nogil=True, inline="always")
+@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+def _values(tab, V, out, s, out2, s2, scaled, want2):
+    """out += F (times s if scaled) and, if want2, out2 += s2 F, from the monomials V of a packed table."""
+    _add_vector2(_iseg(tab, 2), _iseg(tab, 4), _fseg(tab, 5), _iseg(tab, 6), _iseg(tab, 8), _fseg(tab, 9),
+                 _fseg(tab, 10), V, out, s, out2, s2, scaled, want2)
+
+
+@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+def _jacobian(tab, V, out, s, scaled):
+    """out += F_z (times s if scaled)."""
+    _add_matrix(_iseg(tab, 11), _iseg(tab, 12), _iseg(tab, 13), _fseg(tab, 14), _iseg(tab, 15), _iseg(tab, 16),
+                _iseg(tab, 17), _fseg(tab, 18), _fseg(tab, 19), V, out, s, scaled)
+
+
+@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
 def _evaluate_straight(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
     gsl, tabF, tabG = form
-    x, V, p = ws
+    x, V, p, w = ws
+    n = z.shape[0]
     _zero(H, Hz, Ht)
-    # H = (1 - t) F + gamma t G, H_t = gamma G - F
-    _system(z, p, dp, tabF, x, V, 1.0 - t + 0j, -1.0 + 0j, H, Hz, Ht, want_t, False)
-    _system(z, p, dp, tabG, x, V, gsl * t, gsl, H, Hz, Ht, want_t, False)
+    # H = (1 - t) F + gamma t G, H_t = gamma G - F: F and F_z unscaled into H and Hz, then scaled
+    _monomials(z, p, _iseg(tabF, 0), _iseg(tabF, 1), x, V)
+    _values(tabF, V, H, 1.0 + 0j, Ht, 1.0 + 0j, False, False)
+    _jacobian(tabF, V, Hz, 1.0 + 0j, False)
+    a = 1.0 - t  # real: two multiplications per entry
+    for i in range(n):
+        if want_t:
+            Ht[i] = -H[i]
+        H[i] = complex(a * H[i].real, a * H[i].imag)
+        for j in range(n):
+            Hz[i, j] = complex(a * Hz[i, j].real, a * Hz[i, j].imag)
+    b = gsl * t
+    _monomials(z, p, _iseg(tabG, 0), _iseg(tabG, 1), x, V)
+    _values(tabG, V, H, b, Ht, gsl, True, want_t)
+    _jacobian(tabG, V, Hz, b, True)
 
 
-@njit(cache=CACHED, nogil=True, inline="always")
+@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
 def _evaluate_parameter(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
     tabF = form[0]
-    x, V, p = ws
+    x, V, p, w = ws
     m = ptgt.shape[0]
     den = 1.0 + (gam - 1.0) * t
     s = gam * t / den
     for l in range(m):
         p[l] = ptgt[l] + s * dp[l]
     _zero(H, Hz, Ht)
-    # H_t = (dF/dp) dp ds/dt
-    _system(z, p, dp, tabF, x, V, 1.0 + 0j, gam / (den * den), H, Hz, Ht, False, want_t)
+    _monomials(z, p, _iseg(tabF, 0), _iseg(tabF, 1), x, V)
+    _values(tabF, V, H, 1.0 + 0j, Ht, 1.0 + 0j, False, False)
+    _jacobian(tabF, V, Hz, 1.0 + 0j, False)
+    if want_t:
+        # H_t = (dF/dp) dp ds/dt
+        ds = gam / (den * den)
+        for l in range(m):
+            w[l] = ds * dp[l]
+        _add_parameter(_iseg(tabF, 20), _iseg(tabF, 21), _iseg(tabF, 22), _fseg(tabF, 23), _iseg(tabF, 24),
+                       _iseg(tabF, 25), _iseg(tabF, 26), _fseg(tabF, 27), _fseg(tabF, 28), V, Ht, w)
 
 
 def _monomial_count(form):  # pragma: no cover - compiled only
@@ -232,8 +364,8 @@ if AVAILABLE:
     @overload(_monomial_count)
     def _monomial_count_overload(form):
         if len(form) == 3:
-            return lambda form: max(form[1][0].shape[0], form[2][0].shape[0])
-        return lambda form: form[0][0].shape[0]
+            return lambda form: max(form[1][0][1] - form[1][0][0], form[2][0][1] - form[2][0][0])
+        return lambda form: form[0][0][1] - form[0][0][0]
 
     @overload(_evaluate, inline="always")
     def _evaluate_overload(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
@@ -242,7 +374,7 @@ if AVAILABLE:
         return _evaluate_parameter.py_func
 
 
-@njit(cache=CACHED, nogil=True)
+@njit(cache=CACHED, nogil=True, fastmath=_FM)
 def _lu(A, piv):
     """In-place LU with partial pivoting (largest |re| + |im|, as LAPACK); False when a pivot is
     zero or not finite (an exactly singular or non-finite matrix)."""
@@ -273,7 +405,7 @@ def _lu(A, piv):
     return True
 
 
-@njit(cache=CACHED, nogil=True)
+@njit(cache=CACHED, nogil=True, fastmath=_FM)
 def _lu_solve(A, piv, b, out, sign):
     """out = sign * A^{-1} b from the factors of ``_lu``."""
     n = A.shape[0]
@@ -297,7 +429,7 @@ def _lu_solve(A, piv, b, out, sign):
         out[i] = acc / A[i, i]
 
 
-@njit(cache=CACHED, nogil=True)
+@njit(cache=CACHED, nogil=True, fastmath=_FM)
 def _norm(v):
     """max_i |v_i|, NaN when some entry is NaN (as numpy's max)."""
     mx = 0.0
@@ -310,7 +442,7 @@ def _norm(v):
     return mx
 
 
-@njit(cache=CACHED, nogil=True)
+@njit(cache=CACHED, nogil=True, fastmath=_FM)
 def _all_finite(v):
     for i in range(v.shape[0]):
         if not (np.isfinite(v[i].real) and np.isfinite(v[i].imag)):
@@ -318,14 +450,15 @@ def _all_finite(v):
     return True
 
 
-@njit(cache=CACHED, nogil=True)
+@njit(cache=CACHED, nogil=True, fastmath=_FM)
 def _workspace(form, n, m):
-    """Scratch arrays of ``_evaluate``: x (variables), V (monomials) and p."""
+    """Scratch arrays of ``_evaluate``: x (variables), V (monomials), p and w (dp ds/dt)."""
     M = _monomial_count(form)
-    return (np.empty(n + m, dtype=np.complex128), np.empty(M, dtype=np.complex128), np.empty(m, dtype=np.complex128))
+    return (np.empty(n + m, dtype=np.complex128), np.empty(M, dtype=np.complex128), np.empty(m, dtype=np.complex128),
+            np.empty(m, dtype=np.complex128))
 
 
-@njit(cache=CACHED, nogil=True)
+@njit(cache=CACHED, nogil=True, fastmath=_FM)
 def _velocity(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, out):
     """out = dz/dt = -H_z^{-1} H_t at (z, t) (NaN where H_z is singular)."""
     _evaluate(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, True)
@@ -336,7 +469,20 @@ def _velocity(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, out):
             out[i] = np.nan
 
 
-@njit(cache=CACHED, nogil=True)
+@njit(cache=CACHED, nogil=True, fastmath=_FM)
+def _newton_step(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, dz):
+    """dz = -H_z^{-1} H at (z, t) (NaN where H_z is singular), keeping the LU factors of H_z in Hz
+    and H_t in Ht; whether H_z is regular."""
+    _evaluate(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, True)
+    if _lu(Hz, piv):
+        _lu_solve(Hz, piv, H, dz, -1.0)
+        return True
+    for i in range(dz.shape[0]):
+        dz[i] = np.nan
+    return False
+
+
+@njit(cache=CACHED, nogil=True, fastmath=_FM)
 def _track_range(lo, hi, Z, T, steps, rejected, work, code, S1Z, S2Z, S1T, S2T, Ptgt, DP, GAM, form, fo, io):
     """Track paths lo..hi-1 in place: Z (B, n) from T (B,) to t_end (``fo[_F_T_END]``); work counts
     the Jacobian factorisations of each path."""
@@ -414,20 +560,15 @@ def _track_range(lo, hi, Z, T, steps, rejected, work, code, S1Z, S2Z, S1T, S2T, 
                 _velocity(y, t - ha, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, k4)
                 for j in range(n):
                     zc[j] = z[j] - (ha / 6.0) * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
-            # corrector: Newton at t1; H_z [dz, v] = -[H, H_t] with one factorisation
+            # corrector: Newton at t1; H_z [dz, v] = -[H, H_t] with one factorisation (v, the
+            # velocity for the next step, solved only after the last iteration of an accepted step)
             ok = False
             first = np.inf
             prev = np.inf
+            regular = False
             for it in range(max_iters):
-                _evaluate(zc, t1, ptgt, dp, gam, form, ws, H, Hz, Ht, True)
                 nlu += 1
-                if _lu(Hz, piv):
-                    _lu_solve(Hz, piv, H, dz, -1.0)
-                    _lu_solve(Hz, piv, Ht, vel, -1.0)
-                else:
-                    for j in range(n):
-                        dz[j] = np.nan
-                        vel[j] = np.nan
+                regular = _newton_step(zc, t1, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, dz)
                 for j in range(n):
                     zc[j] += dz[j]
                 nrm = _norm(dz) / (1.0 + _norm(zc))
@@ -448,6 +589,11 @@ def _track_range(lo, hi, Z, T, steps, rejected, work, code, S1Z, S2Z, S1T, S2T, 
             err = max(first, 1e-300)
             factor = 0.9 * (fo[_F_PRED_TOL] / err) ** expo if err < np.inf else 0.0
             if ok:
+                if regular:
+                    _lu_solve(Hz, piv, Ht, vel, -1.0)
+                else:  # pragma: no cover - an accepted step has a finite update, so a regular H_z
+                    for j in range(n):
+                        vel[j] = np.nan
                 for j in range(n):
                     z[j] = zc[j]
                     k1[j] = vel[j]
@@ -491,7 +637,7 @@ def _track_range(lo, hi, Z, T, steps, rejected, work, code, S1Z, S2Z, S1T, S2T, 
         code[b] = c
 
 
-@njit(cache=CACHED, nogil=True)
+@njit(cache=CACHED, nogil=True, fastmath=_FM)
 def _newton_iterations(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol, guarded):
     """Newton's method at T[b] from Z[b], path by path; a path stops once its update <= tol.
 
@@ -539,7 +685,7 @@ def _newton_iterations(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol, guard
         upd[b] = u
 
 
-@njit(cache=CACHED, nogil=True)
+@njit(cache=CACHED, nogil=True, fastmath=_FM)
 def _values_range(lo, hi, Z, T, Hout, Hzout, Ptgt, DP, GAM, form):
     """H and H_z at the points Z (B, n), T (B,)."""
     n = Z.shape[1]
@@ -548,3 +694,44 @@ def _values_range(lo, hi, Z, T, Hout, Hzout, Ptgt, DP, GAM, form):
     Ht = np.empty(n, dtype=np.complex128)
     for b in range(lo, hi):
         _evaluate(Z[b], T[b], Ptgt[b], DP[b], GAM[b], form, ws, Hout[b], Hzout[b], Ht, False)
+
+
+@njit(cache=CACHED, nogil=True)
+def _condition(A, work):
+    """cond_2(D A), D scaling every row of A to unit norm (``linear_algebra.condition_numbers``):
+    inf where A is singular or not finite.  work: an n x n complex scratch matrix."""
+    n = A.shape[0]
+    for i in range(n):
+        for j in range(n):
+            if not (np.isfinite(A[i, j].real) and np.isfinite(A[i, j].imag)):
+                return np.inf
+    for i in range(n):
+        rn = 0.0
+        for j in range(n):
+            rn += A[i, j].real * A[i, j].real + A[i, j].imag * A[i, j].imag
+        rn = np.sqrt(rn)
+        if rn == 0.0:
+            rn = 1.0
+        for j in range(n):
+            work[i, j] = A[i, j] / rn
+    c = np.linalg.cond(work)
+    return c if np.isfinite(c) else np.inf
+
+
+@njit(cache=CACHED, nogil=True)
+def _refine_range(lo, hi, Z, T, upd, resid, cond, Ptgt, DP, GAM, form, iters, tol):
+    """The tracker's final refinement of paths lo..hi-1 (``tracker._refine``): guarded Newton at T[b]
+    (``_newton_iterations``), then |H|_inf (inf if not finite) and the condition number of H_z
+    (``_condition``) at the refined point."""
+    _newton_iterations(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol, True)
+    n = Z.shape[1]
+    m = Ptgt.shape[1]
+    ws = _workspace(form, n, m)
+    H = np.empty(n, dtype=np.complex128)
+    Ht = np.empty(n, dtype=np.complex128)
+    Hz = np.empty((n, n), dtype=np.complex128)
+    work = np.empty((n, n), dtype=np.complex128)
+    for b in range(lo, hi):
+        _evaluate(Z[b], T[b], Ptgt[b], DP[b], GAM[b], form, ws, H, Hz, Ht, False)
+        resid[b] = _norm(H) if _all_finite(H) else np.inf
+        cond[b] = _condition(Hz, work) if n > 0 else 1.0

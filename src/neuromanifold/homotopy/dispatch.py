@@ -62,6 +62,14 @@ def _map(fn: Callable[[Any], Any], items: list, threads: int) -> list:
     return results
 
 
+def _chunks(B: int, threads: int) -> list[tuple[int, int]]:
+    """Ranges of paths for the threads: small chunks balance the load (path lengths vary); the
+    result does not depend on them."""
+    size = max(4, min(256, -(-B // (8 * threads))))
+    bounds = list(range(0, B, size)) + [B]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
 def _track_compiled(form: tuple, hom: Homotopy, z0: np.ndarray, opts: TrackerOptions, t_end: float,
                     threads: int) -> TrackResult:
     """``_track_batch`` path by path in compiled code (``compiled.py``), chunks of paths in threads."""
@@ -79,18 +87,21 @@ def _track_compiled(form: tuple, hom: Homotopy, z0: np.ndarray, opts: TrackerOpt
     s1z, s2z = np.full_like(z, np.nan), np.full_like(z, np.nan)
     s1t, s2t = np.full(B, np.nan), np.full(B, np.nan)
     fo, io = K.float_options(opts, t_end), K.int_options(opts)
-    # small chunks balance the load (path lengths vary); the result does not depend on them
-    size = max(4, min(256, -(-B // (8 * threads))))
-    bounds = list(range(0, B, size)) + [B]
-    ranges = list(zip(bounds[:-1], bounds[1:]))
     run = lambda r: K._track_range(r[0], r[1], z, t, steps, rejected, work, code, s1z, s2z, s1t, s2t,  # noqa: E731
                                    Ptgt, DP, GAM, tabs, fo, io)
-    _map(run, ranges, threads)
+    _map(run, _chunks(B, threads), threads)
 
     def refine(fin: np.ndarray):
         zf, tf = np.ascontiguousarray(z[fin]), np.ascontiguousarray(t[fin])
         P, D, G = np.ascontiguousarray(Ptgt[fin]), np.ascontiguousarray(DP[fin]), np.ascontiguousarray(GAM[fin])
         upd = np.full(fin.size, np.inf)
+        residual, cond = np.empty(fin.size), np.empty(fin.size)
+        try:  # Newton, residual and condition number path by path, chunks of paths in threads
+            _map(lambda r: K._refine_range(r[0], r[1], zf, tf, upd, residual, cond, P, D, G, tabs,  # noqa: E731
+                                           opts.final_iters, opts.final_tol), _chunks(fin.size, threads), threads)
+            return zf, residual, cond, upd
+        except Exception:  # pragma: no cover - LAPACK failed on some H_z: batched numpy SVD instead
+            zf, upd = np.ascontiguousarray(z[fin]), np.full(fin.size, np.inf)
         H = np.empty((fin.size, n), dtype=complex)
         Hz = np.empty((fin.size, n, n), dtype=complex)
         K._newton_iterations(0, fin.size, zf, tf, upd, P, D, G, tabs, opts.final_iters, opts.final_tol, True)
@@ -130,19 +141,23 @@ def track(
         B = z0.shape[0]
         threads = opts.threads if opts.threads > 0 else min(2, _CPUS)
         from ..runtime.cluster import current_client
+        from ..runtime.threads import single_threaded_blas
 
         client = current_client()
-        if client is not None and B >= CLUSTER_MIN_PATHS:
-            res = _track_on_cluster(client, homotopy, z0, opts, t_end)
-        elif (form := _compiled_form(homotopy, B, opts)) is not None:
-            res = _track_compiled(form, homotopy, z0, opts, t_end, threads)
-        else:
-            n_chunks = max(-(-B // opts.batch_size), min(threads, B // opts.min_paths_per_thread))
-            bounds = np.linspace(0, B, max(n_chunks, 1) + 1).astype(int)
-            chunks = [(homotopy.subset(slice(a, b)), z0[a:b]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-            # independent paths: chunks run concurrently (numpy, scipy and torch release the GIL)
-            parts = _map(lambda c: _track_batch(c[0], c[1], opts, t_end), chunks, threads)
-            res = parts[0] if len(parts) == 1 else TrackResult.concatenate(parts)
+        # one BLAS thread: parallelism is over paths, and the last bits of every endpoint then do not depend on
+        # the BLAS thread count of the process that tracks it (here or a Dask worker)
+        with single_threaded_blas():
+            if client is not None and B >= CLUSTER_MIN_PATHS:
+                res = _track_on_cluster(client, homotopy, z0, opts, t_end)
+            elif (form := _compiled_form(homotopy, B, opts)) is not None:
+                res = _track_compiled(form, homotopy, z0, opts, t_end, threads)
+            else:
+                n_chunks = max(-(-B // opts.batch_size), min(threads, B // opts.min_paths_per_thread))
+                bounds = np.linspace(0, B, max(n_chunks, 1) + 1).astype(int)
+                chunks = [(homotopy.subset(slice(a, b)), z0[a:b]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+                # independent paths: chunks run concurrently (numpy, scipy and torch release the GIL)
+                parts = _map(lambda c: _track_batch(c[0], c[1], opts, t_end), chunks, threads)
+                res = parts[0] if len(parts) == 1 else TrackResult.concatenate(parts)
         res.gammas = [homotopy.gamma]
     res.seconds = time.perf_counter() - start
     return res

@@ -30,7 +30,7 @@ from ..result import Result
 
 MAX_JACOBIAN_ENTRIES = 1.5e8  # ~1.2 GB of int64 residues; beyond this we refuse with advice
 AMBIENT_SAMPLE_LIMIT = 2500
-SVD_AUTO_LIMIT = 3000  # above this many parameters the float SVD is computed only on request (option svd) or need
+SVD_AUTO_LIMIT = 2000  # above this many parameters the float SVD is computed only on request (option svd) or need
 COMPLEX_NUMERICAL_LIMIT = 1200  # complex SVD costs ~6x real: beyond this use a real point  # largest containing space whose span we certify by sampling
 
 

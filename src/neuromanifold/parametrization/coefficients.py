@@ -2,10 +2,10 @@
 
 The network function f_theta is a tuple of polynomials in the inputs x; its coefficients
 c_{o,alpha}(theta) (output o, monomial x^alpha) are polynomials in theta with integer
-coefficients.  ``coefficient_map`` expands the forward pass symbolically (sympy, exact over Z)
-once; ``SparsePolynomials`` then evaluates any such list of polynomials, and their Jacobians,
-in complex128 over a batch of points.  Metrics on function space (``metric_matrix``) are
-quadratic forms on the coefficient vector c:
+coefficients.  ``coefficient_map`` expands the forward pass exactly over Z once (sparse integer
+polynomials, ``arithmetic.integer_polynomials``; sympy only as the fallback); ``SparsePolynomials``
+then evaluates any such list of polynomials, and their Jacobians, in complex128 over a batch of points.
+Metrics on function space (``metric_matrix``) are quadratic forms on the coefficient vector c:
 
 * ``euclidean``: sum_{o,alpha} |c_{o,alpha}|^2 (the Frobenius norm for linear networks);
 * ``bombieri_weyl``: sum_{o,alpha} |c_{o,alpha}|^2 / binom(d; alpha), the O(n)-invariant norm of
@@ -183,9 +183,73 @@ class CoefficientMap:
         return P.compact()
 
 
+def _too_many_terms(arch: Architecture) -> InputError:
+    return InputError(
+        f"{arch.spec()}: the expanded network function has more than {MAX_SYMBOLIC_TERMS} terms; "
+        "critical-point systems are built from the coefficient map and this network is too large "
+        "for it (use a smaller architecture)"
+    )
+
+
 def coefficient_map(arch: Architecture) -> CoefficientMap:
-    """Expand the forward pass symbolically: every coefficient of the network function as an
-    integer polynomial in theta.  Raises InputError when the expansion exceeds MAX_SYMBOLIC_TERMS."""
+    """Expand the forward pass exactly: every coefficient of the network function as an integer polynomial
+    in theta.  Integer polynomials (``arithmetic.integer_polynomials``) go through the forward pass; sympy
+    only where they cannot (a forward pass with a non-integer constant).  Raises InputError when the
+    expansion exceeds MAX_SYMBOLIC_TERMS."""
+    from ..arithmetic.integer_polynomials import DegreeOverflow, TooManyTerms
+
+    for bits in (16, 32, 64):
+        try:
+            return _coefficient_map_packed(arch, bits)
+        except DegreeOverflow:
+            continue  # an exponent may not fit: wider fields
+        except TooManyTerms:
+            raise _too_many_terms(arch) from None
+        except TypeError:
+            break  # something the integer polynomials do not represent
+    return _coefficient_map_sympy(arch)
+
+
+def _coefficient_map_packed(arch: Architecture, bits: int) -> CoefficientMap:
+    """``coefficient_map`` by sparse integer polynomials packed ``bits`` bits per variable (inputs first,
+    then the parameters, in the order of the sympy expansion)."""
+    from ..arithmetic.integer_polynomials import polynomial_type, unpack_exponents
+
+    Poly = polynomial_type(bits, MAX_SYMBOLIC_TERMS)
+    xshape = tuple(arch.input_shape(1))
+    n_x = int(np.prod(xshape)) if xshape else 1
+    n_th = int(arch.n_params)
+    X = np.empty(n_x, dtype=object)
+    X[:] = [Poly.variable(i) for i in range(n_x)]
+    theta = np.empty(n_th, dtype=object)
+    theta[:] = [Poly.variable(n_x + i) for i in range(n_th)]
+    Y = np.asarray(arch.output_to_matrix(arch.forward(arch.unflatten(theta), X.reshape(xshape)), 1)).reshape(-1)
+    outs: list[int] = []
+    keys: list[int] = []
+    coeffs: list[int] = []
+    for o, p in enumerate(Y):
+        if not isinstance(p, Poly):
+            p = Poly({}, 0) + p  # a constant output (an integer): TypeError for anything else
+        if len(keys) + len(p.t) > MAX_SYMBOLIC_TERMS:
+            raise _too_many_terms(arch)
+        outs.extend([o] * len(p.t))
+        keys.extend(p.t.keys())
+        coeffs.extend(p.t.values())
+    if not keys:
+        return CoefficientMap(arch, [], SparsePolynomials(np.zeros((0, n_th), dtype=int), np.zeros((0, 0), complex)))
+    exps = unpack_exponents(keys, n_x + n_th, bits)
+    # coordinates (o, alpha) ordered by output, degree, alpha; parameter monomials lexicographically
+    rows = np.column_stack([np.asarray(outs, dtype=np.int64), exps[:, :n_x].sum(axis=1), exps[:, :n_x]])
+    urows, row_of = np.unique(rows, axis=0, return_inverse=True)
+    E, col_of = np.unique(exps[:, n_x:], axis=0, return_inverse=True)
+    C = np.zeros((len(urows), len(E)), dtype=complex)
+    C[row_of.reshape(-1), col_of.reshape(-1)] = np.array(coeffs, dtype=object).astype(complex)
+    monomials = [(int(r[0]), tuple(int(v) for v in r[2:])) for r in urows]
+    return CoefficientMap(arch, monomials, SparsePolynomials(E.astype(int).reshape(len(E), n_th), C))
+
+
+def _coefficient_map_sympy(arch: Architecture) -> CoefficientMap:
+    """``coefficient_map`` by sympy (the reference expansion; the fallback of the integer polynomials)."""
     import sympy
 
     from .evaluation import symbolic_function
@@ -201,11 +265,7 @@ def coefficient_map(arch: Architecture) -> CoefficientMap:
         terms = P.terms()
         total += len(terms)
         if total > MAX_SYMBOLIC_TERMS:
-            raise InputError(
-                f"{arch.spec()}: the expanded network function has more than {MAX_SYMBOLIC_TERMS} terms; "
-                "critical-point systems are built from the coefficient map and this network is too large "
-                "for it (use a smaller architecture)"
-            )
+            raise _too_many_terms(arch)
         for monom, coeff in terms:
             rows.append((o, tuple(monom[: len(xs)]), tuple(monom[len(xs) :]), int(coeff)))
     keys = sorted({(o, a) for o, a, _, _ in rows}, key=lambda k: (k[0], sum(k[1]), k[1]))
