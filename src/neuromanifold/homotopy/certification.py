@@ -98,6 +98,10 @@ class Certification:
     # refined at the working precision, whose box midpoints +- radii contains that unique root)
     centre_low: np.ndarray | None = None
     uniqueness_radii: np.ndarray | None = None
+    # (B, n): half-widths per coordinate of a box about ``midpoints`` that contains the certified root (``radii``
+    # broadcast, except at badly scaled roots certified in rescaled variables: radii r s_i, much tighter than the
+    # cube of radius ``radii``; ``enclose_map`` takes them for tight image boxes)
+    coordinate_radii: np.ndarray | None = None
 
     @property
     def n_points(self) -> int:
@@ -130,6 +134,8 @@ class Certification:
             "real_undecided": int(np.sum(cert & ~real & ~nonreal)),
             "real_system": bool(self.real_system),
             "max_radius": float(np.nanmax(self.radii)) if self.n_certified else None,
+            "system_certified": ("the exact system (coefficients enclosed in balls)"
+                                 if self.extra.get("exact_coefficients") else "the stored double-precision system"),
             "seconds": round(float(self.seconds), 4),
         }
 
@@ -144,17 +150,37 @@ class Certification:
 
 
 class _BallSystem:
-    """The tables of a PolynomialSystem as ball-arithmetic data (built under the working precision)."""
+    """The tables of a PolynomialSystem as ball-arithmetic data (built under the working precision).
 
-    def __init__(self, system: PolynomialSystem, p: np.ndarray) -> None:
+    ``terms``: per equation {exponent over (z, p): acb ball}, enclosures of the exact coefficients of the system
+    whose roots are certified (e.g. a slice of an exact polynomial map with a coefficient-wise rounding in the
+    double system); None: the stored doubles of ``system``, taken exactly."""
+
+    def __init__(self, system: PolynomialSystem, p: np.ndarray, terms: list | None = None) -> None:
         from flint import acb, acb_mat
 
         self.n, self.m = system.n_vars, system.n_params
         self.M = int(system.monomials.shape[0])
         self.levels = [(lo, list(map(int, par)), list(map(int, var))) for lo, _hi, par, var in system._levels]
         n, M = self.n, self.M
-        self.CF = acb_mat(M, n, [acb(complex(c)) for c in system._CF.reshape(-1)])
-        self.CZ = acb_mat(M, n * n, [acb(complex(c)) for c in system._CZ.reshape(-1)])
+        if terms is None:
+            self.CF = acb_mat(M, n, [acb(complex(c)) for c in system._CF.reshape(-1)])
+            self.CZ = acb_mat(M, n * n, [acb(complex(c)) for c in system._CZ.reshape(-1)])
+        else:
+            index = {tuple(int(v) for v in e): k for k, e in enumerate(system.monomials)}
+            CF = [acb(0)] * (M * n)
+            CZ = [acb(0)] * (M * n * n)
+            for i, poly in enumerate(terms):
+                for exp, c in poly.items():
+                    if exp not in index:
+                        raise InputError(f"the exact system has the monomial {exp}, which the double one lacks")
+                    CF[index[exp] * n + i] += c
+                    for j in range(n):
+                        if exp[j] > 0:
+                            k = index[exp[:j] + (exp[j] - 1,) + exp[j + 1:]]
+                            CZ[k * n * n + i * n + j] += c * exp[j]
+            self.CF = acb_mat(M, n, CF)
+            self.CZ = acb_mat(M, n * n, CZ)
         self.p = [acb(complex(c)) for c in p]
         self.one = acb(1)
 
@@ -261,6 +287,59 @@ def _high_precision_centres(balls: _BallSystem, Z: np.ndarray, todo: np.ndarray,
     return out
 
 
+def _scaled_centres(system: PolynomialSystem, p: np.ndarray, exact_terms: Any, Z: np.ndarray, todo: np.ndarray,
+                    precision: int, factors: list[float], steps: int) -> dict[int, tuple[np.ndarray, np.ndarray, float]]:
+    """Krawczyk for the points ``todo`` in rescaled variables z = s u, s_i = 2^round(log2 |z_i|) (exact): G(u) =
+    F(s u) has the coefficients c prod s_i^e_i (exact products by powers of two of the balls of F), the centre is
+    refined at the working precision (``_high_precision_centres``) and a cube of radius r in u is a box of radii
+    r s_i in z.  {b: (double midpoint in z, low part, the radii r s_i (n,))}."""
+    from flint import acb, acb_mat
+
+    n = system.n_vars
+    base = exact_terms() if exact_terms is not None else [{e: acb(complex(c)) for e, c in poly.items()}
+                                                          for poly in system.polynomials]
+    out: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
+    for b in map(int, todo):
+        y = Z[b]
+        if not np.all(np.isfinite(y)):
+            continue
+        with np.errstate(divide="ignore"):
+            ex = np.where(np.abs(y) > 0, np.round(np.log2(np.abs(y))), 0).astype(int)
+        ex = np.clip(ex, -900, 900)
+        if not np.any(ex):
+            continue  # already well scaled: nothing new to try
+        two = [acb(2) ** int(e) for e in ex]
+        terms = []
+        for poly in base:
+            row = {}
+            for e, c in poly.items():
+                f = c
+                for j in range(n):
+                    if e[j]:
+                        f = f * two[j] ** int(e[j])
+                row[e] = f
+            terms.append(row)
+        try:
+            balls = _BallSystem(system, p, terms)
+        except InputError:
+            continue
+        u = np.array([math.ldexp(v.real, -int(k)) + 1j * math.ldexp(v.imag, -int(k)) for v, k in zip(y, ex)])
+        Ju = balls.jacobian([[acb(complex(v)) for v in u]])[0]
+        try:
+            inv = Ju.inv()
+        except ZeroDivisionError:
+            continue
+        Y = acb_mat(n, n, [e.mid() for e in inv.entries()])
+        hp = _high_precision_centres(balls, u[None, :], np.array([0]), {0: Y}, precision, factors, steps)
+        if 0 not in hp:
+            continue
+        hi_u, lo_u, r_u = hp[0]
+        sc = np.array([math.ldexp(1.0, int(k)) for k in ex])
+        # z = s u exactly: hi * s is exact in doubles (a power of two), lo * s too (barring underflow)
+        out[b] = (hi_u * sc, lo_u * sc, r_u * sc)
+    return out
+
+
 def certify_solutions(
     system: PolynomialSystem,
     z: np.ndarray,
@@ -270,8 +349,14 @@ def certify_solutions(
     inflation: float = 1e3,
     newton_steps: int = 2,
     refine_steps: int = 3,
+    exact_terms: Any = None,
 ) -> Certification:
     """Certify approximate solutions z (B, n) of the square polynomial system F(z; p) = 0.
+
+    ``exact_terms``: a callable returning, under the working precision, per equation {exponent over (z, p): acb
+    ball} enclosing the coefficients of the *exact* system that ``system`` rounds to doubles (same monomials; e.g.
+    ``ExactImageSlice.slice_terms``): the ball-arithmetic steps (refinement, Krawczyk, reality) then use those
+    balls, so every certificate is about the exact system (``extra["exact_coefficients"]``).
 
     ``p``: the parameter values, one vector (m,) for every point or one row per point (B, m) (points of
     different systems of the family: each group of equal rows is certified as one system, and
@@ -290,6 +375,8 @@ def certify_solutions(
     n, m = system.n_vars, system.n_params
     Z = np.array(as_batch(z, n, "z"), dtype=complex)
     if m and p is not None and np.ndim(p) == 2:
+        if exact_terms is not None:
+            raise InputError("exact_terms needs one parameter vector p for every point")
         return _certify_per_point(system, Z, np.asarray(p, dtype=complex), start, precision=precision,
                                   inflation=inflation, newton_steps=newton_steps, refine_steps=refine_steps)
     if m:
@@ -355,7 +442,7 @@ def certify_solutions(
     from flint import acb, acb_mat, ctx
 
     with ctx.workprec(int(precision)):
-        balls = _BallSystem(system, pv)
+        balls = _BallSystem(system, pv, None if exact_terms is None else exact_terms())
         idx = np.flatnonzero(inv_ok)
         Ys = {int(b): acb_mat(n, n, [acb(complex(c)) for c in Yf[b].reshape(-1)]) for b in idx}
         # ill-conditioned points: the double-precision inverse leaves I - Y F_z(y) of size ~ cond * eps, which
@@ -419,6 +506,21 @@ def certify_solutions(
                 spill = float(np.max(np.maximum(np.abs(lo.real), np.abs(lo.imag))))
                 radii[b] = _pow2_ceil((r_unique + spill) * (1 + 1e-9) + 1e-300)
             todo = np.array([b for b in todo if int(b) not in hp], dtype=int)
+        # badly scaled roots (coordinates of very different sizes, e.g. 1e-14 beside 1e2): a box of one radius for
+        # every coordinate is either too wide for the small ones or too narrow for the others; there the
+        # variables are rescaled by powers of two, z = s u (exact), and the root of G(u) = F(s u) is certified in
+        # a cube in u, a box of radii r s_i in z
+        scaled = np.zeros(B, dtype=bool)
+        coord = np.full((B, n), np.nan)
+        if len(todo):
+            sc = _scaled_centres(system, pv, exact_terms, Z, todo, int(precision), factors, refine_steps + 3)
+            for b, (hi, lo, r_vec) in sc.items():
+                certified[b], scaled[b] = True, True
+                Z[b], low[b] = hi, lo
+                spill = np.maximum(np.abs(lo.real), np.abs(lo.imag))
+                coord[b] = (r_vec + spill) * (1 + 1e-9) + 1e-300  # per coordinate: y_i +- that holds the root
+                radii[b] = _pow2_ceil(float(coord[b].max()))
+            todo = np.array([b for b in todo if int(b) not in sc], dtype=int)
         for b in todo:
             rs = ", ".join(f"{r:.1e}" for r in sorted(set(tried[int(b)])))
             why = "K(X) is not inside the interior of X"
@@ -455,8 +557,9 @@ def certify_solutions(
                         pending = pending[~ok]
 
     # ---- distinctness: certified boxes pairwise disjoint (conservative floating-point test)
-    plain = certified & np.isnan(unique_radii)
-    unique_radii[plain] = radii[plain]
+    coord_radii = np.where(scaled[:, None], coord, radii[:, None])
+    plain = certified & np.isnan(unique_radii) & ~scaled
+    unique_radii[plain] = radii[plain]  # (rescaled points: unique in a box of radii r s_i, not in a cube: NaN)
     distinct = certified.copy()
     ci = np.flatnonzero(certified)
     if len(ci) > 1:
@@ -473,9 +576,11 @@ def certify_solutions(
         real_system=bool(real_system),
         centre_low=low,
         uniqueness_radii=unique_radii,
+        coordinate_radii=coord_radii,
         seconds=time.perf_counter() - start,
         extra={"newton_steps": int(newton_steps), "refine_steps": int(refine_steps),
-               "inflation": float(inflation), "factors": factors},
+               "inflation": float(inflation), "factors": factors, "exact_coefficients": exact_terms is not None,
+               "rescaled_points": int(scaled.sum())},
     )
 
 
@@ -560,11 +665,15 @@ class MapEnclosure:
 
 
 def enclose_map(exponents: np.ndarray, coefficients: np.ndarray, midpoints: np.ndarray, radii: np.ndarray, *,
-                projection: np.ndarray | None = None, precision: int = 106) -> MapEnclosure:
+                projection: np.ndarray | None = None, precision: int = 106,
+                coefficient_matrix: Any = None) -> MapEnclosure:
     """Ball-arithmetic enclosures of P(X_b) (or of P(X_b) @ projection) for the polynomial map
-    P_a(z) = sum_t coefficients[a, t] z^exponents[t] over the boxes X_b = midpoints[b] +- radii[b] (complex
+    P_a(z) = sum_t coefficients[a, t] z^exponents[t] over the boxes X_b = midpoints[b] +- radii[b] (radii (B,), or
+    (B, n) per coordinate; complex
     rectangles, as certified by ``certify_solutions``; a NaN radius gives NaN rectangles).  The
-    coefficients and the projection are taken exactly as the stored doubles."""
+    coefficients and the projection are taken exactly as the stored doubles; ``coefficient_matrix``: a callable
+    returning, under the working precision, the (T, A) acb_mat of balls enclosing the exact coefficients
+    (transposed; e.g. ``ExactImageSlice.coefficient_matrix``) to use instead of ``coefficients``."""
     from flint import acb, acb_mat, arb, ctx
 
     E = np.asarray(exponents, dtype=int)
@@ -572,45 +681,49 @@ def enclose_map(exponents: np.ndarray, coefficients: np.ndarray, midpoints: np.n
     Zm = np.asarray(midpoints, dtype=complex)
     rr = np.asarray(radii, dtype=float)
     B, n = Zm.shape
+    rr = np.broadcast_to(rr[:, None] if rr.ndim == 1 else rr, (B, n))  # (B,) cubes or (B, n) boxes
     W = Cf.T if projection is None else None
     A = Cf.shape[0] if projection is None else np.asarray(projection).shape[1]
     cen = np.full((B, A), np.nan + 0j)
     rre, rim = np.full((B, A), np.nan), np.full((B, A), np.nan)
-    ok = np.flatnonzero(np.isfinite(rr) & np.all(np.isfinite(Zm), axis=1))
+    ok = np.flatnonzero(np.all(np.isfinite(rr), axis=1) & np.all(np.isfinite(Zm), axis=1))
     if len(ok) == 0:
         return MapEnclosure(cen, rre, rim)
     T = E.shape[0]
     dmax = E.max(axis=0) if T else np.zeros(n, dtype=int)
     with ctx.workprec(int(precision)):
+        CT = (acb_mat(T, Cf.shape[0], [acb(complex(c)) for c in Cf.T.reshape(-1)]) if coefficient_matrix is None
+              else coefficient_matrix())
         if projection is None:
-            Wm = acb_mat(T, A, [acb(complex(c)) for c in W.reshape(-1)])
+            Wm = CT
         else:
             Pm = np.asarray(projection, dtype=complex)
-            Wm = acb_mat(T, Cf.shape[0], [acb(complex(c)) for c in Cf.T.reshape(-1)]) * acb_mat(
-                Cf.shape[0], A, [acb(complex(c)) for c in Pm.reshape(-1)])
-        rows = []
-        for b in ok:
-            r = float(rr[b])
-            xs = [acb(arb(float(v.real), r), arb(float(v.imag), r)) for v in Zm[b]]
-            pw = []
-            for j in range(n):
-                col = [acb(1)]
-                for _ in range(int(dmax[j])):
-                    col.append(col[-1] * xs[j])
-                pw.append(col)
-            for t in range(T):
-                v = acb(1)
+            Wm = CT * acb_mat(Cf.shape[0], A, [acb(complex(c)) for c in Pm.reshape(-1)])
+        # in chunks of boxes: one (boxes x T) ball matrix of 15,000 boxes held ~2 GB
+        for lo in range(0, len(ok), 512):
+            chunk = ok[lo : lo + 512]
+            rows = []
+            for b in chunk:
+                xs = [acb(arb(float(v.real), float(r)), arb(float(v.imag), float(r))) for v, r in zip(Zm[b], rr[b])]
+                pw = []
                 for j in range(n):
-                    e = int(E[t, j])
-                    if e:
-                        v = v * pw[j][e]
-                rows.append(v)
-        out = (acb_mat(len(ok), T, rows) * Wm).entries()
-    for i, b in enumerate(ok):
-        for a in range(A):
-            e = out[i * A + a]
-            cen[b, a] = complex(float(e.real.mid()), float(e.imag.mid()))
-            rre[b, a], rim[b, a] = float(e.real.rad()), float(e.imag.rad())
+                    col = [acb(1)]
+                    for _ in range(int(dmax[j])):
+                        col.append(col[-1] * xs[j])
+                    pw.append(col)
+                for t in range(T):
+                    v = acb(1)
+                    for j in range(n):
+                        e = int(E[t, j])
+                        if e:
+                            v = v * pw[j][e]
+                    rows.append(v)
+            out = (acb_mat(len(chunk), T, rows) * Wm).entries()
+            for i, b in enumerate(chunk):
+                for a in range(A):
+                    e = out[i * A + a]
+                    cen[b, a] = complex(float(e.real.mid()), float(e.imag.mid()))
+                    rre[b, a], rim[b, a] = float(e.real.rad()), float(e.imag.rad())
     # the rounding of the centres to doubles: widen by one ulp-scale margin (rigorous, conservative)
     slack = 4 * _EPS * np.abs(cen)
     return MapEnclosure(cen, rre + slack.real + 1e-300, rim + slack.real + 1e-300)
@@ -649,5 +762,78 @@ def full_rank_on_boxes(jacobian_columns: list[tuple[np.ndarray, np.ndarray]], mi
     return out
 
 
+class ExactImageSlice:
+    """The exact slice system R p(theta) = b of a polynomial map p with integer coefficients, restricted to the
+    coordinate slice theta[fixed] = frozen (doubles, taken exactly), in z = theta[free], and its image p: ball
+    enclosures of the coefficients that the double system (``homotopy.witness.PolynomialImageSliceSystem``:
+    coefficients C * prod frozen^e and R @ C rounded to doubles) approximates.  With them ``certify_solutions``
+    and ``enclose_map`` certify roots and image boxes of the exact system, so that certified distinct image points
+    are points of the exact variety on the exact linear space {R y = b}.
+
+    exponents (T0, N), coefficients (D, T0): p(theta) = sum_t coefficients[:, t] theta^exponents[t];
+    restricted (T, k): the monomials z^E of the double system (its ``_E``); R (k, D)."""
+
+    def __init__(self, exponents: np.ndarray, coefficients: np.ndarray, free: np.ndarray, frozen: np.ndarray,
+                 restricted: np.ndarray, R: np.ndarray) -> None:
+        self.E0 = np.asarray(exponents, dtype=int)
+        self.C0 = np.asarray(coefficients, dtype=complex)
+        self.free = np.asarray(free, dtype=int)
+        self.fixed = np.setdiff1d(np.arange(self.E0.shape[1]), self.free)
+        self.frozen = np.asarray(frozen, dtype=complex)
+        self.E = np.asarray(restricted, dtype=int)
+        self.R = np.asarray(R, dtype=complex)
+        self.index = {tuple(int(v) for v in e): t for t, e in enumerate(self.E)}
+        keys = [tuple(int(v) for v in row) for row in self.E0[:, self.free]]
+        used = np.any(self.C0 != 0, axis=0)
+        # the double system dropped monomials whose rounded coefficients vanish: then the exact one cannot be
+        # written on its monomials
+        self.supported = all(k in self.index for k, u in zip(keys, used) if u)
+        self._keys = keys
+
+    def coefficient_matrix(self) -> Any:
+        """(T, D) acb_mat: balls around the exact coefficients of p restricted to the slice (call under the
+        working precision)."""
+        from flint import acb, acb_mat
+
+        D, T = self.C0.shape[0], self.E.shape[0]
+        out = [acb(0)] * (T * D)
+        fz = [acb(complex(v)) for v in self.frozen]
+        for t0, key in enumerate(self._keys):
+            col = self.C0[:, t0]
+            nz = np.flatnonzero(col)
+            if len(nz) == 0:
+                continue
+            f = acb(1)
+            for j in self.fixed:
+                e = int(self.E0[t0, j])
+                if e:
+                    f *= fz[j] ** e
+            t = self.index[key]
+            for a in nz:
+                c = col[a]
+                exact_c = acb(int(c.real)) if c.imag == 0 and c.real == int(c.real) else acb(complex(c))
+                out[t * D + int(a)] += exact_c * f
+        return acb_mat(T, D, out)
+
+    def slice_terms(self) -> list[dict[tuple[int, ...], Any]]:
+        """Per equation i, {exponent over (z, b): ball}: R p(theta(z)) - b with the coefficients enclosed (call
+        under the working precision)."""
+        from flint import acb, acb_mat
+
+        k, D = self.R.shape
+        T = self.E.shape[0]
+        RC = acb_mat(k, D, [acb(complex(c)) for c in self.R.reshape(-1)]) * self.coefficient_matrix().transpose()
+        terms: list[dict[tuple[int, ...], Any]] = []
+        for i in range(k):
+            row: dict[tuple[int, ...], Any] = {}
+            for t in range(T):
+                v = RC[i, t]
+                if not v.is_zero():
+                    row[tuple(int(x) for x in self.E[t]) + (0,) * k] = v
+            row[(0,) * k + tuple(1 if j == i else 0 for j in range(k))] = acb(-1)
+            terms.append(row)
+        return terms
+
+
 __all__ = ["Certification", "MapEnclosure", "certify_solutions", "disjoint_boxes", "enclose_map",
-           "full_rank_on_boxes", "METHOD"]
+           "full_rank_on_boxes", "ExactImageSlice", "METHOD"]

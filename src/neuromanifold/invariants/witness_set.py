@@ -66,6 +66,9 @@ class NetworkWitnessSet:
     # coefficient slices: theta[free] = z, theta elsewhere = frozen (None for slices through mu_S)
     slice_free: np.ndarray | None = None
     slice_frozen: np.ndarray | None = None
+    # the exact coefficient map (integer SparsePolynomials in theta) of a coefficient slice: certificates are then
+    # about the exact slice of M, not about the double-precision system that rounds it
+    exact_map: Any = None
 
     def image_labels(self) -> np.ndarray:
         img = self.system.image(self.result.solutions) @ self.image_projection
@@ -80,22 +83,48 @@ class NetworkWitnessSet:
         Only slice systems that are explicit polynomial systems (through the exact coefficient map) can be
         certified; otherwise the evidence says why not."""
         from ..homotopy import PolynomialSystem
-        from ..homotopy.certification import certify_solutions, disjoint_boxes, enclose_map
+        from ..homotopy.certification import ExactImageSlice, certify_solutions, disjoint_boxes, enclose_map
 
+        import time
+
+        t0 = time.perf_counter()
         sols = self.result.solutions
         if not isinstance(self.system, PolynomialSystem):
             return {"certified": None, "points": int(len(sols)), "reason": (
                 "the slice system is evaluated through forward passes at sample inputs, not an explicit polynomial "
                 f"system; certification needs the exact coefficient map (networks up to {COEFFICIENT_MAX_PARAMS} "
                 f"parameters and {COEFFICIENT_MAX_AMBIENT} coefficients)")}
-        cert = certify_solutions(self.system, sols, self.p0)
+        exact = None
+        exact_note = "no exact coefficient map: the stored double-precision slice system is certified"
+        if self.exact_map is not None and self.slice_free is not None:
+            ex = ExactImageSlice(self.exact_map.exponents, self.exact_map.coefficients, self.slice_free,
+                                 self.slice_frozen, self.system._E, self.system.R)
+            if ex.supported:
+                exact = ex
+                exact_note = ("the exact slice system R c(theta) = b0 (integer coefficient map c, frozen parameters, R "
+                              "and b0 the stored doubles taken exactly; its coefficients enclosed in balls), and the "
+                              "exact image points c(theta): the certified points are points of M on {R y = b0}")
+            else:
+                exact_note = ("the exact slice has monomials whose rounded coefficients vanish in the double system: "
+                              "the stored double-precision slice system is certified")
+        try:
+            cert = certify_solutions(self.system, sols, self.p0,
+                                     exact_terms=None if exact is None else exact.slice_terms)
+        except InputError as exc:  # the exact system does not fit the double system's monomial table
+            exact, exact_note = None, f"{exc}: the stored double-precision slice system is certified"
+            cert = certify_solutions(self.system, sols, self.p0)
         ev: dict[str, Any] = dict(cert.summary())
+        ev["exact_system"] = exact is not None
+        ev["system_note"] = exact_note
         idx = np.flatnonzero(cert.certified)
         img_distinct = np.zeros(len(sols), dtype=bool)
         lab = self.image_labels() if self.per_fiber else None
         if len(idx):
-            enc = enclose_map(self.system._E, self.system._C, cert.midpoints[idx], cert.radii[idx],
-                              projection=self.image_projection, precision=cert.precision)
+            # per-coordinate radii: badly scaled roots have boxes far tighter than their covering cube
+            rad = cert.coordinate_radii if cert.coordinate_radii is not None else cert.radii
+            enc = enclose_map(self.system._E, self.system._C, cert.midpoints[idx], rad[idx],
+                              projection=self.image_projection, precision=cert.precision,
+                              coefficient_matrix=None if exact is None else exact.coefficient_matrix)
             img_distinct[idx] = disjoint_boxes(enc.centres, enc.radii, None if lab is None else lab[idx])
         ev["image_points_certified_distinct"] = (
             int(len(set(lab[img_distinct].tolist()))) if lab is not None else int(img_distinct.sum()))
@@ -111,6 +140,8 @@ class NetworkWitnessSet:
         reasons = [r for r in cert.reason if r]
         if reasons:
             ev["first_failure"] = reasons[0]
+        # "seconds" times the Krawczyk tests; this adds the image enclosures and the disjointness test
+        ev["seconds_total"] = round(time.perf_counter() - t0, 4)
         return ev
 
     @property
@@ -171,17 +202,30 @@ def _attempt_path(ckpt: Path | None, attempt: int) -> Path | None:
     return attempt_checkpoint(ckpt, attempt)
 
 
-def witness_set(ctx: Context, *, per_fiber: bool = False, coefficients: bool | None = None) -> NetworkWitnessSet:
+def witness_set(ctx: Context, *, per_fiber: bool = False, coefficients: bool | None = None,
+                stop_at_bound: bool = False) -> NetworkWitnessSet:
     """The pseudo-witness set of M (``per_fiber``: every slice point, for fiber counts).
 
     coefficients: slice M in coefficient space through the exact coefficient map (a polynomial
     system: fast, and M itself rather than a projection) -- the default when the network is small
-    enough to expand symbolically; False: through mu_S (values at sample inputs, forward mode)."""
+    enough to expand symbolically; False: through mu_S (values at sample inputs, forward mode).
+    stop_at_bound: with a proven upper bound on deg M (``degree.multiprojective_bound``) and a certifiable
+    (coefficient) slice, stop the monodromy as soon as that many image points are found (stopping rule
+    ``target_count``, no trace test): the caller certifies them (``certify``), and certified distinct points
+    reaching the bound prove the degree.  The set is then cached apart from the trace-tested one."""
     use = _coefficients_feasible(ctx) if coefficients is None else bool(coefficients)
+    bound = None
+    if stop_at_bound and use and not per_fiber:
+        from .degree import multiprojective_bound
+
+        b = multiprojective_bound(ctx)
+        bound = None if b is None else int(b["value"])
     key = ("witness_fiber" if per_fiber else "witness_image") + ("_coefficients" if use else "_samples")
     # the points gathered depend on the monodromy knobs: a derived context with others builds its own
     key += f"_{ctx.options.max_degree}_{ctx.options.loops_without_new}"
-    return ctx.cached(key, lambda: _build(ctx, per_fiber, use))
+    if bound is not None:
+        key += f"_upto{bound}"
+    return ctx.cached(key, lambda: _build(ctx, per_fiber, use, bound))
 
 
 # the coefficient map is expanded symbolically only for networks this small (beyond, mu_S)
@@ -214,6 +258,7 @@ class _Slice:
     gauge_info: dict[str, Any]
     free: np.ndarray | None = None
     frozen: np.ndarray | None = None
+    exact_map: Any = None
 
 
 def _coefficient_slice(ctx: Context, k: int, rng: np.random.Generator) -> _Slice:
@@ -253,7 +298,8 @@ def _coefficient_slice(ctx: Context, k: int, rng: np.random.Generator) -> _Slice
         "so the image points are points of M itself",
         "coefficients": D,
     }
-    return _Slice(system, None, z0, b0, proj, start_pairs, 0, True, injectivity, gauge_info, free, frozen)
+    return _Slice(system, None, z0, b0, proj, start_pairs, 0, True, injectivity, gauge_info, free, frozen,
+                  cmap.polynomials)
 
 
 def _sampled_slice(ctx: Context, d: Any, rng: np.random.Generator) -> _Slice:
@@ -338,7 +384,8 @@ def _sampled_slice(ctx: Context, d: Any, rng: np.random.Generator) -> _Slice:
     return _Slice(system, par, z0, b0, proj, start_pairs, n_samples, injective, injectivity, gauge_info)
 
 
-def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> NetworkWitnessSet:
+def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False,
+           bound: int | None = None) -> NetworkWitnessSet:
     arch = ctx.arch
     d = dimension_data(ctx)
     if not d.certified:
@@ -352,12 +399,15 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
     system, b0, proj, start_pairs = sl.system, sl.b0, sl.proj, sl.start_pairs
 
     def image(z: np.ndarray, p: np.ndarray) -> np.ndarray:
+        if isinstance(system, PolynomialImageSliceSystem):
+            return system.image(z, projection=proj)  # the projected image without the A coordinates
         return system.image(z) @ proj
 
     key = (lambda z, p: z) if per_fiber else image
     strategy = MonodromyOptions(
         tol=KEY_TOL,
-        target_count=ctx.options.max_degree or DEFAULT_MAX_DEGREE,
+        target_count=min(ctx.options.max_degree or DEFAULT_MAX_DEGREE, bound or DEFAULT_MAX_DEGREE)
+        if bound else ctx.options.max_degree or DEFAULT_MAX_DEGREE,
         loop_vertices=2,
         # one batch of random starts: small fibers are then mostly found before the first loop
         # (fewer sequential rounds); on large ones loops are cheaper per new point than more
@@ -369,13 +419,18 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
         trace_growth=0.02,
         trace_growth_from=256,
     )
+    if bound:
+        # a proven bound on the count: stop there; the trace test is needed only if the count stays below it
+        # (the map is not birational), so it runs only after a fresh loop found nothing new (a failed test on
+        # an incomplete set of thousands of points costs as much as a loop)
+        strategy = replace(strategy, trace_growth=0.0)
     # the trace test certifies the image points; fiber points are gathered until stagnation
     trace = (
         None
         if per_fiber
         else make_trace_test(system, image=image, repeats=2, delta=TRACE_DELTA, seed=int(rng.integers(2**31)))
     )
-    ckpt = checkpoint_path(ctx, "fiber" if per_fiber else "degree")
+    ckpt = checkpoint_path(ctx, "fiber" if per_fiber else ("degree" if bound is None else f"degree-upto{bound}"))
     stall = ctx.options.loops_without_new or (10 if per_fiber else 8)
     starts = sl.z0
     attempts: list[dict[str, Any]] = []
@@ -413,4 +468,5 @@ def _build(ctx: Context, per_fiber: bool, use_coefficients: bool = False) -> Net
         attempts=attempts,
         slice_free=sl.free,
         slice_frozen=sl.frozen,
+        exact_map=sl.exact_map,
     )
