@@ -27,16 +27,6 @@ def _differences(a, b, path=""):
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 
-@pytest.fixture(scope="module")
-def client():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
-
-
 def test_distributed_analysis_is_bit_identical_to_local(client, monkeypatch):
     monkeypatch.setattr(dispatch, "CLUSTER_MIN_PATHS", 1)  # send every tracking job to the workers
     spec, only = "cnn(k=(2,2), s=(1,1), r=2)", ["dimension", "degree", "fiber_points", "ed_degree"]
