@@ -222,8 +222,8 @@ def _move_to_top(F: np.ndarray, rows: np.ndarray, top: int, c0: int) -> None:
     (earlier columns are finished and never read again)."""
     k = rows.size
     target = np.arange(top, top + k)
-    # rows already in the target range stay where they are only if at their own slot; a cycle-free way:
-    # take the pivot rows out, move the displaced non-pivot rows of the target range into the vacated slots
+    # copy the pivot rows out, move the non-pivot rows found in the target range into the slots the pivot rows
+    # leave outside it, then write the pivot rows into the target range
     piv_rows = F[rows, c0:].copy()
     pivot_set = set(rows.tolist())
     displaced = [r for r in target.tolist() if r not in pivot_set]
