@@ -72,3 +72,26 @@ def numerical_rank(J: np.ndarray, singular_values: np.ndarray | None = None) -> 
 def exact_rank(J: np.ndarray, p: int) -> int:
     """Rank over Z/p of an integer matrix (a lower bound for its rank over Q)."""
     return rank_mod_p(J, p)
+
+
+def pivot_columns(A: np.ndarray, k: int) -> np.ndarray:
+    """The first k column pivots of QR with column pivoting (Businger-Golub) of A (real or complex):
+    at each step the column of largest norm after projecting out the columns already chosen.  The
+    greedy rule of LAPACK's geqp3, with the residual norms recomputed instead of downdated; numpy only
+    (no scipy import on a short command's path)."""
+    R = np.array(A, dtype=complex if np.iscomplexobj(A) else float, copy=True)
+    k = min(int(k), R.shape[0], R.shape[1])
+    chosen: list[int] = []
+    free = np.ones(R.shape[1], dtype=bool)
+    for _ in range(k):
+        norms = np.where(free, np.linalg.norm(R, axis=0), -1.0)
+        j = int(np.argmax(norms))
+        chosen.append(j)
+        free[j] = False
+        if norms[j] <= 0.0:
+            continue
+        q = R[:, j] / norms[j]
+        for _ in range(2):  # twice is enough (Gram-Schmidt re-orthogonalization)
+            R -= np.outer(q, q.conj() @ R)
+        R[:, j] = 0.0
+    return np.array(chosen, dtype=int)

@@ -14,7 +14,7 @@ import sys
 from typing import Sequence
 
 from ..errors import NeuromanifoldError
-from . import analyze, architectures, atlas, experiments, landscape
+from . import analyze, architectures, atlas, experiments, export, landscape
 from .common import Parser
 from .common import figure_path as _figure_path  # noqa: F401 (tests check the figure path rule here)
 
@@ -26,12 +26,24 @@ def _version() -> str:
     return __version__
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: reads the package metadata only when asked (importlib.metadata costs ~40 ms of every
+    command's start-up otherwise)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        print(f"{parser.prog} {_version()}")  # stdout, like argparse's own version action
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="neuromanifold", description="Geometry of neural-network function spaces, certified.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
-                        help="print the version and exit")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
-    for group in (analyze, landscape, atlas, experiments, architectures):  # the order of --help
+    for group in (analyze, landscape, export, atlas, experiments, architectures):  # the order of --help
         group.add_parser(sub)
     return parser
 

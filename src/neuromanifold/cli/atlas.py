@@ -15,8 +15,8 @@ from .common import CLUSTER_METAVAR, DRY_RUN_HELP, Parser, emit, spec_command
 
 def add_parser(sub: Any) -> None:
     from .names import DEFAULT_INVARIANTS
-    from ..atlas.ranges import MAX_SPECS
-    from ..atlas.tables import PRESETS
+    from .names import ATLAS_MAX_SPECS as MAX_SPECS
+    from .names import ATLAS_PRESETS as PRESETS
     from .names import METRICS
 
     p_ce = spec_command(
@@ -75,7 +75,7 @@ def add_parser(sub: Any) -> None:
     p_sw.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     quiet_option(p_sw)
     p_tb = atlas_command("table", "regenerate a published table (sweeping what is missing), defects highlighted")
-    p_tb.add_argument("preset", choices=list(PRESETS), help="the table: " + "; ".join(f"{k}: {v[1]}" for k, v in PRESETS.items()))
+    p_tb.add_argument("preset", choices=list(PRESETS), help="the table: " + "; ".join(f"{k}: {v}" for k, v in PRESETS.items()))
     p_tb.add_argument("--json", action="store_true", help="print the rows as JSON")
     quiet_option(p_tb)
     p_mg = at_sub.add_parser("merge", help="combine atlases (the shards of a job array) into OUT",

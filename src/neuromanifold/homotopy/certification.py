@@ -734,8 +734,9 @@ def full_rank_on_boxes(jacobian_columns: list[tuple[np.ndarray, np.ndarray]], mi
     """(B,) bool: the D x k matrix J(z) with columns J[:, j] = P_j(z) (``jacobian_columns[j]`` =
     (exponents, coefficients) of the polynomial map P_j: C^n -> C^D) has rank k at every z of box b: a k x k
     minor (rows chosen by pivoted QR at the midpoint) whose ball determinant excludes 0."""
-    import scipy.linalg
     from flint import acb, acb_mat, arb, ctx
+
+    from ..arithmetic.rank import pivot_columns
 
     Zm = np.asarray(midpoints, dtype=complex)
     B = Zm.shape[0]
@@ -749,8 +750,7 @@ def full_rank_on_boxes(jacobian_columns: list[tuple[np.ndarray, np.ndarray]], mi
             Jm = np.stack([e.centres[b] for e in encl], axis=1)  # (D, k)
             if not np.all(np.isfinite(Jm)) or Jm.shape[0] < k:
                 continue
-            _, _, piv = scipy.linalg.qr(Jm.T, pivoting=True, mode="economic")
-            rows = piv[:k]
+            rows = pivot_columns(Jm.T, k)
             entries = []
             for i in rows:
                 for j, e in enumerate(encl):

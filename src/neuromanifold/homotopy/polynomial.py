@@ -15,7 +15,7 @@ are three complex matrix products over the whole batch.  No Python loop runs ove
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -24,6 +24,19 @@ from .system import ParametrizedSystem
 
 Terms = Mapping[tuple[int, ...], complex]
 """One polynomial: {exponent tuple over (z, p): coefficient}."""
+
+
+DENSE_COEFFICIENT_LIMIT = 100_000  # coefficient tables up to this many entries stay dense numpy arrays
+
+
+def _coefficient_rows(A: np.ndarray) -> Any:
+    """A coefficient table for products ``A @ V``: dense when small (no scipy import, which is most of
+    a short command's start-up), a CSR matrix when large and sparse."""
+    if A.size <= DENSE_COEFFICIENT_LIMIT:
+        return np.ascontiguousarray(A)
+    from scipy import sparse
+
+    return sparse.csr_matrix(A)
 
 
 class PolynomialSystem(ParametrizedSystem):
@@ -200,13 +213,11 @@ class PolynomialSystem(ParametrizedSystem):
         self._CZ = CZ.reshape(M, n * n)
         self._CP3 = CP
         self._CP = CP.reshape(M, n * m)
-        # transposed sparse forms: F^T = CF^T V^T, and [F; F_z] stacked, for a (M, B) layout of V
-        from scipy import sparse
-
-        self._sFT = sparse.csr_matrix(CF.T)
-        self._sFZT = sparse.csr_matrix(np.concatenate([CF, self._CZ], axis=1).T)
-        self._sPT = sparse.csr_matrix(self._CP.T)
-        self._dp_cache: tuple[bytes, sparse.csr_matrix] | None = None
+        # transposed forms: F^T = CF^T V^T, and [F; F_z] stacked, for a (M, B) layout of V
+        self._sFT = _coefficient_rows(CF.T)
+        self._sFZT = _coefficient_rows(np.concatenate([CF, self._CZ], axis=1).T)
+        self._sPT = _coefficient_rows(self._CP.T)
+        self._dp_cache: tuple[bytes, Any] | None = None
         self._n_monomials = M
 
     @property
@@ -269,9 +280,7 @@ class PolynomialSystem(ParametrizedSystem):
         if dp.ndim == 1:
             key = dp.tobytes()
             if self._dp_cache is None or self._dp_cache[0] != key:
-                from scipy import sparse
-
-                self._dp_cache = (key, sparse.csr_matrix((self._CP3 @ dp).T))
+                self._dp_cache = (key, _coefficient_rows((self._CP3 @ dp).T))
             return F, Fz, (self._dp_cache[1] @ VT).T
         Fp = np.ascontiguousarray((self._sPT @ VT).T).reshape(-1, n, self.n_params)
         return F, Fz, np.einsum("bnm,bm->bn", Fp, dp)

@@ -25,9 +25,11 @@ import numpy as np
 
 from ..architectures import Architecture
 from ..architectures.gauge import gauge_indices
+from ..arithmetic.rank import pivot_columns
 from ..parametrization.coefficients import CoefficientMap, SparsePolynomials
 from ..errors import InputError
 from ..homotopy import PolynomialSystem
+from ..result import html_card, html_evidence, html_table
 
 MAX_SYSTEM_TERMS = 400_000
 
@@ -142,10 +144,7 @@ def _slice_candidate(
     if len(cand) < k or np.linalg.matrix_rank(J[:, cand], tol=1e-9 * scale) < k:
         cand = np.arange(N)  # the gauge is not transversal: choose among all coordinates
         gauge = []
-    import scipy.linalg
-
-    _, _, piv = scipy.linalg.qr(J[:, cand], pivoting=True, mode="economic")
-    free = np.sort(cand[piv[:k]])
+    free = np.sort(cand[pivot_columns(J[:, cand], k)])
     s = np.linalg.svd(J[:, free], compute_uv=False)
     if len(s) < k or s[k - 1] <= 1e-9 * s[0]:
         raise InputError(
@@ -243,6 +242,17 @@ class CriticalPoints:
         if self.types is not None:
             ev["point_types"] = self.types.evidence()
         return ev
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the solutions split into smooth (pure) and spurious ones, distinct points of M, the evidence."""
+        rows = [("regular isolated solutions", len(self.z)),
+                ("smooth critical points (J_c of full rank, c != 0)", int(self.full_rank.sum())),
+                ("distinct points of M among them (the ED count)", self.n_images_smooth),
+                ("spurious (critical points of the parametrization, zero function)", int((~self.full_rank).sum())),
+                ("distinct points of M among the spurious ones", self.n_images_spurious),
+                ("singular endpoints (positive-dimensional or multiple)", len(self.singular_z))]
+        return html_card("critical points of the distance (total-degree solve)",
+                         [html_table(("", "number"), rows), html_evidence(self.evidence())], kind="critical_system")
 
 
 @dataclass
