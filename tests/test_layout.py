@@ -18,7 +18,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 # lowest first; a unit imports only from units before it
 LAYERS = [
     "errors", "version", "result", "runtime", "arithmetic", "architectures", "context", "parametrization",
-    "homotopy", "invariants", "landscape", "slices", "analysis", "atlas", "report",
+    "homotopy", "invariants", "landscape", "slices", "exports", "analysis", "atlas", "report",
     "equivariant", "flows", "dynamics", "cli", "__init__", "__main__",
 ]
 TOP_MODULES = {"errors", "version", "result", "context", "analysis", "__init__", "__main__"}

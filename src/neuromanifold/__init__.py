@@ -64,6 +64,46 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
+# Jupyter: the result types show as HTML.  Each has its own small ``_repr_html_``; when IPython runs, the full
+# rendering of ``report.notebook`` (figures, the dictionary's sections) is registered with IPython's HTML formatter
+# by class name (``for_type_by_name``), so nothing is imported until an object is shown.
+NOTEBOOK_TYPES = (
+    ("neuromanifold.analysis", "Report"),
+    ("neuromanifold.result", "Result"),
+    ("neuromanifold.landscape.critical_points", "CriticalPointsResult"),
+    ("neuromanifold.invariants.critical_system", "CriticalPoints"),
+    ("neuromanifold.landscape.voronoi", "VoronoiResult"),
+    ("neuromanifold.landscape.voronoi", "VoronoiCell"),
+    ("neuromanifold.landscape.plane_curves", "CurveVoronoi"),
+    ("neuromanifold.atlas.store", "Rows"),
+    ("neuromanifold.atlas.store", "Row"),
+)
+
+
+def _notebook_html(obj: Any) -> str | None:
+    from .report.notebook import to_html
+
+    return to_html(obj)
+
+
+def _register_notebook_html() -> None:
+    """Register ``report.notebook.to_html`` for NOTEBOOK_TYPES with the running IPython shell, if any (IPython
+    already imported: this never imports it)."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None)
+    shell = get() if callable(get) else None
+    formatters = getattr(getattr(shell, "display_formatter", None), "formatters", None)
+    if not formatters or "text/html" not in formatters:
+        return
+    for module, name in NOTEBOOK_TYPES:
+        formatters["text/html"].for_type_by_name(module, name, _notebook_html)
+
+
+_register_notebook_html()
+
+
 __all__ = [
     "AnalysisInterrupted",
     "AnalysisOptions",

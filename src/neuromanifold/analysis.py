@@ -19,7 +19,7 @@ from .invariants import conservation as _claws
 from .invariants import critical_locus as _crit
 from .invariants import identifiability as _ident
 from .invariants import activation_threshold as _thr
-from .result import Result, jsonable
+from .result import Result, html_badge, html_card, html_evidence, html_table, html_text, html_value, jsonable
 from .invariants.cost import COST_CAP, GUARDED, check_cost, cost_estimates  # noqa: F401 (re-exported)
 
 INVARIANTS: dict[str, Callable[[Context], Result]] = {
@@ -121,6 +121,22 @@ class Report:
                 "provenance": self.provenance,
             }
         )
+
+    def _repr_html_(self) -> str:
+        """Jupyter: one row per invariant (value, status, evidence), the interruption or budget noted.  With
+        IPython running, ``import neuromanifold`` registers the full page of ``report.notebook`` instead (the
+        dictionary's sections, figures)."""
+        arch = self.architecture
+        rows = [(name, html_value(r.value), html_badge(r.status), html_evidence(r.evidence, "show"))
+                for name, r in self.invariants.items()]
+        body = [f"<p>{arch.n_params} parameters; seed {self.seed}, prime {self.prime}; {self.seconds:.2f} s</p>",
+                html_table(("invariant", "value", "status", "evidence"), rows)]
+        if self.interrupted:
+            body.append("<p class='nm-note'>interrupted: the cut invariant is partial, later ones not_computed</p>")
+        if self.budget:
+            body.append(f"<p class='nm-note'>time budget {html_text(self.budget.get('seconds'))} s"
+                        f"{' (exhausted)' if self.budget.get('exhausted') else ''}</p>")
+        return html_card(f"Neuromanifold of <code>{html_text(arch.spec())}</code>", body, kind="report")
 
 
 def resolve_only(only: str | Iterable[str] | None) -> list[str]:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import InputError
+from ..result import html_badge, html_card, html_evidence, html_table, html_text, html_value
 
 APPLICATION_ID = 0x4E4D4154  # "NMAT"
 SCHEMA_VERSION = 3  # 2: the claims table; 3: the provenance column
@@ -134,6 +135,25 @@ class Row:
 
     def to_dict(self) -> dict[str, Any]:
         return {c: getattr(self, c) for c in COLUMNS}
+
+    def _html_cells(self) -> tuple[Any, ...]:
+        return (self.spec, self.invariant, html_value(self.value), html_badge(self.status), self.seed,
+                html_evidence(self.evidence, "show"))
+
+    def _repr_html_(self) -> str:
+        return html_card("atlas row", [html_table(ROW_HEADER, [self._html_cells()])], kind="atlas_row")
+
+
+ROW_HEADER = ("spec", "invariant", "value", "status", "seed", "evidence")
+
+
+class Rows(list):
+    """The rows of an atlas query (``Atlas.rows``): a list of ``Row`` that shows as a table in Jupyter."""
+
+    def _repr_html_(self) -> str:
+        body = [f"<p>{len(self)} rows</p>", html_table(ROW_HEADER, [r._html_cells() for r in self])] if self else \
+            ["<p>(no results)</p>"]
+        return html_card(f"atlas query: {html_text(len(self))} stored results", body, kind="atlas_rows")
 
 
 def _check_file(path: Path) -> None:
@@ -421,8 +441,9 @@ class Atlas:
         return {(s, i) for s, i in self.conn.execute(sql, (int(seed), options_key(options)))}
 
     def rows(self, *, family: str | None = None, invariant: str | Iterable[str] | None = None,
-             status: str | Iterable[str] | None = None, spec: str | None = None) -> list[Row]:
-        """Stored rows, filtered (``spec`` is a substring match), ordered by family, size and spec."""
+             status: str | Iterable[str] | None = None, spec: str | None = None) -> Rows:
+        """Stored rows, filtered (``spec`` is a substring match), ordered by family, size and spec (a ``Rows``:
+        a list that renders as a table in Jupyter)."""
         where, args = [], []
         for col, val in (("family", family), ("invariant", invariant), ("status", status)):
             if val is None:
@@ -440,7 +461,7 @@ class Atlas:
             raw = self.conn.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as exc:
             raise AtlasError(f"{self.path} could not be read ({exc}); it was not modified") from None
-        out = []
+        out = Rows()
         for r in raw:
             d = dict(zip(columns, r))
             for c in ("options", "value", "evidence", "provenance"):

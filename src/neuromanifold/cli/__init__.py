@@ -2,7 +2,7 @@
 
 Thin: parses arguments, calls the library, hands the results to report/.  One module per command group
 (``analyze``: analyze, contains; ``landscape``: critical, discriminant, voronoi, slice; ``atlas``:
-compare-equivariant, atlas; ``experiments``: experiment ...; ``architectures``), each adding its
+compare-equivariant, atlas; ``experiments``: experiment ...; ``export``: export; ``architectures``), each adding its
 subcommands in ``add_parser``; ``common`` holds what they share.  Bad input exits with status 2 and one
 line on stderr naming the problem and the valid form.
 """

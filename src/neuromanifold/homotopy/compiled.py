@@ -32,6 +32,13 @@ neither is writable (a read-only install without a writable home) and ``NUMBA_CA
 ``_cache_dir`` points it at a per-user directory under the system temporary directory, and if that
 is not writable either the kernels compile in every process (``CACHED`` is False) rather than fail
 to import.
+
+Loading numba and its JIT costs a fresh process ~0.5 s of CPU (numba's import and its one-time set-up, not the
+kernels), so the kernels are also compiled ahead of time into an extension module that loads without numba
+(``aot.py``: built once per machine and version in the background, bit-identical results).  The kernels are
+recorded by ``_kernel`` and become numba dispatchers in ``_jit``: at import when there is no AOT module, else only
+when a call needs them (``dispatch`` and ``start`` call ``track_range``, ``refine_range``, ``newton_iterations`` and
+``values_range``, which take the AOT function when the argument types match and numba's otherwise).
 """
 
 from __future__ import annotations
@@ -75,25 +82,33 @@ def _cache_dir() -> bool:
     return True
 
 
-try:  # pragma: no cover - exercised through AVAILABLE
-    from numba import njit
-    from numba.extending import overload
-
-    AVAILABLE = True
-except Exception:  # pragma: no cover - numba is a dependency; numpy is the fallback
-    AVAILABLE = False
-
-    def njit(*args, **kwargs):  # type: ignore[no-redef]
-        def wrap(f):
-            return f
-
-        return wrap
-
-    def overload(*args, **kwargs):  # type: ignore[no-redef]
-        return njit()
+_KERNELS: dict = {}  # name -> (Python function, numba options), in definition order (``_kernel``)
 
 
-CACHED = AVAILABLE and _cache_dir()  # cache=CACHED on every kernel
+def _kernel(**options):
+    """Record a kernel (``njit(cache=CACHED, **options)`` once numba is loaded, ``_jit``); the function
+    itself stays plain Python until then."""
+
+    def record(f):
+        _KERNELS[f.__name__] = (f, options)
+        return f
+
+    return record
+
+
+from . import aot as _aot  # noqa: E402 - the ahead-of-time compiled kernels, loaded without importing numba
+
+_AOT = _aot.load()  # the extension module, or None (absent, stale, disabled or broken: the JIT kernels below)
+if _AOT is not None:
+    AVAILABLE = True  # numba is imported (``_jit``) only if a kernel is needed that the AOT module lacks
+else:
+    try:  # pragma: no cover - exercised through AVAILABLE
+        import numba  # noqa: F401
+
+        AVAILABLE = True
+    except Exception:  # pragma: no cover - numba is a dependency; numpy is the fallback
+        AVAILABLE = False
+CACHED = False  # cache=CACHED on every kernel (set by ``_jit``)
 # fast-math flags that keep NaN / inf semantics (the kernels test for non-finite values):
 # reassociation and fused multiply-adds only
 _FM = {"contract", "nsz", "arcp"}
@@ -195,21 +210,21 @@ def _pack(arrays: tuple) -> tuple[np.ndarray, np.ndarray]:
     return ints, floats
 
 
-@njit(cache=CACHED, nogil=True, inline="always")
+@_kernel(nogil=True, inline="always")
 def _iseg(tab, q):
     """Integer segment q of a packed table (``_pack``)."""
     ints = tab[0]
     return ints[ints[q]:ints[q + 1]]
 
 
-@njit(cache=CACHED, nogil=True, inline="always")
+@_kernel(nogil=True, inline="always")
 def _fseg(tab, q):
     """Float segment q of a packed table (``_pack``)."""
     ints, floats = tab
     return floats[ints[30 + q]:ints[31 + q]]
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+@_kernel(nogil=True, fastmath=_FM, inline="always")
 def _monomials(z, p, parent, var, x, V):
     """V[k] = V[parent[k]] * x[var[k]] over x = (z, p), V[0] = 1."""
     n = z.shape[0]
@@ -222,7 +237,7 @@ def _monomials(z, p, parent, var, x, V):
         V[k] = V[parent[k]] * x[var[k]]
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+@_kernel(nogil=True, fastmath=_FM, inline="always")
 def _add_vector2(ir, kr, cr, ic, kc, ccr, cci, V, out, s, out2, s2, scaled, want2):
     """out[i] += coefficient * V[k] (times s if scaled) and, if want2, out2[i] += s2 coefficient * V[k],
     over the entries of ``_entries``."""
@@ -243,7 +258,7 @@ def _add_vector2(ir, kr, cr, ic, kc, ccr, cci, V, out, s, out2, s2, scaled, want
             out2[ic[e]] += s2 * val
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+@_kernel(nogil=True, fastmath=_FM, inline="always")
 def _add_matrix(ir, jr, kr, cr, ic, jc, kc, ccr, cci, V, out, s, scaled):
     """out[i, j] += coefficient * V[k] (times s if scaled) over the entries of ``_entries``."""
     for e in range(ir.shape[0]):
@@ -263,7 +278,7 @@ def _add_matrix(ir, jr, kr, cr, ic, jc, kc, ccr, cci, V, out, s, scaled):
         out[ic[e], jc[e]] += val
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+@_kernel(nogil=True, fastmath=_FM, inline="always")
 def _add_parameter(ir, jr, kr, cr, ic, jc, kc, ccr, cci, V, out, w):
     """out[i] += coefficient * V[k] * w[l] over the entries (i, l) of (F_p) (``_entries``)."""
     for e in range(ir.shape[0]):
@@ -277,7 +292,7 @@ def _add_parameter(ir, jr, kr, cr, ic, jc, kc, ccr, cci, V, out, w):
         out[ic[e]] += complex(a * v.real - b * v.imag, a * v.imag + b * v.real) * w[jc[e]]
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+@_kernel(nogil=True, fastmath=_FM, inline="always")
 def _zero(H, Hz, Ht):
     n = H.shape[0]
     for i in range(n):
@@ -295,21 +310,21 @@ def _evaluate(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):  # pragma: no c
     raise NotImplementedError
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+@_kernel(nogil=True, fastmath=_FM, inline="always")
 def _values(tab, V, out, s, out2, s2, scaled, want2):
     """out += F (times s if scaled) and, if want2, out2 += s2 F, from the monomials V of a packed table."""
     _add_vector2(_iseg(tab, 2), _iseg(tab, 4), _fseg(tab, 5), _iseg(tab, 6), _iseg(tab, 8), _fseg(tab, 9),
                  _fseg(tab, 10), V, out, s, out2, s2, scaled, want2)
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+@_kernel(nogil=True, fastmath=_FM, inline="always")
 def _jacobian(tab, V, out, s, scaled):
     """out += F_z (times s if scaled)."""
     _add_matrix(_iseg(tab, 11), _iseg(tab, 12), _iseg(tab, 13), _fseg(tab, 14), _iseg(tab, 15), _iseg(tab, 16),
                 _iseg(tab, 17), _fseg(tab, 18), _fseg(tab, 19), V, out, s, scaled)
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+@_kernel(nogil=True, fastmath=_FM, inline="always")
 def _evaluate_straight(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
     gsl, tabF, tabG = form
     x, V, p, w = ws
@@ -332,7 +347,7 @@ def _evaluate_straight(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
     _jacobian(tabG, V, Hz, b, True)
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM, inline="always")
+@_kernel(nogil=True, fastmath=_FM, inline="always")
 def _evaluate_parameter(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
     tabF = form[0]
     x, V, p, w = ws
@@ -359,22 +374,7 @@ def _monomial_count(form):  # pragma: no cover - compiled only
     raise NotImplementedError
 
 
-if AVAILABLE:
-
-    @overload(_monomial_count)
-    def _monomial_count_overload(form):
-        if len(form) == 3:
-            return lambda form: max(form[1][0][1] - form[1][0][0], form[2][0][1] - form[2][0][0])
-        return lambda form: form[0][0][1] - form[0][0][0]
-
-    @overload(_evaluate, inline="always")
-    def _evaluate_overload(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
-        if len(form) == 3:
-            return _evaluate_straight.py_func
-        return _evaluate_parameter.py_func
-
-
-@njit(cache=CACHED, nogil=True, fastmath=_FM)
+@_kernel(nogil=True, fastmath=_FM)
 def _lu(A, piv):
     """In-place LU with partial pivoting (largest |re| + |im|, as LAPACK); False when a pivot is
     zero or not finite (an exactly singular or non-finite matrix)."""
@@ -405,7 +405,7 @@ def _lu(A, piv):
     return True
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM)
+@_kernel(nogil=True, fastmath=_FM)
 def _lu_solve(A, piv, b, out, sign):
     """out = sign * A^{-1} b from the factors of ``_lu``."""
     n = A.shape[0]
@@ -429,7 +429,7 @@ def _lu_solve(A, piv, b, out, sign):
         out[i] = acc / A[i, i]
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM)
+@_kernel(nogil=True, fastmath=_FM)
 def _norm(v):
     """max_i |v_i|, NaN when some entry is NaN (as numpy's max)."""
     mx = 0.0
@@ -442,7 +442,7 @@ def _norm(v):
     return mx
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM)
+@_kernel(nogil=True, fastmath=_FM)
 def _all_finite(v):
     for i in range(v.shape[0]):
         if not (np.isfinite(v[i].real) and np.isfinite(v[i].imag)):
@@ -450,7 +450,7 @@ def _all_finite(v):
     return True
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM)
+@_kernel(nogil=True, fastmath=_FM)
 def _workspace(form, n, m):
     """Scratch arrays of ``_evaluate``: x (variables), V (monomials), p and w (dp ds/dt)."""
     M = _monomial_count(form)
@@ -458,7 +458,7 @@ def _workspace(form, n, m):
             np.empty(m, dtype=np.complex128))
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM)
+@_kernel(nogil=True, fastmath=_FM)
 def _velocity(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, out):
     """out = dz/dt = -H_z^{-1} H_t at (z, t) (NaN where H_z is singular)."""
     _evaluate(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, True)
@@ -469,7 +469,7 @@ def _velocity(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, out):
             out[i] = np.nan
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM)
+@_kernel(nogil=True, fastmath=_FM)
 def _newton_step(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, dz):
     """dz = -H_z^{-1} H at (z, t) (NaN where H_z is singular), keeping the LU factors of H_z in Hz
     and H_t in Ht; whether H_z is regular."""
@@ -482,7 +482,7 @@ def _newton_step(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, dz):
     return False
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM)
+@_kernel(nogil=True, fastmath=_FM)
 def _track_range(lo, hi, Z, T, steps, rejected, work, code, S1Z, S2Z, S1T, S2T, Ptgt, DP, GAM, form, fo, io):
     """Track paths lo..hi-1 in place: Z (B, n) from T (B,) to t_end (``fo[_F_T_END]``); work counts
     the Jacobian factorisations of each path."""
@@ -637,7 +637,7 @@ def _track_range(lo, hi, Z, T, steps, rejected, work, code, S1Z, S2Z, S1T, S2T, 
         code[b] = c
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM)
+@_kernel(nogil=True, fastmath=_FM)
 def _newton_iterations(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol, guarded):
     """Newton's method at T[b] from Z[b], path by path; a path stops once its update <= tol.
 
@@ -685,7 +685,7 @@ def _newton_iterations(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol, guard
         upd[b] = u
 
 
-@njit(cache=CACHED, nogil=True, fastmath=_FM)
+@_kernel(nogil=True, fastmath=_FM)
 def _values_range(lo, hi, Z, T, Hout, Hzout, Ptgt, DP, GAM, form):
     """H and H_z at the points Z (B, n), T (B,)."""
     n = Z.shape[1]
@@ -696,7 +696,7 @@ def _values_range(lo, hi, Z, T, Hout, Hzout, Ptgt, DP, GAM, form):
         _evaluate(Z[b], T[b], Ptgt[b], DP[b], GAM[b], form, ws, Hout[b], Hzout[b], Ht, False)
 
 
-@njit(cache=CACHED, nogil=True)
+@_kernel(nogil=True)
 def _condition(A, work):
     """cond_2(D A), D scaling every row of A to unit norm (``linear_algebra.condition_numbers``):
     inf where A is singular or not finite.  work: an n x n complex scratch matrix."""
@@ -718,7 +718,7 @@ def _condition(A, work):
     return c if np.isfinite(c) else np.inf
 
 
-@njit(cache=CACHED, nogil=True)
+@_kernel(nogil=True)
 def _refine_range(lo, hi, Z, T, upd, resid, cond, Ptgt, DP, GAM, form, iters, tol):
     """The tracker's final refinement of paths lo..hi-1 (``tracker._refine``): guarded Newton at T[b]
     (``_newton_iterations``), then |H|_inf (inf if not finite) and the condition number of H_z
@@ -735,3 +735,84 @@ def _refine_range(lo, hi, Z, T, upd, resid, cond, Ptgt, DP, GAM, form, iters, to
         _evaluate(Z[b], T[b], Ptgt[b], DP[b], GAM[b], form, ws, H, Hz, Ht, False)
         resid[b] = _norm(H) if _all_finite(H) else np.inf
         cond[b] = _condition(Hz, work) if n > 0 else 1.0
+
+
+# -- loading: ahead-of-time compiled kernels or numba's JIT ------------------------------------------------------------
+
+_JIT_LOCK = __import__("threading").Lock()
+_JITTED = False
+
+
+def _jit() -> None:
+    """Make every kernel a numba dispatcher (``njit(cache=CACHED, ...)``) bound to its module name; at import
+    unless the AOT module is loaded, else on the first call it cannot serve (or the first direct use of a
+    kernel name, e.g. ``compiled._lu`` in a test)."""
+    global CACHED, _JITTED
+    if _JITTED or not AVAILABLE:
+        return
+    with _JIT_LOCK:
+        if _JITTED:
+            return
+        from numba import njit
+        from numba.extending import overload
+
+        CACHED = _cache_dir()
+        g = globals()
+        for name, (f, options) in _KERNELS.items():
+            g[name] = njit(cache=CACHED, **options)(f)
+
+        @overload(_monomial_count)
+        def _monomial_count_overload(form):
+            if len(form) == 3:
+                return lambda form: max(form[1][0][1] - form[1][0][0], form[2][0][1] - form[2][0][0])
+            return lambda form: form[0][0][1] - form[0][0][0]
+
+        @overload(_evaluate, inline="always")
+        def _evaluate_overload(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, want_t):
+            if len(form) == 3:
+                return g["_evaluate_straight"].py_func
+            return g["_evaluate_parameter"].py_func
+
+        _JITTED = True
+
+
+def __getattr__(name: str):
+    # with the AOT module loaded the kernel names are not bound until numba is (``_jit``)
+    if name in _KERNELS or name == "CACHED":
+        _jit()
+        if name in globals():
+            return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _entry(name: str, form_arg: int):
+    """The kernel ``name`` as called by ``dispatch`` and ``start``: the AOT module's function for the type of
+    ``form`` (argument ``form_arg``) when it is loaded and the arguments have the types it was compiled for,
+    else numba's dispatcher (the first such call in a process may start the AOT build, ``aot.maybe_build``)."""
+
+    def call(*args):
+        if _AOT is not None:
+            f = _aot.function(_AOT, name, args, form_arg)
+            if f is not None:
+                return f(*args)
+        elif AVAILABLE:
+            _aot.maybe_build()
+        _jit()
+        return globals()[name](*args)
+
+    call.__name__ = call.__qualname__ = name.lstrip("_")
+    call.__doc__ = f"``{name}`` (ahead-of-time compiled when available, else numba's JIT)."
+    return call
+
+
+track_range = _entry("_track_range", 15)
+newton_iterations = _entry("_newton_iterations", 8)
+values_range = _entry("_values_range", 9)
+refine_range = _entry("_refine_range", 10)
+
+if _AOT is None:
+    _jit()
+else:  # unbound until needed (``__getattr__``)
+    for _name in _KERNELS:
+        del globals()[_name]
+    del _name

@@ -87,7 +87,7 @@ def _track_compiled(form: tuple, hom: Homotopy, z0: np.ndarray, opts: TrackerOpt
     s1z, s2z = np.full_like(z, np.nan), np.full_like(z, np.nan)
     s1t, s2t = np.full(B, np.nan), np.full(B, np.nan)
     fo, io = K.float_options(opts, t_end), K.int_options(opts)
-    run = lambda r: K._track_range(r[0], r[1], z, t, steps, rejected, work, code, s1z, s2z, s1t, s2t,  # noqa: E731
+    run = lambda r: K.track_range(r[0], r[1], z, t, steps, rejected, work, code, s1z, s2z, s1t, s2t,  # noqa: E731
                                    Ptgt, DP, GAM, tabs, fo, io)
     _map(run, _chunks(B, threads), threads)
 
@@ -97,15 +97,15 @@ def _track_compiled(form: tuple, hom: Homotopy, z0: np.ndarray, opts: TrackerOpt
         upd = np.full(fin.size, np.inf)
         residual, cond = np.empty(fin.size), np.empty(fin.size)
         try:  # Newton, residual and condition number path by path, chunks of paths in threads
-            _map(lambda r: K._refine_range(r[0], r[1], zf, tf, upd, residual, cond, P, D, G, tabs,  # noqa: E731
+            _map(lambda r: K.refine_range(r[0], r[1], zf, tf, upd, residual, cond, P, D, G, tabs,  # noqa: E731
                                            opts.final_iters, opts.final_tol), _chunks(fin.size, threads), threads)
             return zf, residual, cond, upd
         except Exception:  # pragma: no cover - LAPACK failed on some H_z: batched numpy SVD instead
             zf, upd = np.ascontiguousarray(z[fin]), np.full(fin.size, np.inf)
         H = np.empty((fin.size, n), dtype=complex)
         Hz = np.empty((fin.size, n, n), dtype=complex)
-        K._newton_iterations(0, fin.size, zf, tf, upd, P, D, G, tabs, opts.final_iters, opts.final_tol, True)
-        K._values_range(0, fin.size, zf, tf, H, Hz, P, D, G, tabs)
+        K.newton_iterations(0, fin.size, zf, tf, upd, P, D, G, tabs, opts.final_iters, opts.final_tol, True)
+        K.values_range(0, fin.size, zf, tf, H, Hz, P, D, G, tabs)
         residual = np.where(np.all(np.isfinite(H), axis=1), _norm(H), np.inf)
         return zf, residual, condition_numbers(Hz), upd
 

@@ -149,9 +149,9 @@ def newton_refine(
         form = (_tables(system).arrays(),)
         P = np.ascontiguousarray(P, dtype=complex)
         D, G, T0 = np.zeros((B, m), dtype=complex), np.ones(B, dtype=complex), np.zeros(B)
-        K._newton_iterations(0, B, z, T0, upd, P, D, G, form, int(iters), float(tol), False)
+        K.newton_iterations(0, B, z, T0, upd, P, D, G, form, int(iters), float(tol), False)
         F, J = np.empty((B, n), dtype=complex), np.empty((B, n, n), dtype=complex)
-        K._values_range(0, B, z, T0, F, J, P, D, G, form)
+        K.values_range(0, B, z, T0, F, J, P, D, G, form)
         resid = np.where(np.all(np.isfinite(F), axis=1), np.max(np.abs(F), axis=1), np.inf)
         out = (z, resid, condition_numbers(J))
         return (*out, upd) if return_update else out

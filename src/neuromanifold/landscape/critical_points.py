@@ -40,7 +40,7 @@ from ..invariants.critical_system import (
     group_by_function,
     solve_critical,
 )
-from ..result import jsonable
+from ..result import HTML, html_badge, html_card, html_evidence, html_table, html_text, jsonable
 
 REAL_TOL = 1e-7  # |Im| <= REAL_TOL (1 + |.|): real
 EIG_TOL = 1e-7  # Hessian eigenvalues within EIG_TOL * max |eig| of 0 are zero
@@ -226,6 +226,34 @@ class CriticalPointsResult:
                 "evidence": self.evidence,
             }
         )
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the counts (complex, pure, spurious, real), the real points with loss and type, the global
+        minimum with its status, the evidence."""
+        c = self.counts
+        keys = ("complex", "complex_pure", "complex_spurious", "functions_pure", "real", "real_pure", "real_spurious")
+        body = [f"<p>critical points of the mean-squared loss {html_badge(self.status)}"
+                f" (solve {'complete' if self.complete else 'not shown complete'})</p>",
+                html_table(keys, [[c.get(k, "-") for k in keys]])]
+        extra = [k for k in c if k not in keys]
+        if extra:
+            body.append(html_table(extra, [[c[k] for k in extra]]))
+        rows = []
+        for i, q in enumerate(sorted(self.real_points, key=lambda q: q.loss.real)):
+            e = q.tangent_hessian_eigenvalues if q.tangent_hessian_eigenvalues is not None else q.slice_hessian_eigenvalues
+            cert = "-" if q.certified is None else ("yes" if q.certified and q.certified_real is True else "no")
+            rows.append((i, q.kind, f"{q.loss.real:.8g}", q.type, ", ".join(f"{v:.3g}" for v in (e if e is not None else [])),
+                         cert))
+        if rows:
+            body.append(html_table(("#", "kind", "loss", "type", "Hessian eigenvalues", "certified"), rows))
+        g = self.global_minimum
+        if g is not None:
+            loss = g["loss"] if isinstance(g.get("loss"), str) else f"{g['loss']:.10g}"
+            body.append(HTML(f"<p>global minimum: loss {html_text(loss)} {html_badge(g['status'])} "
+                             f"<span class='nm-note'>{html_text(g.get('why'))}</span></p>"))
+        body.append(html_evidence(self.evidence))
+        return html_card(f"<code>{html_text(self.architecture.spec())}</code>: critical points", body,
+                         kind="critical_points")
 
 
 def critical_points(

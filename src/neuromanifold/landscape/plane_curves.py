@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..result import html_badge, html_card, html_evidence, html_table, html_text
 
 
 @dataclass
@@ -40,6 +41,21 @@ class CurveVoronoi:
         """Fraction of the grid in the Voronoi cell of singular point i (positive: a 2-D cell)."""
         ok = self.label != -2
         return float(np.mean(self.label[ok] == i)) if ok.any() else 0.0
+
+    def _repr_html_(self) -> str:
+        """Jupyter: each real singular point with the fraction of the grid in its Voronoi cell (positive: a 2-D
+        cell), the grid, the evidence.  A sampling on a grid: numerical."""
+        rows = [(i, f"({p[0]:.6g}, {p[1]:.6g})", f"{self.cell_fraction(i):.4f}",
+                 "2-dimensional" if self.cell_fraction(i) > 0 else "no grid target besides the point")
+                for i, p in enumerate(self.singular_points)]
+        undecided = int(np.sum(self.label == -2))
+        body = [f"<p>{len(self.s)} x {len(self.t)} grid of targets on [{self.s[0]:.3g}, {self.s[-1]:.3g}] x "
+                f"[{self.t[0]:.3g}, {self.t[-1]:.3g}], {undecided} undecided {html_badge('numerical')}</p>",
+                html_table(("#", "singular point", "fraction of the grid in its cell", "cell"), rows)
+                if rows else "<p>no real singular point</p>",
+                html_evidence(self.evidence)]
+        return html_card(f"Voronoi cells of the curve <code>{html_text(self.equation)} = 0</code>", body,
+                         kind="curve_voronoi")
 
 
 def curve_voronoi(

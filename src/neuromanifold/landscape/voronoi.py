@@ -27,7 +27,7 @@ import numpy as np
 from ..architectures import Architecture
 from ..context import Context, as_context
 from ..errors import InputError
-from ..result import jsonable
+from ..result import html_badge, html_card, html_evidence, html_table, html_text, jsonable
 
 Distribution = Callable[[np.random.Generator, int], np.ndarray]
 
@@ -62,6 +62,20 @@ class VoronoiResult:
         return jsonable({"architecture": self.architecture.spec(), "metric": self.metric, "status": self.status,
                          "strata": self.strata, "samples": self.n_samples, "uncertain": self.n_uncertain,
                          "evidence": self.evidence})
+
+    def _repr_html_(self) -> str:
+        """Jupyter: one row per stratum (targets, mass, 95% interval, cell dimension), the status, the evidence."""
+        rows = []
+        for name, st in sorted(self.strata.items(), key=lambda kv: -kv[1]["count"]):
+            lo, hi = st["ci95"]
+            cd = st.get("cell_dimension")
+            rows.append((name, st["count"], f"{st['mass']:.4f}", f"[{float(lo):.4f}, {float(hi):.4f}]",
+                         "-" if cd is None else f"{cd} ({st.get('cell_dimension_status', 'numerical')})"))
+        body = [f"<p>Voronoi masses of the strata ({html_text(self.metric)} metric, {self.n_samples} targets, "
+                f"{self.n_uncertain} uncertain) {html_badge(self.status)}</p>",
+                html_table(("stratum", "targets", "mass", "95% interval", "cell dimension"), rows),
+                html_evidence(self.evidence)]
+        return html_card(f"<code>{html_text(self.architecture.spec())}</code>: Voronoi masses", body, kind="voronoi")
 
 
 def nearest_points(cs: Any, base: Any, U: np.ndarray, rng: np.random.Generator) -> tuple[list, dict[str, Any]]:
@@ -314,6 +328,16 @@ class VoronoiCell:
     fraction_normal: tuple[int, int]  # the same for targets x + normal vectors
     evidence: dict[str, Any] = field(default_factory=dict)
     status: str = "numerical"  # a sampling estimate (probes of a ball and of the normal space)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the cell's dimension with its status, the probe counts, the evidence."""
+        point = ", ".join(f"{v:.4g}" for v in np.asarray(self.point, dtype=float).ravel())
+        rows = [("point (coefficients)", point), ("smooth point of M", "yes" if self.smooth else "no"),
+                ("targets in a ball nearest to the point", f"{self.fraction_ball[0]} of {self.fraction_ball[1]}"),
+                ("targets along the normal space nearest to it", f"{self.fraction_normal[0]} of {self.fraction_normal[1]}")]
+        body = [f"<p>cell dimension: <span class='nm-value'>{self.dimension}</span> {html_badge(self.status)}</p>",
+                html_table(("", ""), rows), html_evidence(self.evidence)]
+        return html_card("Voronoi cell of a point of M", body, kind="voronoi_cell")
 
 
 def _real_preimage(cs: Any, y: np.ndarray, rng: np.random.Generator, restarts: int = 20) -> np.ndarray | None:

@@ -41,6 +41,20 @@ STATUS_COLOURS = {"certified": "#d8f0d8", "numerical": "#fff3c4", "lower_bound":
 
 def atlas_html(rows: list[Any], *, title: str = "neuromanifold atlas") -> str:
     """A standalone HTML table (one row per spec, one column per invariant, cells coloured by status)."""
+    n_specs, table_html = atlas_table_html(rows)
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif}}"
+        "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:3px 6px;font-size:13px}"
+        "</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><p>{n_specs} architectures; hover a cell for its evidence.</p>"
+        f"{table_html}"
+        "</body></html>\n"
+    )
+
+
+def atlas_table_html(rows: list[Any]) -> tuple[int, str]:
+    """(number of specs, the ``<table>`` of ``atlas_html``): one row per spec, one column per invariant."""
     invariants, table = pivot(rows)
     head = "".join(f"<th>{html.escape(i)}</th>" for i in invariants)
     body = []
@@ -57,15 +71,7 @@ def atlas_html(rows: list[Any], *, title: str = "neuromanifold atlas") -> str:
                 f"{html.escape(format_value(r.value, r.status))}</td>"
             )
         body.append(f"<tr><td><code>{html.escape(spec)}</code></td>{''.join(tds)}</tr>")
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif}}"
-        "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:3px 6px;font-size:13px}"
-        "</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><p>{len(table)} architectures; hover a cell for its evidence.</p>"
-        f"<table><thead><tr><th>spec</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-        "</body></html>\n"
-    )
+    return len(table), f"<table><thead><tr><th>spec</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def query_text(rows: list[Any]) -> str:

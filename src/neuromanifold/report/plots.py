@@ -305,6 +305,43 @@ def fig_strata(families: list[dict[str, Any]], dim_m: int) -> Any:
     return fig
 
 
+def fig_voronoi_masses(strata: dict[str, dict[str, Any]], title: str = "Voronoi masses of the strata") -> Any:
+    """Masses of the Voronoi cells of the strata (fractions of targets) with their Wilson 95% intervals."""
+    plt = _pyplot()
+    items = sorted(strata.items(), key=lambda kv: -kv[1]["count"])
+    names = [k for k, _ in items]
+    mass = np.array([float(v["mass"]) for _, v in items])
+    lo = np.array([float(v["ci95"][0]) for _, v in items])
+    hi = np.array([float(v["ci95"][1]) for _, v in items])
+    fig, ax = plt.subplots(figsize=(6.0, 0.4 * max(len(names), 2) + 1.4))
+    ax.barh(range(len(names)), mass, xerr=[mass - lo, hi - mass], color="steelblue", capsize=3)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("fraction of targets whose nearest point lies in the stratum (95% interval)", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.invert_yaxis()
+    return fig
+
+
+def fig_critical_losses(points: list[Any], title: str = "critical values of the loss") -> Any:
+    """The loss at every complex critical point in the complex plane: real points on the real axis, pure
+    (on M) and spurious (critical points of mu) marked differently."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for kind, marker in (("pure", "o"), ("spurious", "x")):
+        for real, colour in ((True, "crimson"), (False, "grey")):
+            L = np.array([complex(q.loss) for q in points if q.kind == kind and bool(q.real) == real])
+            if len(L):
+                ax.plot(L.real, L.imag, marker, color=colour, ls="none", ms=6,
+                        label=f"{kind}, {'real' if real else 'non-real'} ({len(L)})")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_xlabel("Re loss")
+    ax.set_ylabel("Im loss")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    return fig
+
+
 def plot_rotation_accuracy(res: Any, path: str | Path) -> str:
     """Equivariance experiment (planar): test accuracy against rotation angle, mean +- std over seeds."""
     plt = _pyplot()
