@@ -87,15 +87,17 @@ def html_text(x: Any, limit: int = 400) -> str:
     return _html.escape(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
-def _plain(v: Any) -> str:
+def plain_value(v: Any) -> str:
+    """A value for humans: yes/no for booleans, '-' for None, dicts as 'k: v, ...', lists comma-separated,
+    floats to 6 significant digits (the text report's ``fmt_value`` and the notebook cards)."""
     if v is None:
         return "-"
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, dict):
-        return ", ".join(f"{k}: {_plain(x)}" for k, x in v.items()) or "-"
+        return ", ".join(f"{k}: {plain_value(x)}" for k, x in v.items()) or "-"
     if isinstance(v, (list, tuple)):
-        return ", ".join(_plain(x) for x in v) or "-"
+        return ", ".join(plain_value(x) for x in v) or "-"
     if isinstance(v, float):
         return f"{v:.6g}"
     return str(v)
@@ -105,7 +107,7 @@ def html_value(v: Any, limit: int = 200) -> str:
     """A value for humans (yes/no, '-' for None, 'k: v' for dicts, floats to 6 digits), escaped."""
     if hasattr(v, "item") and getattr(v, "shape", None) == ():  # a numpy scalar
         v = v.item()
-    return html_text(_plain(v), limit)
+    return html_text(plain_value(v), limit)
 
 
 def html_badge(status: Any) -> HTML:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 from html.parser import HTMLParser
 
@@ -13,6 +12,8 @@ import pytest
 import neuromanifold as nm
 from neuromanifold.cli import main
 from neuromanifold.report.html import SECTIONS, dictionary_invariants, render_html
+
+from browser import needs_chromium, open_page
 
 
 class _Collect(HTMLParser):
@@ -89,34 +90,17 @@ def test_cli_html(tmp_path, capsys):
     assert "is a directory" in capsys.readouterr().err
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
+@needs_chromium
 def test_report_renders_in_headless_chromium(report, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (test extra) is not installed")
     path = tmp_path / "report.html"
     path.write_text(render_html(report), encoding="utf-8")
-    messages: list[tuple[str, str]] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: messages.append((m.type, m.text)))
-            page.on("pageerror", lambda e: messages.append(("pageerror", str(e))))
-            page.goto(path.as_uri(), wait_until="load")
-            sections = page.evaluate(
-                "Array.from(document.querySelectorAll('section')).map(s => [s.id, s.getBoundingClientRect().height])")
-            images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
-            embedded = page.evaluate("JSON.parse(document.getElementById('report-json').textContent)")
-            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        finally:
-            browser.close()
-    assert [m for m in messages if m[0] in ("error", "pageerror", "warning")] == []
+    with open_page(path) as (page, messages):
+        sections = page.evaluate(
+            "Array.from(document.querySelectorAll('section')).map(s => [s.id, s.getBoundingClientRect().height])")
+        images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+        embedded = page.evaluate("JSON.parse(document.getElementById('report-json').textContent)")
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    assert [m for m in messages if m[0] in ("error", "pageerror", "warning", "requestfailed")] == []
     assert [s for s, _ in sections] == [a for a, _, _ in SECTIONS] + ["json"]
     assert all(h > 0 for _, h in sections)  # every section is shown
     assert images and all(ok and w > 100 for ok, w in images)  # every figure decoded

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -22,6 +21,8 @@ from neuromanifold.atlas import Atlas, Row, Rows, sweep
 from neuromanifold.landscape.plane_curves import CurveVoronoi, curve_voronoi
 from neuromanifold.landscape.voronoi import VoronoiCell, voronoi_masses
 from neuromanifold.report import notebook
+
+from browser import needs_chromium, open_page
 
 EVIL = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
 
@@ -231,12 +232,8 @@ def test_import_registers_the_formatter_lazily_when_ipython_runs():
     assert plain.stdout.strip() == "False"  # importing the package never imports IPython
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)")
+@needs_chromium
 def test_reprs_render_in_headless_chromium(objects, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (test extra) is not installed")
     evil = nm.Result("evil", EVIL, "failed", {"reason": EVIL})
     cells = [obj._repr_html_() for obj in objects.values()] + [notebook.to_html(obj) for obj in objects.values()]
     cells += [evil._repr_html_(), notebook.to_html(evil)]
@@ -245,28 +242,14 @@ def test_reprs_render_in_headless_chromium(objects, tmp_path):
             + "".join(f"<div class='cell' id='cell-{i}'>{c}</div>" for i, c in enumerate(cells)) + "</body></html>")
     path = tmp_path / "outputs.html"
     path.write_text(page, encoding="utf-8")
-    messages: list[tuple[str, str]] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        try:
-            pg = browser.new_page()
-            pg.on("console", lambda m: messages.append((m.type, m.text)))
-            pg.on("pageerror", lambda e: messages.append(("pageerror", str(e))))
-            pg.on("requestfailed", lambda r: messages.append(("requestfailed", r.url)))
-            pg.goto(path.as_uri(), wait_until="load")
-            heights = pg.evaluate("Array.from(document.querySelectorAll('.cell')).map(c => c.getBoundingClientRect().height)")
-            images = pg.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
-            text = pg.evaluate("document.body.innerText")
-            pwned = pg.evaluate("window.__pwned === undefined ? null : window.__pwned")
-            pg.click("#cell-0 details summary")  # evidence opens
-            opened = pg.evaluate("document.querySelector('#cell-0 details').open")
-            pg.screenshot(path=str(tmp_path / "outputs.png"), full_page=True)
-        finally:
-            browser.close()
+    with open_page(path) as (pg, messages):
+        heights = pg.evaluate("Array.from(document.querySelectorAll('.cell')).map(c => c.getBoundingClientRect().height)")
+        images = pg.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+        text = pg.evaluate("document.body.innerText")
+        pwned = pg.evaluate("window.__pwned === undefined ? null : window.__pwned")
+        pg.click("#cell-0 details summary")  # evidence opens
+        opened = pg.evaluate("document.querySelector('#cell-0 details').open")
+        pg.screenshot(path=str(tmp_path / "outputs.png"), full_page=True)
     assert [m for m in messages if m[0] in ("error", "pageerror", "warning", "requestfailed")] == []
     assert pwned is None  # no injected script or handler ran
     assert all(h > 20 for h in heights)  # every output is shown

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import InputError
+from ..runtime.processes import alive
 from ..result import html_badge, html_card, html_evidence, html_table, html_text, html_value
 
 APPLICATION_ID = 0x4E4D4154  # "NMAT"
@@ -214,22 +215,6 @@ def _owner() -> tuple[str, str, int]:
     return f"{host}:{pid}:{os.urandom(4).hex()}", host, pid
 
 
-def _alive(pid: int) -> bool:
-    """Whether a process with this pid runs on this machine (a zombie, dead but not yet reaped by its
-    parent, counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
-
-
 @dataclass
 class Claim:
     """A spec's missing invariants, split by who computes them."""
@@ -403,7 +388,7 @@ class Atlas:
             for n in missing:
                 if n in held and held[n][0] != self.owner:
                     owner, host, pid, beat = held[n]
-                    if (host != self.host or _alive(pid)) and now - beat <= stale_after:
+                    if (host != self.host or alive(pid)) and now - beat <= stale_after:
                         busy[n] = owner
                         continue
                     taken[n] = owner

@@ -47,6 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..runtime.processes import alive
+
 ENV = "NEUROMANIFOLD_AOT"
 DIR_ENV = "NEUROMANIFOLD_AOT_DIR"
 _FORMAT = 1  # bump to invalidate every built module
@@ -323,16 +325,6 @@ def _writable_dir() -> Path | None:
     return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
 def _acquire(lock: Path) -> bool:
     """Create the lock file (exclusive); an abandoned one (its process gone, or older than an hour) is taken over."""
     for _ in range(2):
@@ -347,7 +339,7 @@ def _acquire(lock: Path) -> bool:
                 age = time.time() - lock.stat().st_mtime
             except (OSError, ValueError, IndexError):
                 pid, age = -1, _LOCK_STALE + 1
-            if age < _LOCK_STALE and (pid <= 0 or _alive(pid)):
+            if age < _LOCK_STALE and (pid <= 0 or alive(pid)):
                 return False
             try:
                 lock.unlink()

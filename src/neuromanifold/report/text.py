@@ -6,25 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..result import plain_value
+
 
 def plural(n: Any, word: str, many: str | None = None) -> str:
     """'1 generator', '2 generators' (``many``: an irregular plural)."""
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def fmt_value(v: Any) -> str:
-    """A value for humans: yes/no for booleans, '-' for None, dicts as 'k: v, ...', lists comma-separated."""
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, dict):
-        return ", ".join(f"{k}: {fmt_value(x)}" for k, x in v.items()) or "-"
-    if isinstance(v, (list, tuple)):
-        return ", ".join(fmt_value(x) for x in v) or "-"
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
+fmt_value = plain_value  # a value for humans (yes/no, '-', 'k: v, ...'); one definition, in result.py
 
 
 # what the value of an invariant counts, where the bare number does not say it
