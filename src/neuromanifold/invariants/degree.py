@@ -26,6 +26,11 @@ generically finite and deg(map) * deg M = (d_1 H_1 + ... + d_L H_L)^m
 = m! / prod (k_i - 1)! * prod d_i^(k_i - 1) (m = sum(k_i - 1), d_i = r^(L-i)): an upper bound on deg M,
 equal to it when the map is birational (as the trace-tested counts of cnn(k=(2,2,2,2)), 1536, cnn(k=(3,3,2)),
 1920, and cnn(k=(3,2,2)), 384, show for r = 2; benchmarks/degree_large.py: cnn(k=(4,3,2)), 15360).
+The base-point argument holds for any strides (with x_1 > x_2 > ... in lex order the leading monomials of the
+entries decrease along the signal; a nonzero filter keeps them distinct and decreasing, and so do powers).
+Shahverdi, Marchetti, Kohn (arXiv:2410.00722) show, under their hypotheses, that this parametrization is an
+isomorphism almost everywhere up to rescaling the filters -- birational, so the bound is the degree there;
+only the upper bound is used here, and the certified lower bound must meet it.
 
 fiber_points: the number of points of a generic fiber of mu inside the gauge slice that
 freezes the known continuous symmetries (neuron permutations, sign patterns, 2:1 maps).
