@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the eager form, for type checkers and readers
     from .atlas.comparison import compare_equivariant
     from .context import AnalysisOptions, Context
     from .errors import InputError, NeuromanifoldError, SpecError
+    from .exports import export_system
     from .invariants.conservation import conservation_laws_of_map
     from .invariants.membership import contains
     from .invariants.torch_module import analyze_module
@@ -36,6 +37,7 @@ _LAZY = {
     "InputError": ".errors",
     "NeuromanifoldError": ".errors",
     "SpecError": ".errors",
+    "export_system": ".exports",
     "critical_points": ".landscape.critical_points",
     "conservation_laws_of_map": ".invariants.conservation",
     "compare_equivariant": ".atlas.comparison",
@@ -121,5 +123,6 @@ __all__ = [
     "conservation_laws_of_map",
     "contains",
     "critical_points",
+    "export_system",
     "parse_spec",
 ]

@@ -97,3 +97,16 @@ def test_missing_required_option_and_entry_point():
     proc = subprocess.run([sys.executable, "-m", "neuromanifold.cli", "export", ATT, "--system", "ed", "--format",
                            "hc", "--seed", "2"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "using HomotopyContinuation" in proc.stdout
+
+
+def test_python_api_gives_the_command_line_text(capsys):
+    """``nm.export_system`` (the API a notebook uses) writes exactly what the command prints."""
+    import neuromanifold as nm
+
+    assert main(["export", ATT, "--system", "ed", "--format", "hc", "--metric", "bombieri_weyl", "--seed", "3"]) == 0
+    cli_text = capsys.readouterr().out
+    api_text = nm.export_system(ATT, system="ed", format="hc", metric="bombieri_weyl", seed=3)
+    assert api_text == cli_text and "HomotopyContinuation" in api_text
+    assert nm.export_system(ATT, system="ed", format="hc", metric="bombieri_weyl", seed=4) != api_text
+    with pytest.raises(nm.InputError, match="unknown format"):
+        nm.export_system(ATT, system="degree", format="maple")
