@@ -129,22 +129,30 @@ figure{margin:.6em 0} img{max-width:100%} .value{font-family:monospace}
 """
 
 
-def render_html(report: Any) -> str:
-    """The report as one standalone HTML page (sections of the dictionary; JSON embedded)."""
-    d = report.to_dict()
+def report_header(report: Any, heading: str = "h1") -> list[str]:
+    """The head of a report's HTML: the architecture (escaped), its parameters, seed, prime, time, and the time
+    budget when one was set (the page and the notebook share it)."""
     arch = report.architecture
-    done: set[str] = set()
     body = [
-        f"<h1>Neuromanifold of <code>{html.escape(arch.spec())}</code></h1>",
+        f"<{heading}>Neuromanifold of <code>{html.escape(arch.spec())}</code></{heading}>",
         f"<p>{arch.n_params} parameters ("
         + html.escape(", ".join(f"{k}{tuple(v)}" for k, v in arch.param_shapes().items()))
         + f"); seed {report.seed}, prime {report.prime}; computed in {report.seconds:.2f} s.</p>",
     ]
     if getattr(report, "budget", None):
         b = report.budget
-        body.append(f"<p class='note'>Time budget {b['seconds']:g} s"
-                    + (" — exhausted: results cut short are labelled (lower bounds, not_computed)." if b["exhausted"] else
-                       " — not exhausted.") + "</p>")
+        body.append(f"<p class='note'>Time budget {float(b['seconds']):g} s"
+                    + (" — exhausted: results cut short are labelled (lower bounds, not_computed)."
+                       if b.get("exhausted") else " — not exhausted.") + "</p>")
+    return body
+
+
+def render_html(report: Any) -> str:
+    """The report as one standalone HTML page (sections of the dictionary; JSON embedded)."""
+    d = report.to_dict()
+    arch = report.architecture
+    done: set[str] = set()
+    body = report_header(report, "h1")
     body.append("<p>Statuses: " + " ".join(_badge(s) for s in STATUS_COLOURS)
                 + " — certified = exact or verified (the evidence says how); numerical = with the numerical "
                 "evidence shown; bounds are one-sided.</p>")

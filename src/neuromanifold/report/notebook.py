@@ -17,7 +17,7 @@ import html
 import json
 from typing import Any, Callable
 
-from .html import SECTIONS, STATUS_COLOURS, _badge, _img, _invariant_block
+from .html import SECTIONS, STATUS_COLOURS, _badge, _img, _invariant_block, report_header
 
 # scoped to the output cell (a notebook's page must keep its own styles)
 CSS = """
@@ -50,18 +50,7 @@ def _figure(make: Callable[[], Any], caption: str) -> str:
 def report_html(report: Any) -> str:
     """A ``Report``: header, the sections of the dictionary it covers (value, status, evidence, figures), the
     parts not computed named, the JSON."""
-    arch = report.architecture
-    body = [
-        f"<h2>Neuromanifold of <code>{html.escape(arch.spec())}</code></h2>",
-        f"<p>{arch.n_params} parameters ("
-        + html.escape(", ".join(f"{k}{tuple(v)}" for k, v in arch.param_shapes().items()))
-        + f"); seed {report.seed}, prime {report.prime}; computed in {report.seconds:.2f} s.</p>",
-    ]
-    if getattr(report, "budget", None):
-        b = report.budget
-        body.append(f"<p class='note'>Time budget {float(b['seconds']):g} s"
-                    + (" — exhausted: results cut short are labelled." if b.get("exhausted") else " — not exhausted.")
-                    + "</p>")
+    body = report_header(report, "h2")
     if getattr(report, "interrupted", False):
         body.append("<p class='note'>Interrupted: the cut invariant is partial, later ones not_computed.</p>")
     done: set[str] = set()
