@@ -77,8 +77,14 @@ def phc_counts(es) -> dict[str, int]:
 DEGREES = [(ATT, 4), ("linear(widths=(3,1,3))", 6), ("mlp(widths=(2,2,1), r=2)", 1)]
 
 
+# bias-free x^r CNNs, strides included: deg M = m!/prod (k_i-1)! prod r^((L-i)(k_i-1)) (degree.multiprojective_bound;
+# equal to the degree where mu is birational up to filter rescalings, Shahverdi-Marchetti-Kohn)
+CNN_DEGREES = [("cnn(k=(2,2), s=(1,1), r=2)", 2 * 2), ("cnn(k=(3,2), s=(1,1), r=2)", 3 * 2**2),
+               ("cnn(k=(2,2), s=(2,1), r=2)", 2 * 2)]
+
+
 @needs_phc
-@pytest.mark.parametrize("spec,degree", DEGREES + [("attention(d=2, dout=2, a=2, t=2)", 20)])
+@pytest.mark.parametrize("spec,degree", DEGREES + CNN_DEGREES + [("attention(d=2, dout=2, a=2, t=2)", 20)])
 def test_phc_reproduces_the_degree(spec, degree):
     es = build_system(spec, "degree", seed=0)
     got = phc_counts(es)
@@ -113,6 +119,21 @@ def test_m2_exact_count_of_degree_20():
 def test_toolkit_degrees_match_the_oracle_values(analyze_cached):
     """The toolkit's certified degrees of the cases above (what the oracles are compared with)."""
     for spec, degree in DEGREES:
+        d = analyze_cached(spec, only="degree")["degree"]
+        assert (d.value, d.status) == (degree, "certified"), spec
+
+
+@needs_phc
+def test_phc_linear_system_solved_directly_is_read():
+    """M fills its span (all 2x2 matrices): the degree system is linear, PHCpack solves it directly and prints
+    its one solution without a verdict word or a summary; the reader still counts it (by its rco)."""
+    es = build_system("linear(widths=(2,2,2))", "degree", seed=0)
+    got = phc_counts(es)
+    assert (got["regular"], got["images"], got["summary_regular"]) == (1, 1, -1), got
+
+
+def test_toolkit_cnn_degrees_match_the_closed_formula(analyze_cached):
+    for spec, degree in CNN_DEGREES + [("linear(widths=(2,2,2))", 1)]:
         d = analyze_cached(spec, only="degree")["degree"]
         assert (d.value, d.status) == (degree, "certified"), spec
 

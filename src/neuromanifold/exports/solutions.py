@@ -65,11 +65,15 @@ def count_images(es: ExportedSystem, Z: Any) -> SolutionCounts:
 _NUMBER = r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
 
 
+PHC_SINGULAR_RCO = 1e-8  # PHCpack's default tolerance on the inverse condition number (rco) for "singular"
+
+
 def read_phc_solutions(text: str, names: list[str]) -> tuple[np.ndarray, list[str]]:
     """The solutions of the last solution list in a PHCpack output file: (Z (B, n) in the order of ``names``,
     PHCpack's verdict of each: 'real regular', 'complex regular', 'real singular', ..., 'no solution').
     PHCpack's blackbox solver (polyhedral homotopies) finds the solutions with all coordinates nonzero; its
-    'singular' is a condition-number threshold (badly conditioned regular roots are called singular)."""
+    'singular' is a condition-number threshold (badly conditioned regular roots are called singular).  A linear
+    system is solved directly and its solution carries no verdict: 'regular' or 'singular' by its rco."""
     start = text.rfind("THE SOLUTIONS")
     if start < 0:
         raise InputError("no solution list ('THE SOLUTIONS') in the PHCpack output")
@@ -82,7 +86,13 @@ def read_phc_solutions(text: str, names: list[str]) -> tuple[np.ndarray, list[st
             continue
         rows.append([values[n] for n in names])
         verdict = re.search(r"== err.*?=\s*([a-z][a-z ]*?)\s*==", block)
-        regular.append(verdict.group(1) if verdict else "")
+        if verdict:
+            regular.append(verdict.group(1))
+            continue
+        # a linear system is solved directly: the block ends '== err : . = rco : . = res : . ==' without a word;
+        # the same rule as the blackbox's verdicts (regular when the inverse condition number is not tiny)
+        rco = re.search(rf"rco\s*:\s*({_NUMBER})", block)
+        regular.append("" if rco is None else ("regular" if float(rco.group(1)) > PHC_SINGULAR_RCO else "singular"))
     return np.array(rows, dtype=complex).reshape(len(rows), len(names)), regular
 
 
