@@ -8,11 +8,10 @@ stacks -- torch, e3nn, Dask's distributed, matplotlib, numba -- nor the ones onl
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 
 import pytest
+from fresh import fresh_json
 
 HEAVY = ("torch", "e3nn", "distributed", "dask", "matplotlib", "numba", "llvmlite")
 ON_DEMAND = ("scipy", "sympy", "sklearn")  # used by some invariants only, imported when they run
@@ -20,9 +19,13 @@ ON_DEMAND = ("scipy", "sympy", "sklearn")  # used by some invariants only, impor
 
 def _loaded_after(code: str) -> set[str]:
     """The top-level packages in sys.modules after running ``code`` in a fresh interpreter."""
-    probe = code + "\nimport json, sys\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
-    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+    return set(fresh_json(code + "\nimport json, sys\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"))
+
+
+def _assert_light(code: str) -> None:
+    """After ``code`` in a fresh interpreter neither numpy nor a heavy or on-demand stack is loaded."""
+    loaded = _loaded_after(code)
+    assert "numpy" not in loaded and not loaded & set(HEAVY + ON_DEMAND), sorted(loaded)
 
 
 @pytest.mark.parametrize(
@@ -56,8 +59,7 @@ def test_import_neuromanifold_loads_no_submodule_but_resolves_every_public_name(
         "print(json.dumps({'before': before, 'names': names, 'version': nm.__version__,\n"
         "                  'loaded': sorted({m.split('.')[0] for m in sys.modules})}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    info = json.loads(out.stdout.strip().splitlines()[-1])
+    info = fresh_json(code)
     assert info["before"] == [], f"import neuromanifold loaded {info['before']}"
     assert set(info["names"]) == set(__import__("neuromanifold").__all__)
     assert info["version"]
@@ -91,8 +93,7 @@ def test_analyze_parser_loads_neither_analysis_nor_numpy() -> None:
         "assert 'neuromanifold.analysis' not in sys.modules\n"
         "assert 'neuromanifold.parametrization.coefficients' not in sys.modules\n"
     )
-    loaded = _loaded_after(code)
-    assert "numpy" not in loaded and not loaded & set(HEAVY + ON_DEMAND), sorted(loaded)
+    _assert_light(code)
 
 
 def test_help_loads_neither_analysis_nor_numpy() -> None:
@@ -107,8 +108,7 @@ def test_help_loads_neither_analysis_nor_numpy() -> None:
         "        pass\n"
         "assert 'neuromanifold.analysis' not in sys.modules\n"
     )
-    loaded = _loaded_after(code)
-    assert "numpy" not in loaded and not loaded & set(HEAVY + ON_DEMAND), sorted(loaded)
+    _assert_light(code)
 
 
 def test_cli_names_match_their_sources() -> None:

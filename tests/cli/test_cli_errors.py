@@ -182,3 +182,24 @@ def test_slice_force_reaches_the_cost_guard(monkeypatch):
     # with force the guard is skipped (the slice then runs; a small one finishes)
     plane_slice("mlp(widths=(2,1,1), r=2)", force=True, n_lines=3)
     assert calls == []
+
+
+def test_output_files_are_replaced_atomically(tmp_path, monkeypatch):
+    """Ctrl-C while an output file (--html, export -o) is written leaves the old file whole and no temporary."""
+    import os
+
+    from neuromanifold.cli import common
+
+    target = tmp_path / "out.m2"
+    target.write_text("old")
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        common.write_text(str(target), "--output", "new " * 1000)
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["out.m2"]
+    monkeypatch.undo()
+    common.write_text(str(target), "--output", "new")
+    assert target.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["out.m2"]

@@ -23,6 +23,7 @@ from neuromanifold.landscape.voronoi import VoronoiCell, voronoi_masses
 from neuromanifold.report import notebook
 
 from browser import needs_chromium, open_page
+from fresh import fresh_json
 
 EVIL = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
 
@@ -222,8 +223,7 @@ def test_import_registers_the_formatter_lazily_when_ipython_runs():
         "html = shell.display_formatter.format(r)[0]['text/html']\n"
         "print(json.dumps({'loaded': loaded, 'numpy': numpy, 'deferred': deferred, 'full': 'nm-full' in html}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    info = json.loads(out.stdout.strip().splitlines()[-1])
+    info = fresh_json(code)
     assert info["loaded"] == [] and info["numpy"] is False
     assert sorted(map(tuple, info["deferred"])) == sorted(nm.NOTEBOOK_TYPES)
     assert info["full"] is True

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .modular import binary_power
+
 
 class DegreeOverflow(ArithmeticError):
     """An exponent might not fit the packing: repack with wider fields."""
@@ -127,15 +129,7 @@ def polynomial_type(bits: int, max_terms: int) -> type:
             n = int(n)
             if n * self.d > max_degree:
                 raise DegreeOverflow(n * self.d)
-            out = IntPoly({0: 1}, 0)
-            base = self
-            while n:
-                if n & 1:
-                    out = out * base
-                n >>= 1
-                if n:
-                    base = base * base
-            return out
+            return binary_power(self, n, IntPoly({0: 1}, 0))
 
         def __repr__(self) -> str:
             return f"IntPoly({len(self.t)} terms, degree <= {self.d})"

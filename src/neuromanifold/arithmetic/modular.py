@@ -82,6 +82,18 @@ def matmul_mod(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
     return (c00 + (c01 * r16) % p + (c11 * r32) % p) % p
 
 
+def binary_power(base: Any, n: int, one: Any) -> Any:
+    """base^n (n >= 0) by repeated squaring in any ring whose elements multiply with ``*`` (``one``: its 1)."""
+    result = one
+    while n:
+        if n & 1:
+            result = result * base
+        n >>= 1
+        if n:
+            base = base * base
+    return result
+
+
 class ModArray:
     """An array of residues mod a prime p < 2^31 supporting +, -, *, **, @, slicing, .mT."""
 
@@ -179,16 +191,7 @@ class ModArray:
     def __pow__(self, r: int) -> "ModArray":
         if not isinstance(r, (int, np.integer)) or r < 0:
             raise TypeError("ModArray ** needs a non-negative integer exponent")
-        result = self._wrap(np.ones_like(self.a))
-        base = self
-        r = int(r)
-        while r:
-            if r & 1:
-                result = result * base
-            r >>= 1
-            if r:
-                base = base * base
-        return result
+        return binary_power(self, int(r), self._wrap(np.ones_like(self.a)))
 
     def __matmul__(self, other: Any) -> "ModArray":
         o = self._other(other)

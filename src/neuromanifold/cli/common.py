@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -82,10 +83,21 @@ def check_out_dir(path: str) -> None:
 
 
 def write_text(path: str, option: str, text: str) -> None:
-    """Write ``text`` to ``path`` (creating its directory); an OSError becomes one line (InputError)."""
+    """Write ``text`` to ``path`` (creating its directory).  A regular (or new) file is written atomically: a
+    temporary file beside it, renamed into place, so Ctrl-C or a full disk never leaves a truncated file; anything
+    else (a device such as /dev/stdout, a pipe) is written directly.  An OSError becomes one line (InputError)."""
+    target = Path(path)
     try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(text, encoding="utf-8")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() and not target.is_file():
+            target.write_text(text, encoding="utf-8")
+            return
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
     except OSError as exc:
         raise InputError(f"{option} {path}: cannot write ({exc.strerror or exc}); give a writable file path") from None
 

@@ -459,6 +459,13 @@ def _workspace(form, n, m):
 
 
 @_kernel(nogil=True, fastmath=_FM)
+def _evaluation_buffers(form, n, m):
+    """``_evaluate``'s scratch (``_workspace``) and its outputs H (n,), H_t (n,), H_z (n, n)."""
+    return (_workspace(form, n, m), np.empty(n, dtype=np.complex128), np.empty(n, dtype=np.complex128),
+            np.empty((n, n), dtype=np.complex128))
+
+
+@_kernel(nogil=True, fastmath=_FM)
 def _velocity(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, piv, out):
     """out = dz/dt = -H_z^{-1} H_t at (z, t) (NaN where H_z is singular)."""
     _evaluate(z, t, ptgt, dp, gam, form, ws, H, Hz, Ht, True)
@@ -488,10 +495,7 @@ def _track_range(lo, hi, Z, T, steps, rejected, work, code, S1Z, S2Z, S1T, S2T, 
     the Jacobian factorisations of each path."""
     n = Z.shape[1]
     m = Ptgt.shape[1]
-    ws = _workspace(form, n, m)
-    H = np.empty(n, dtype=np.complex128)
-    Ht = np.empty(n, dtype=np.complex128)
-    Hz = np.empty((n, n), dtype=np.complex128)
+    ws, H, Ht, Hz = _evaluation_buffers(form, n, m)
     piv = np.empty(n, dtype=np.int64)
     z = np.empty(n, dtype=np.complex128)
     k1 = np.empty(n, dtype=np.complex128)
@@ -647,10 +651,7 @@ def _newton_iterations(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol, guard
     1 + |z|_inf (inf when it was not finite)."""
     n = Z.shape[1]
     m = Ptgt.shape[1]
-    ws = _workspace(form, n, m)
-    H = np.empty(n, dtype=np.complex128)
-    Ht = np.empty(n, dtype=np.complex128)
-    Hz = np.empty((n, n), dtype=np.complex128)
+    ws, H, Ht, Hz = _evaluation_buffers(form, n, m)
     piv = np.empty(n, dtype=np.int64)
     z = np.empty(n, dtype=np.complex128)
     dz = np.empty(n, dtype=np.complex128)
@@ -726,10 +727,7 @@ def _refine_range(lo, hi, Z, T, upd, resid, cond, Ptgt, DP, GAM, form, iters, to
     _newton_iterations(lo, hi, Z, T, upd, Ptgt, DP, GAM, form, iters, tol, True)
     n = Z.shape[1]
     m = Ptgt.shape[1]
-    ws = _workspace(form, n, m)
-    H = np.empty(n, dtype=np.complex128)
-    Ht = np.empty(n, dtype=np.complex128)
-    Hz = np.empty((n, n), dtype=np.complex128)
+    ws, H, Ht, Hz = _evaluation_buffers(form, n, m)
     work = np.empty((n, n), dtype=np.complex128)
     for b in range(lo, hi):
         _evaluate(Z[b], T[b], Ptgt[b], DP[b], GAM[b], form, ws, H, Hz, Ht, False)

@@ -26,6 +26,32 @@ Terms = Mapping[tuple[int, ...], complex]
 """One polynomial: {exponent tuple over (z, p): coefficient}."""
 
 
+def monomial_chain(exponents: Any) -> tuple[list[tuple[int, ...]], dict[tuple[int, ...], int], list[tuple[int, int]]]:
+    """The monomials x^e (e in ``exponents``, with 1 = x^0) and every parent they need, each built as parent *
+    variable: closed under x^e -> x^(e - e_j), j the first variable occurring, and sorted by (degree, e).
+    Returns (monomials, their rows, steps) with steps[i - 1] = (parent row, variable) of monomial i >= 1."""
+    needed = {tuple(int(v) for v in e) for e in exponents}
+    if needed:
+        needed.add((0,) * len(next(iter(needed))))
+    stack = list(needed)
+    while stack:
+        e = stack.pop()
+        if sum(e) == 0:
+            continue
+        j = next(k for k, v in enumerate(e) if v)
+        parent = e[:j] + (e[j] - 1,) + e[j + 1 :]
+        if parent not in needed:
+            needed.add(parent)
+            stack.append(parent)
+    monos = sorted(needed, key=lambda e: (sum(e), e))
+    index = {e: k for k, e in enumerate(monos)}
+    steps = []
+    for e in monos[1:]:
+        j = next(q for q, v in enumerate(e) if v)
+        steps.append((index[e[:j] + (e[j] - 1,) + e[j + 1 :]], j))
+    return monos, index, steps
+
+
 DENSE_COEFFICIENT_LIMIT = 100_000  # coefficient tables up to this many entries stay dense numpy arrays
 
 
@@ -168,19 +194,7 @@ class PolynomialSystem(ParametrizedSystem):
                 for j in range(nv):
                     if exp[j] > 0:
                         needed.add(exp[:j] + (exp[j] - 1,) + exp[j + 1 :])
-        # close under the parent map x^e -> x^(e - e_j), j = first variable occurring
-        stack = list(needed)
-        while stack:
-            e = stack.pop()
-            if sum(e) == 0:
-                continue
-            j = next(k for k, v in enumerate(e) if v)
-            parent = e[:j] + (e[j] - 1,) + e[j + 1 :]
-            if parent not in needed:
-                needed.add(parent)
-                stack.append(parent)
-        monos = sorted(needed, key=lambda e: (sum(e), e))
-        index = {e: k for k, e in enumerate(monos)}
+        monos, index, steps = monomial_chain(needed)
         M = len(monos)
         self.monomials = np.array(monos, dtype=int).reshape(M, nv)
         self._levels: list[tuple[int, int, np.ndarray, np.ndarray]] = []
@@ -189,12 +203,8 @@ class PolynomialSystem(ParametrizedSystem):
             ks = np.flatnonzero(degs == d)
             if len(ks) == 0:
                 continue
-            parents, vars_ = [], []
-            for k in ks:
-                e = monos[k]
-                j = next(q for q, v in enumerate(e) if v)
-                parents.append(index[e[:j] + (e[j] - 1,) + e[j + 1 :]])
-                vars_.append(j)
+            parents = [steps[k - 1][0] for k in ks]
+            vars_ = [steps[k - 1][1] for k in ks]
             self._levels.append((int(ks[0]), int(ks[-1]) + 1, np.array(parents), np.array(vars_)))
         CF = np.zeros((M, n), dtype=complex)
         CZ = np.zeros((M, n, n), dtype=complex)

@@ -18,7 +18,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from .polynomial import PolynomialSystem
+from .polynomial import PolynomialSystem, monomial_chain
 from .system import ParametrizedSystem
 
 
@@ -144,22 +144,7 @@ class PolynomialImageSliceSystem(PolynomialSystem):
         plan = getattr(self, "_plan", None)
         if plan is None:
             k = self._E.shape[1]
-            needed = {tuple(int(v) for v in e) for e in self._E}
-            stack = list(needed)
-            while stack:  # close under "divide by the first variable that occurs"
-                e = stack.pop()
-                if sum(e):
-                    j = next(q for q, v in enumerate(e) if v)
-                    par = e[:j] + (e[j] - 1,) + e[j + 1:]
-                    if par not in needed:
-                        needed.add(par)
-                        stack.append(par)
-            order = sorted(needed, key=lambda e: (sum(e), e))
-            index = {e: i for i, e in enumerate(order)}
-            steps = []
-            for e in order[1:]:
-                j = next(q for q, v in enumerate(e) if v)
-                steps.append((index[e[:j] + (e[j] - 1,) + e[j + 1:]], j))
+            order, index, steps = monomial_chain(self._E)  # (the constant 1 = x^0 is row 0)
             assert order[0] == (0,) * k
             rows = np.array([index[tuple(int(v) for v in e)] for e in self._E], dtype=int)
             plan = self._plan = (steps, rows, len(order))
